@@ -1,0 +1,107 @@
+//! `mailer send`: build or prepare the message, then submit it over the account's SMTP.
+
+use lettre::Address;
+
+use crate::config::Account;
+use crate::error::{Exit, Failure};
+use crate::message::{Outgoing, compose, raw};
+use crate::smtp;
+
+/// What to send, with every file already read and every flag checked.
+#[derive(Debug)]
+pub struct SendRequest {
+    pub content: Content,
+    /// Build the message and return it without connecting.
+    pub dry_run: bool,
+}
+
+#[derive(Debug)]
+pub enum Content {
+    /// A new message from flags.
+    Draft(Box<compose::Draft>),
+    /// An existing message; `recipients` overrides its headers' when given.
+    Raw {
+        bytes: Vec<u8>,
+        recipients: Option<Vec<Address>>,
+    },
+}
+
+/// The outcome of a send.
+#[derive(Debug)]
+pub struct SendReport {
+    pub message: Outgoing,
+    /// True when nothing was sent (`--dry-run`).
+    pub dry_run: bool,
+}
+
+/// Builds the message and submits it.
+pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, Failure> {
+    let message = prepare(account, request.content)?;
+    if request.dry_run {
+        return Ok(SendReport {
+            message,
+            dry_run: true,
+        });
+    }
+    submit(account, &message).await?;
+    Ok(SendReport {
+        message,
+        dry_run: false,
+    })
+}
+
+/// The account's address as an envelope sender.
+fn sender(account: &Account) -> Result<Address, Failure> {
+    account.email.parse().map_err(|_| {
+        Failure::new(
+            Exit::Config,
+            format!(
+                "{}: accounts.{}.email {:?} is not an address",
+                account.config_path.display(),
+                account.name,
+                account.email
+            ),
+        )
+    })
+}
+
+fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
+    let sender = sender(account)?;
+    match content {
+        Content::Draft(draft) => compose::build(*draft, &sender, account.display_name.as_deref())
+            .map_err(|e| {
+                let exit = match e {
+                    compose::Error::Build(_) => Exit::Data,
+                    _ => Exit::Usage,
+                };
+                Failure::new(exit, e.to_string())
+            }),
+        Content::Raw { bytes, recipients } => raw::prepare(&bytes, &sender, recipients)
+            .map_err(|e| Failure::new(Exit::Data, format!("--raw: {e}"))),
+    }
+}
+
+/// Opens a session on the account's SMTP server and submits one message.
+pub async fn submit(account: &Account, message: &Outgoing) -> Result<(), Failure> {
+    let server = account.smtp.as_ref().ok_or_else(|| {
+        Failure::new(
+            Exit::Config,
+            format!(
+                "{}: account {:?} has no [accounts.{}.smtp] section: add one with at least host",
+                account.config_path.display(),
+                account.name,
+                account.name
+            ),
+        )
+    })?;
+    let secret = server.secret.clone();
+    let key = format!("accounts.{}.smtp", account.name);
+    let password = move || match secret {
+        Some(s) => s.read().map(Some).map_err(|e| format!("{key}: {e}")),
+        None => Ok(None),
+    };
+    let mut session = smtp::Session::open(server, password).await?;
+    let result = session.send(message).await;
+    session.quit().await;
+    result.map_err(Failure::from)
+}

@@ -1,0 +1,12 @@
+//! mailer: a command-line mail user agent.
+//!
+//! Dependencies point one way: `cli -> commands -> {smtp, message} -> config`.
+//! Protocol modules never print; commands never parse protocol bytes.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod message;
+pub mod output;
+pub mod smtp;

@@ -1,0 +1,44 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use mailer::cli::Cli;
+use mailer::error::Exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.use_stderr() {
+                true => ExitCode::from(Exit::Usage as u8),
+                false => ExitCode::SUCCESS,
+            };
+        }
+    };
+    init_logging(cli.verbose);
+    match mailer::cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("mailer: {failure}");
+            ExitCode::from(failure.exit as u8)
+        }
+    }
+}
+
+/// Logs go to stderr, so that stdout stays the command's output.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAILER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}

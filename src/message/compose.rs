@@ -1,0 +1,217 @@
+//! Building a MIME message from what the user gave on the command line.
+//!
+//! lettre does the encoding (RFC 2047 words for non-ASCII headers, RFC 2231 file names,
+//! quoted-printable or base64 bodies); this module decides the structure and refuses input
+//! that would corrupt the message, such as a line break inside a header value.
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
+use lettre::{Address, Message};
+
+use super::{Outgoing, new_message_id};
+
+/// Everything a new message is made of, already read from disk.
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub bcc: Vec<Mailbox>,
+    pub subject: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<AttachmentFile>,
+    /// Extra headers, already checked by [`parse_header`].
+    pub headers: Vec<(String, String)>,
+}
+
+/// A file to attach.
+#[derive(Debug)]
+pub struct AttachmentFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Why a message cannot be built. Each is the user's input, so each names it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "{flag} {value:?}: not a valid address (expected like bob@example.org or \"Bob <bob@example.org>\")"
+    )]
+    Address { flag: &'static str, value: String },
+    #[error("{what} contains a line break; a header value must be one line")]
+    LineBreak { what: String },
+    #[error("--header {0:?}: expected \"Name: value\"")]
+    HeaderSyntax(String),
+    #[error("--header {0:?}: the name must be printable ASCII without spaces or ':'")]
+    HeaderName(String),
+    #[error("--header {name:?}: mailer sets this header itself; {hint}")]
+    ReservedHeader { name: String, hint: &'static str },
+    #[error("no recipients: give --to, --cc or --bcc")]
+    NoRecipients,
+    #[error("no sender: the account has no email")]
+    NoSender,
+    #[error("building the message: {0}")]
+    Build(String),
+}
+
+/// Parses `--to`-style values; one value may hold several comma-separated addresses.
+pub fn parse_mailboxes(flag: &'static str, values: &[String]) -> Result<Vec<Mailbox>, Error> {
+    let mut out = Vec::new();
+    for value in values {
+        check_one_line(flag, value)?;
+        let parsed: Mailboxes = value.parse().map_err(|_| Error::Address {
+            flag,
+            value: value.clone(),
+        })?;
+        out.extend(parsed);
+    }
+    Ok(out)
+}
+
+/// Parses one mailbox (`--from`, `--reply-to`).
+pub fn parse_mailbox(flag: &'static str, value: &str) -> Result<Mailbox, Error> {
+    check_one_line(flag, value)?;
+    value.parse().map_err(|_| Error::Address {
+        flag,
+        value: value.to_string(),
+    })
+}
+
+/// Headers the user may not set with `--header`, and the flag to use instead.
+const RESERVED: &[(&str, &str)] = &[
+    ("from", "use --from"),
+    ("to", "use --to"),
+    ("cc", "use --cc"),
+    ("bcc", "use --bcc"),
+    ("reply-to", "use --reply-to"),
+    ("subject", "use --subject"),
+    ("date", "it is set when the message is built"),
+    ("message-id", "it is generated for each message"),
+    ("mime-version", "it is part of the MIME structure"),
+    (
+        "content-type",
+        "use --html-file or --attach for other content",
+    ),
+    (
+        "content-transfer-encoding",
+        "the encoding is chosen per part",
+    ),
+];
+
+/// Checks and splits a `--header "Name: value"` argument.
+pub fn parse_header(arg: &str) -> Result<(String, String), Error> {
+    let (name, value) = arg
+        .split_once(':')
+        .ok_or_else(|| Error::HeaderSyntax(arg.to_string()))?;
+    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+        return Err(Error::HeaderName(arg.to_string()));
+    }
+    if let Some((_, hint)) = RESERVED.iter().find(|(r, _)| r.eq_ignore_ascii_case(name)) {
+        return Err(Error::ReservedHeader {
+            name: name.to_string(),
+            hint,
+        });
+    }
+    check_one_line(&format!("--header {name}"), value)?;
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+fn check_one_line(what: &str, value: &str) -> Result<(), Error> {
+    if value.contains(['\r', '\n']) {
+        return Err(Error::LineBreak {
+            what: what.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Builds the message. `sender` is the account's address: the envelope sender, and the
+/// From address unless the draft overrides it.
+pub fn build(
+    draft: Draft,
+    sender: &Address,
+    display_name: Option<&str>,
+) -> Result<Outgoing, Error> {
+    if let Some(subject) = &draft.subject {
+        check_one_line("--subject", subject)?;
+    }
+    let recipients: Vec<Address> = draft
+        .to
+        .iter()
+        .chain(&draft.cc)
+        .chain(&draft.bcc)
+        .map(|m| m.email.clone())
+        .collect();
+    if recipients.is_empty() {
+        return Err(Error::NoRecipients);
+    }
+    let from = draft
+        .from
+        .clone()
+        .unwrap_or_else(|| Mailbox::new(display_name.map(str::to_string), sender.clone()));
+    let message_id = new_message_id(from.email.domain());
+
+    let mut builder = Message::builder()
+        .from(from)
+        .message_id(Some(message_id.clone()))
+        .user_agent(concat!("mailer/", env!("CARGO_PKG_VERSION")).to_string());
+    if let Some(r) = draft.reply_to {
+        builder = builder.reply_to(r);
+    }
+    for m in draft.to {
+        builder = builder.to(m);
+    }
+    for m in draft.cc {
+        builder = builder.cc(m);
+    }
+    // Bcc recipients travel in the envelope only; the header is never written.
+    if let Some(s) = draft.subject {
+        builder = builder.subject(s);
+    }
+    for (name, value) in draft.headers {
+        let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| Error::HeaderName(name))?;
+        builder = builder.raw_header(HeaderValue::new(name, value));
+    }
+    let envelope = lettre::address::Envelope::new(Some(sender.clone()), recipients.clone())
+        .map_err(|e| Error::Build(e.to_string()))?;
+    builder = builder.envelope(envelope);
+
+    let body = match draft.html {
+        Some(html) => Body::Multi(MultiPart::alternative_plain_html(draft.text, html)),
+        None => Body::Single(SinglePart::plain(draft.text)),
+    };
+    let message = if draft.attachments.is_empty() {
+        match body {
+            Body::Single(p) => builder.singlepart(p),
+            Body::Multi(m) => builder.multipart(m),
+        }
+    } else {
+        let mut mixed = match body {
+            Body::Single(p) => MultiPart::mixed().singlepart(p),
+            Body::Multi(m) => MultiPart::mixed().multipart(m),
+        };
+        for a in draft.attachments {
+            let content_type = ContentType::parse(&a.content_type)
+                .or_else(|_| ContentType::parse("application/octet-stream"))
+                .map_err(|e| Error::Build(e.to_string()))?;
+            mixed = mixed.singlepart(Attachment::new(a.filename).body(a.data, content_type));
+        }
+        builder.multipart(mixed)
+    }
+    .map_err(|e| Error::Build(e.to_string()))?;
+
+    Ok(Outgoing {
+        sender: sender.clone(),
+        recipients,
+        message_id,
+        bytes: message.formatted(),
+    })
+}
+
+enum Body {
+    Single(SinglePart),
+    Multi(MultiPart),
+}

@@ -1,0 +1,205 @@
+//! Submitting an existing RFC 5322 message (`send --raw`, later `sendmail`): recipients are
+//! read from its headers, Bcc is removed, and a missing Date or Message-ID is added, so the
+//! message leaves as written otherwise.
+
+use lettre::Address;
+use mail_parser::MessageParser;
+
+use super::{Outgoing, new_message_id};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not an RFC 5322 message: no header section was found")]
+    NotAMessage,
+    #[error("no recipients: the message has no To, Cc or Bcc address, and none was given")]
+    NoRecipients,
+    #[error("recipient {0:?} in the message's headers is not a valid address")]
+    BadAddress(String),
+}
+
+/// Prepares `bytes` for submission from `sender`. Recipients are `recipients` when given,
+/// else every address of the To, Cc and Bcc headers.
+pub fn prepare(
+    bytes: &[u8],
+    sender: &Address,
+    recipients: Option<Vec<Address>>,
+) -> Result<Outgoing, Error> {
+    let bytes = to_crlf(bytes);
+    let header_end = find_header_end(&bytes).ok_or(Error::NotAMessage)?;
+    let parsed = MessageParser::default()
+        .parse_headers(&bytes[..])
+        .ok_or(Error::NotAMessage)?;
+    if parsed.headers().is_empty() {
+        return Err(Error::NotAMessage);
+    }
+
+    let recipients = match recipients {
+        Some(r) => r,
+        None => {
+            let mut out: Vec<Address> = Vec::new();
+            for list in [parsed.to(), parsed.cc(), parsed.bcc()]
+                .into_iter()
+                .flatten()
+            {
+                for addr in list.iter() {
+                    let Some(a) = addr.address() else { continue };
+                    let a: Address = a.parse().map_err(|_| Error::BadAddress(a.to_string()))?;
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+            out
+        }
+    };
+    if recipients.is_empty() {
+        return Err(Error::NoRecipients);
+    }
+
+    let mut added = Vec::new();
+    if parsed.date().is_none() && parsed.header_raw("Date").is_none() {
+        added.extend_from_slice(format!("Date: {}\r\n", rfc2822_now()).as_bytes());
+    }
+    let message_id = match parsed.message_id() {
+        Some(id) => format!("<{id}>"),
+        None => {
+            let id = new_message_id(sender.domain());
+            added.extend_from_slice(format!("Message-ID: {id}\r\n").as_bytes());
+            id
+        }
+    };
+
+    let mut out = Vec::with_capacity(bytes.len() + added.len());
+    out.extend_from_slice(&added);
+    out.extend_from_slice(&strip_header(&bytes[..header_end], "bcc"));
+    out.extend_from_slice(&bytes[header_end..]);
+    Ok(Outgoing {
+        sender: sender.clone(),
+        recipients,
+        message_id,
+        bytes: out,
+    })
+}
+
+/// Rewrites bare LF (and bare CR) line ends as CRLF, the only line end SMTP allows.
+pub fn to_crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+                continue;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The offset just past the blank line that ends the header section (CRLF line ends).
+fn find_header_end(bytes: &[u8]) -> Option<usize> {
+    if bytes.starts_with(b"\r\n") {
+        return None;
+    }
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2)
+        .or_else(|| (!bytes.is_empty()).then_some(bytes.len()))
+}
+
+/// The header section without any field named `name`, continuation lines included.
+fn strip_header(headers: &[u8], name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(headers.len());
+    let mut dropping = false;
+    for line in headers.split_inclusive(|&b| b == b'\n') {
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if !continuation {
+            dropping = line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+                && line[name.len()..]
+                    .iter()
+                    .find(|b| !matches!(b, b' ' | b'\t'))
+                    == Some(&b':');
+        }
+        if !dropping {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// The current time as an RFC 5322 date.
+fn rfc2822_now() -> String {
+    httpdate_like(std::time::SystemTime::now())
+}
+
+fn httpdate_like(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let dt = mail_parser::DateTime::from_timestamp(secs);
+    dt.to_rfc822()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender() -> Address {
+        "alice@example.org".parse().unwrap()
+    }
+
+    #[test]
+    fn takes_recipients_from_headers_and_strips_bcc() {
+        let msg = b"From: a@example.org\nTo: Bob <bob@example.org>, c@example.org\nBcc: secret@example.org,\n  other@example.org\nSubject: hi\n\nbody\n.line\n";
+        let out = prepare(msg, &sender(), None).unwrap();
+        let rcpts: Vec<String> = out.recipients.iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            rcpts,
+            [
+                "bob@example.org",
+                "c@example.org",
+                "secret@example.org",
+                "other@example.org"
+            ]
+        );
+        let text = String::from_utf8(out.bytes).unwrap();
+        assert!(
+            !text.contains("secret@") && !text.contains("other@"),
+            "{text}"
+        );
+        assert!(!text.to_ascii_lowercase().contains("bcc:"), "{text}");
+        assert!(
+            text.contains("Message-ID: <") && text.contains("Date: "),
+            "{text}"
+        );
+        assert!(text.ends_with("\r\n\r\nbody\r\n.line\r\n"), "{text:?}");
+        assert!(!text.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn keeps_existing_message_id() {
+        let msg = b"Message-ID: <x@y>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\nTo: b@example.org\r\n\r\nhi\r\n";
+        let out = prepare(msg, &sender(), None).unwrap();
+        assert_eq!(out.message_id, "<x@y>");
+        assert_eq!(out.bytes, msg.to_vec());
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_message() {
+        assert!(matches!(
+            prepare(b"\r\njust a body", &sender(), None),
+            Err(Error::NotAMessage)
+        ));
+        assert!(matches!(
+            prepare(b"Subject: x\r\n\r\nno one to send to\r\n", &sender(), None),
+            Err(Error::NoRecipients)
+        ));
+    }
+}
