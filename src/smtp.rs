@@ -137,13 +137,19 @@ impl Session {
         );
         let mut conn = match tokio::time::timeout(timeout, connecting).await {
             Err(_) => {
+                // A port that expects implicit TLS stays silent until the client's hello.
+                let step = match server.security {
+                    Security::Tls => "greeting".to_string(),
+                    _ => "greeting (if the port expects implicit TLS, set security = \"tls\")"
+                        .to_string(),
+                };
                 return Err(Error::Timeout {
                     addr,
-                    step: "greeting".into(),
+                    step,
                     secs: timeout.as_secs(),
                 });
             }
-            Ok(Err(e)) => return Err(connect_error(&addr, server.security, e)),
+            Ok(Err(e)) => return Err(connect_error(&addr, e)),
             Ok(Ok(c)) => c,
         };
 
@@ -161,10 +167,10 @@ impl Session {
                         secs: timeout.as_secs(),
                     });
                 }
-                Ok(Err(e)) if e.is_tls() => {
+                Ok(Err(e)) if tls_failure(&e).is_some() => {
                     return Err(Error::Tls {
                         addr,
-                        reason: crate::error::chain(&e),
+                        reason: tls_failure(&e).unwrap_or_default(),
                     });
                 }
                 Ok(Err(e)) => return Err(step_error(&addr, "STARTTLS", e)),
@@ -304,7 +310,13 @@ impl Session {
         bounded(&self.addr, self.timeout, "DATA", self.conn.command(Data)).await?;
         // Large messages take longer than one reply: allow for a slow 16 KiB/s link.
         let budget = self.timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384);
-        match tokio::time::timeout(budget, self.conn.message(&message.bytes)).await {
+        // lettre ends DATA with CRLF "." CRLF itself; a message's own final CRLF would
+        // otherwise become an extra blank line at the recipient.
+        let bytes = message
+            .bytes
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&message.bytes);
+        match tokio::time::timeout(budget, self.conn.message(bytes)).await {
             Err(_) => Err(Error::Timeout {
                 addr: self.addr.clone(),
                 step: "DATA".into(),
@@ -359,11 +371,11 @@ fn tls_parameters(server: &Server) -> Result<TlsParameters, Error> {
     })
 }
 
-fn connect_error(addr: &str, security: Security, e: lettre::transport::smtp::Error) -> Error {
-    if e.is_tls() {
+fn connect_error(addr: &str, e: lettre::transport::smtp::Error) -> Error {
+    if let Some(reason) = tls_failure(&e) {
         return Error::Tls {
             addr: addr.to_string(),
-            reason: crate::error::chain(&e),
+            reason,
         };
     }
     if e.status().is_some() {
@@ -384,11 +396,6 @@ fn connect_error(addr: &str, security: Security, e: lettre::transport::smtp::Err
         | Some(std::io::ErrorKind::NetworkUnreachable) => true,
         // A name that does not resolve is most often a network outage for a configured host.
         _ => reason.contains("failed to lookup address") || reason.contains("Temporary failure"),
-    };
-    let reason = if security == Security::Tls && e.is_response() {
-        format!("{reason} (is the port expecting STARTTLS? then set security = \"starttls\")")
-    } else {
-        reason
     };
     Error::Connect {
         addr: addr.to_string(),
@@ -414,6 +421,49 @@ fn step_error(addr: &str, step: &str, e: lettre::transport::smtp::Error) -> Erro
             step: step.to_string(),
             reason: crate::error::chain(&e),
         },
+    }
+}
+
+/// The reason of a failed TLS handshake, if that is what `e` is, without OpenSSL's
+/// internal function and file names.
+fn tls_failure(e: &lettre::transport::smtp::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    let mut found = e.is_tls().then(|| crate::error::chain(e));
+    while let Some(s) = source {
+        if s.downcast_ref::<native_tls::Error>().is_some() {
+            found = Some(s.to_string());
+        }
+        source = s.source();
+    }
+    found.map(|text| {
+        let reason = openssl_reason(&text);
+        if reason.contains("certificate verify failed") {
+            format!("{reason}: if the server uses a private CA, name its certificate in ca_file")
+        } else if reason.contains("wrong version number") {
+            format!("{reason}: the port does not speak TLS; if it expects STARTTLS, set security = \"starttls\"")
+        } else {
+            reason
+        }
+    })
+}
+
+/// "error:0A000086:SSL routines:FUNC:certificate verify failed:FILE:LINE: (self-signed
+/// certificate)" becomes "certificate verify failed (self-signed certificate)".
+fn openssl_reason(text: &str) -> String {
+    let Some(start) = text.find("error:") else {
+        return crate::error::one_line(text);
+    };
+    let fields: Vec<&str> = text[start..].splitn(7, ':').collect();
+    match fields.as_slice() {
+        [_, _, _, _, reason, _, rest] => {
+            let detail = rest
+                .split_once('(')
+                .and_then(|(_, d)| d.split_once(')'))
+                .map(|(d, _)| format!(" ({d})"))
+                .unwrap_or_default();
+            format!("{reason}{detail}")
+        }
+        _ => crate::error::one_line(text),
     }
 }
 

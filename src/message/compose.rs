@@ -181,7 +181,9 @@ pub fn build(
 
     let body = match draft.html {
         Some(html) => Body::Multi(MultiPart::alternative_plain_html(draft.text, html)),
-        None => Body::Single(SinglePart::plain(draft.text)),
+        // lettre ends a single part with a CRLF of its own; drop the text's last line end
+        // so the recipient does not see an extra blank line.
+        None => Body::Single(SinglePart::plain(without_final_newline(draft.text))),
     };
     let message = if draft.attachments.is_empty() {
         match body {
@@ -209,6 +211,16 @@ pub fn build(
         message_id,
         bytes: message.formatted(),
     })
+}
+
+fn without_final_newline(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
 }
 
 enum Body {

@@ -1,0 +1,316 @@
+//! `mailer send` against the real Postfix + Dovecot of the harness: what arrives in the
+//! recipient's Maildir is what the user sent.
+
+mod common;
+
+use common::{Setup, stack};
+use mail_parser::{MessageParser, MimeHeaders};
+
+fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
+    MessageParser::default()
+        .parse(bytes)
+        .expect("the delivered file parses")
+}
+
+/// The text body as a reader shows it: line ends normalised.
+fn text_of(msg: &mail_parser::Message<'_>) -> String {
+    msg.body_text(0).expect("a text body").replace("\r\n", "\n")
+}
+
+fn header_section(bytes: &[u8]) -> String {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+#[test]
+fn starttls_delivers_cjk_subject_body_html_and_attachments_intact() {
+    let stack = stack();
+    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    let body =
+        "你好，鲍勃：\n\n本周进展见附件。\n.a line starting with a dot\nLast line — ünïcödé ✓\n";
+    setup.write("report.md", body.as_bytes());
+    let html = "<p>本周<b>进展</b></p>";
+    setup.write("report.html", html.as_bytes());
+    let pdf: Vec<u8> = (0..70_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+    setup.write("季度报告 Q3.pdf", &pdf);
+    let text_attachment = "a,b\n1,2\n".as_bytes();
+    setup.write("data.csv", text_attachment);
+
+    let id = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "鲍勃 <bob@example.test>",
+            "--subject",
+            "周报：第 47 周 (weekly report)",
+            "--body-file",
+            "report.md",
+            "--html-file",
+            "report.html",
+            "--attach",
+            "季度报告 Q3.pdf",
+            "--attach",
+            "data.csv",
+            "--header",
+            "X-Project: 北极星",
+        ])
+        .ok();
+    assert!(
+        id.starts_with('<') && id.ends_with("@example.test>"),
+        "{id}"
+    );
+
+    let bytes = stack.wait_for_message("bob", &id);
+    let msg = parse(&bytes);
+    assert_eq!(msg.subject(), Some("周报：第 47 周 (weekly report)"));
+    let from = msg.from().and_then(|f| f.first()).expect("From");
+    assert_eq!(from.name(), Some("Alice 测试"));
+    assert_eq!(from.address(), Some("alice@example.test"));
+    assert_eq!(
+        msg.to().and_then(|t| t.first()).and_then(|a| a.name()),
+        Some("鲍勃")
+    );
+    assert_eq!(text_of(&msg), body);
+    assert_eq!(msg.body_html(0).as_deref(), Some(html));
+    let project = msg.header_as("X-Project", mail_parser::HeaderForm::Text);
+    assert_eq!(project.first().and_then(|h| h.as_text()), Some("北极星"));
+
+    let attachments: Vec<_> = msg.attachments().collect();
+    assert_eq!(attachments.len(), 2);
+    assert_eq!(attachments[0].attachment_name(), Some("季度报告 Q3.pdf"));
+    assert_eq!(attachments[0].contents(), &pdf[..]);
+    assert_eq!(
+        attachments[0].content_type().map(|c| c.ctype()),
+        Some("application")
+    );
+    assert_eq!(attachments[1].attachment_name(), Some("data.csv"));
+    assert_eq!(attachments[1].contents(), text_attachment);
+}
+
+#[test]
+fn implicit_tls_delivers_a_body_read_from_stdin() {
+    let stack = stack();
+    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
+    let id = setup
+        .mailer_with_stdin(
+            &[
+                "send",
+                "--to",
+                "bob@example.test",
+                "--subject",
+                "disk alert",
+            ],
+            Some("disk is 91% full\n".as_bytes()),
+        )
+        .ok();
+    let bytes = stack.wait_for_message("bob", &id);
+    let msg = parse(&bytes);
+    assert_eq!(msg.subject(), Some("disk alert"));
+    assert_eq!(text_of(&msg), "disk is 91% full\n");
+}
+
+#[test]
+fn bcc_recipient_gets_the_message_but_no_header_names_them() {
+    let stack = stack();
+    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    let id = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--bcc",
+            "carol@example.test",
+            "--subject",
+            "bcc check",
+            "--body",
+            "hello",
+        ])
+        .ok();
+    let to_bob = stack.wait_for_message("bob", &id);
+    let to_carol = stack.wait_for_message("carol", &id);
+    for copy in [&to_bob, &to_carol] {
+        let headers = header_section(copy).to_ascii_lowercase();
+        assert!(!headers.contains("\nbcc:"), "{headers}");
+        // Postfix records the envelope recipient in Received/Delivered-To of carol's copy
+        // only; the headers mailer wrote must not name her.
+        let written = &headers[headers.find("\nfrom: ").expect("From header")..];
+        assert!(!written.contains("carol"), "{written}");
+    }
+}
+
+#[test]
+fn wrong_password_exits_77_without_showing_it() {
+    let stack = stack();
+    let config =
+        std::fs::read_to_string(Setup::alice(stack, "SUBMISSION_PORT", "starttls").config())
+            .unwrap()
+            .replace("echo alicepw", "echo wr0ng-s3cret");
+    let setup = Setup::new(&config);
+    let run = setup.mailer(&[
+        "-vvv",
+        "send",
+        "--to",
+        "bob@example.test",
+        "--subject",
+        "x",
+        "--body",
+        "y",
+    ]);
+    let err = run.fails_with(77);
+    assert!(err.contains("refused the login"), "{err}");
+    assert!(err.contains("535"), "{err}");
+    assert!(!err.contains("wr0ng-s3cret") && !run.stdout().contains("wr0ng-s3cret"));
+}
+
+#[test]
+fn recipient_outside_the_domain_is_refused_with_the_servers_reply() {
+    let stack = stack();
+    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    let run = setup.mailer(&[
+        "send",
+        "--to",
+        "bob@example.test",
+        "--to",
+        "someone@elsewhere.invalid",
+        "--subject",
+        "relay test",
+        "--body",
+        "should go nowhere",
+    ]);
+    let err = run.fails_with(65);
+    assert!(err.contains("RCPT TO <someone@elsewhere.invalid>"), "{err}");
+    assert!(
+        err.contains("554") && err.contains("Relay access denied"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The transaction was reset: bob did not get a copy either.
+    assert!(!stack.has_message_containing("bob", "should go nowhere"));
+}
+
+#[test]
+fn raw_message_goes_to_its_header_recipients_without_bcc() {
+    let stack = stack();
+    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
+    let raw = "From: Alice <alice@example.test>\nTo: bob@example.test\nBcc: carol@example.test\nSubject: =?utf-8?b?5pel5oql?=\nMessage-ID: <raw-1@example.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n原样发送\n..two dots\n";
+    setup.write("message.eml", raw.as_bytes());
+    let id = setup.mailer(&["send", "--raw", "message.eml"]).ok();
+    assert_eq!(id, "<raw-1@example.test>");
+    let to_bob = stack.wait_for_message("bob", &id);
+    let to_carol = stack.wait_for_message("carol", &id);
+    let msg = parse(&to_bob);
+    assert_eq!(msg.subject(), Some("日报"));
+    assert_eq!(text_of(&msg), "原样发送\n..two dots\n");
+    assert!(
+        !header_section(&to_carol)
+            .to_ascii_lowercase()
+            .contains("\nbcc:")
+    );
+}
+
+#[test]
+fn security_none_never_reads_or_sends_the_password() {
+    let stack = stack();
+    let setup = Setup::new("");
+    let marker = setup.path("password-was-read");
+    std::fs::write(
+        setup.config(),
+        format!(
+            r#"[accounts.alice]
+email = "alice@example.test"
+password_command = "touch '{}'; echo alicepw"
+[accounts.alice.smtp]
+host = "127.0.0.1"
+port = {}
+security = "none"
+"#,
+            marker.display(),
+            stack.port("SMTP_PORT")
+        ),
+    )
+    .unwrap();
+    let id = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "plain",
+            "--body",
+            "x",
+        ])
+        .ok();
+    stack.wait_for_message("bob", &id);
+    assert!(
+        !marker.exists(),
+        "the password was read for an unencrypted session"
+    );
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let stack = stack();
+    let config = std::fs::read_to_string(Setup::alice(stack, "SUBMISSIONS_PORT", "tls").config())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let setup = Setup::new(&config);
+    let run = setup.mailer(&[
+        "send",
+        "--to",
+        "bob@example.test",
+        "--subject",
+        "x",
+        "--body",
+        "y",
+    ]);
+    let err = run.fails_with(69);
+    assert!(err.contains("TLS with localhost:"), "{err}");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+}
+
+#[test]
+fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
+    let stack = stack();
+    let config =
+        std::fs::read_to_string(Setup::alice(stack, "SUBMISSIONS_PORT", "starttls").config())
+            .unwrap()
+            .replace("timeout_secs = 10", "timeout_secs = 2");
+    let setup = Setup::new(&config);
+    let run = setup.mailer(&[
+        "send",
+        "--to",
+        "bob@example.test",
+        "--subject",
+        "x",
+        "--body",
+        "y",
+    ]);
+    let err = run.fails_with(75);
+    assert!(
+        err.contains("no reply within 2 s") && err.contains("security = \"tls\""),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // And the other way round: an implicit-TLS account on a STARTTLS port.
+    let config =
+        std::fs::read_to_string(Setup::alice(stack, "SUBMISSION_PORT", "tls").config()).unwrap();
+    let run = Setup::new(&config).mailer(&[
+        "send",
+        "--to",
+        "bob@example.test",
+        "--subject",
+        "x",
+        "--body",
+        "y",
+    ]);
+    let err = run.fails_with(69);
+    assert!(err.contains("security = \"starttls\""), "{err}");
+}
