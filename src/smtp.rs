@@ -435,36 +435,7 @@ fn tls_failure(e: &lettre::transport::smtp::Error) -> Option<String> {
         }
         source = s.source();
     }
-    found.map(|text| {
-        let reason = openssl_reason(&text);
-        if reason.contains("certificate verify failed") {
-            format!("{reason}: if the server uses a private CA, name its certificate in ca_file")
-        } else if reason.contains("wrong version number") {
-            format!("{reason}: the port does not speak TLS; if it expects STARTTLS, set security = \"starttls\"")
-        } else {
-            reason
-        }
-    })
-}
-
-/// "error:0A000086:SSL routines:FUNC:certificate verify failed:FILE:LINE: (self-signed
-/// certificate)" becomes "certificate verify failed (self-signed certificate)".
-fn openssl_reason(text: &str) -> String {
-    let Some(start) = text.find("error:") else {
-        return crate::error::one_line(text);
-    };
-    let fields: Vec<&str> = text[start..].splitn(7, ':').collect();
-    match fields.as_slice() {
-        [_, _, _, _, reason, _, rest] => {
-            let detail = rest
-                .split_once('(')
-                .and_then(|(_, d)| d.split_once(')'))
-                .map(|(d, _)| format!(" ({d})"))
-                .unwrap_or_default();
-            format!("{reason}{detail}")
-        }
-        _ => crate::error::one_line(text),
-    }
+    found.map(|text| crate::tls::describe_failure(&text))
 }
 
 fn find_io_error(e: &lettre::transport::smtp::Error) -> Option<&std::io::Error> {

@@ -52,8 +52,8 @@ ports, named as in stack.env:
   IMAPS_PORT, POP3S_PORT  implicit TLS
   LMTP_PORT, AUTH_PORT    Dovecot's LMTP and SASL services that Postfix uses
 
-Every port refuses a recipient outside $DOMAIN at RCPT time, even after AUTH,
-and unknown users of $DOMAIN too. TLS clients verify the server against
+Postfix refuses a recipient outside $DOMAIN at RCPT time, even after AUTH, and
+unknown users of $DOMAIN too. TLS clients verify the server against
 CA_FILE (a self-signed certificate for localhost and 127.0.0.1).
 EOF
     exit 64
@@ -70,11 +70,12 @@ abs_path() {
     esac
 }
 
-# Config syntaxes of both servers (and `script -c`) break on blanks and quotes
-# in paths: refuse them rather than produce a stack that half works.
+# Blanks, quotes, % (Dovecot's variables) and : (a separator in its mail
+# settings) in paths break the servers' configs: refuse them rather than
+# produce a stack that half works.
 check_dir_name() {
-    [[ $1 =~ ^[A-Za-z0-9/._+,:@%=-]+$ ]] ||
-        die "DIR must be a path of letters, digits and ./_+,:@%=- only: $1"
+    [[ $1 =~ ^[A-Za-z0-9/._+-]+$ ]] ||
+        die "DIR must be a path of letters, digits and ./_+- only: $1"
 }
 
 normalize_user() {
@@ -88,14 +89,18 @@ maildir_of() {  # DIR USER@DOMAIN; matches Dovecot's home=DIR/mail/%d/%n
     printf '%s/mail/%s/%s/Maildir\n' "$1" "${2#*@}" "${2%@*}"
 }
 
-# The pid in a pid file, if that process is still the program we started
-# (comm is checked so that a recycled pid is never mistaken for ours).
+# Whether PID is a master of this stack: both masters work inside DIR, so a
+# recycled pid, or a master of another stack, is never taken for ours.
+is_ours() {  # PID COMM
+    [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] &&
+        [[ $(readlink "/proc/$1/cwd" 2>/dev/null) == "$D"/* ]]
+}
+
 live_pid() {  # PIDFILE COMM
     local pid
     [[ -r $1 ]] || return 1
     pid=$(tr -dc '0-9' <"$1")
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]] || return 1
+    [[ -n $pid ]] && is_ours "$pid" "$2" || return 1
     printf '%s\n' "$pid"
 }
 
@@ -122,7 +127,7 @@ stack_running() {
 
 wait_gone() {  # PID COMM SECONDS
     local deadline=$((SECONDS + $3))
-    while [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]]; do
+    while is_ours "$1" "$2"; do
         ((SECONDS < deadline)) || return 1
         sleep 0.1
     done
@@ -200,6 +205,8 @@ cmd_install() {
         say "all packages present: ${PACKAGES[*]}"
         return 0
     fi
+    command -v apt-get >/dev/null ||
+        die "install knows only apt-get (Debian, Ubuntu); install these yourself: ${missing[*]}"
     if ((EUID != 0)); then
         command -v sudo >/dev/null || die "installing needs root: ${missing[*]}"
         sudo=(sudo)
@@ -241,8 +248,13 @@ for s in socks:
 PY
 }
 
+# An existing certificate is kept across restarts, so that a CA_FILE copied
+# elsewhere stays valid; a broken or expiring one is replaced.
 make_cert() {
-    [[ -s $TLS_DIR/cert.pem && -s $TLS_DIR/key.pem ]] && return 0
+    if openssl x509 -in "$TLS_DIR/cert.pem" -noout -checkend 86400 >/dev/null 2>&1 &&
+        openssl pkey -in "$TLS_DIR/key.pem" -noout >/dev/null 2>&1; then
+        return 0
+    fi
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
         -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" >"$LOG_DIR/openssl.log" 2>&1 ||
@@ -271,6 +283,8 @@ auth_mechanisms = plain login
 # same IP up to 15 s (its anvil penalty, which also hits Postfix's AUTH);
 # tests of wrong passwords must not slow down the tests after them.
 auth_failure_delay = 0
+# Without the penalty socket, auth skips the penalty (login_trusted_networks
+# does not, in 2.3.19).
 service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
@@ -451,8 +465,10 @@ write_env() {
 
 # Waits until every port answers like its server should (TLS ports verified
 # against the stack's certificate). Prints one line per port that did not.
+# Gives up early once a master has exited or a server has logged a fatal error.
 wait_ready() {
     python3 - "$READY_TIMEOUT" "$TLS_DIR/cert.pem" \
+        "$DOVECOT_PID" "$POSTFIX_PID" "$LOG_DIR/dovecot.log" "$LOG_DIR/postfix.log" \
         "SMTP_PORT:$SMTP_PORT:plain:220" \
         "SUBMISSION_PORT:$SUBMISSION_PORT:plain:220" \
         "SUBMISSIONS_PORT:$SUBMISSIONS_PORT:tls:220" \
@@ -462,13 +478,30 @@ wait_ready() {
         "POP3S_PORT:$POP3S_PORT:tls:+OK" \
         "LMTP_PORT:$LMTP_PORT:plain:220" \
         "AUTH_PORT:$AUTH_PORT:plain:VERSION" <<'PY'
-import socket, ssl, sys, time
+import re, socket, ssl, sys, time
 deadline = time.monotonic() + float(sys.argv[1])
 ctx = ssl.create_default_context(cafile=sys.argv[2])
+pidfiles, logs = sys.argv[3:5], sys.argv[5:7]
+pids = [int(open(f).read().strip()) for f in pidfiles]
 pending = {}
-for spec in sys.argv[3:]:
+for spec in sys.argv[7:]:
     name, port, kind, greeting = spec.split(":", 3)
     pending[name] = (int(port), kind, greeting.encode(), "no attempt")
+
+def hopeless():
+    for pid, name in zip(pids, ("dovecot", "postfix")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() in ("dovecot", "master"):
+                    continue
+        except OSError:
+            pass
+        return f"the {name} master (pid {pid}) has exited"
+    for log in logs:
+        with open(log, errors="replace") as f:
+            if re.search(r"\b(fatal|panic)\b", f.read(), re.I):
+                return f"{log} reports a fatal error"
+    return None
 
 def probe(port, kind, greeting):
     with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
@@ -486,17 +519,31 @@ while pending:
         except (OSError, ssl.SSLError) as e:
             pending[name] = (port, kind, greeting, str(e) or type(e).__name__)
     if not pending or time.monotonic() > deadline:
+        why = f"not ready after {sys.argv[1]}s"
+        break
+    why = hopeless()
+    if why:
         break
     time.sleep(0.1)
 for name, (port, _, _, err) in pending.items():
-    print(f"{name} {port} not ready after {sys.argv[1]}s: {err}")
+    print(f"{name} {port}: {why}: {err}")
 sys.exit(1 if pending else 0)
 PY
 }
 
-log_tail() {  # FILE LABEL
+# The distinct problems a server logged (both repeat one error per client
+# connection), else its last lines.
+log_digest() {  # FILE
     [[ -s $1 ]] || return 0
-    tail -n 12 "$1" | sed "s|^|$2: |"
+    awk -v file="$1" '
+        { line = $0; sub(/^[A-Z][a-z][a-z] +[0-9]+ [0-9:]+ /, "", line)
+          gsub(/\[[0-9]+\]|, session=<[^>]*>/, "", line) }
+        tolower(line) ~ /fatal|panic|error|warning/ && !seen[line]++ { bad[++n] = line }
+        { last[NR % 5] = line }
+        END {
+            if (n) for (i = (n > 8 ? n - 7 : 1); i <= n; i++) print file ": " bad[i]
+            else for (i = NR - 4; i <= NR; i++) if (i > 0) print file ": " last[i % 5]
+        }' "$1"
 }
 
 postfix_check_output() {
@@ -517,19 +564,19 @@ launch() {
         {
             echo "dovecot failed to start:"
             sed 's/^/dovecot: /' "$LOG_DIR/dovecot.start"
-            log_tail "$LOG_DIR/dovecot.log" "$LOG_DIR/dovecot.log"
+            log_digest "$LOG_DIR/dovecot.log"
         } >>"$PROBLEMS"
     elif ! postfix -c "$POSTFIX_CONF" start >"$LOG_DIR/postfix.start" 2>&1; then
         {
             echo "postfix failed to start:"
             sed 's/^/postfix: /' "$LOG_DIR/postfix.start"
-            log_tail "$LOG_DIR/postfix.log" "$LOG_DIR/postfix.log"
+            log_digest "$LOG_DIR/postfix.log"
             postfix_check_output
         } >>"$PROBLEMS"
     elif ! wait_ready >>"$PROBLEMS" 2>&1; then
         {
-            log_tail "$LOG_DIR/dovecot.log" "$LOG_DIR/dovecot.log"
-            log_tail "$LOG_DIR/postfix.log" "$LOG_DIR/postfix.log"
+            log_digest "$LOG_DIR/dovecot.log"
+            log_digest "$LOG_DIR/postfix.log"
         } >>"$PROBLEMS"
     else
         return 0
@@ -571,6 +618,9 @@ cmd_start() {
     ((${#DOVECOT_RUN} + 30 <= 107)) ||
         die "DIR is too long (${#D} characters) for Dovecot's Unix sockets under $DOVECOT_RUN: use a path of at most 70 characters"
 
+    # A socket left over from an earlier run is not removed by Dovecot: a stale
+    # anvil-auth-penalty would make its auth process retry it for 5 s.
+    rm -rf "$DOVECOT_RUN"
     mkdir -p "$TLS_DIR" "$LOG_DIR" "$D/dovecot/state" "$DOVECOT_RUN" "$POSTFIX_CONF" \
         "$POSTFIX_QUEUE" "$D/mail/$DOMAIN"
     INSTANCE=$(printf '%s' "$D" | cksum | cut -d' ' -f1)
@@ -752,7 +802,7 @@ def multipart(subtype, boundary, parts):
 def attachment():
     name, ctype = rng.choice(ATTACH)
     # Mostly tens of KB, sometimes up to ~200 KB, as mail attachments tend to be.
-    size = min(int(rng.lognormvariate(10.4, 0.9)) + 2048, 200 * 1024)
+    size = min(int(rng.lognormvariate(10.8, 0.9)) + 2048, 200 * 1024)
     start = rng.randrange(len(POOL) - size)
     data = base64.encodebytes(POOL[start:start + size]).decode()
     if name.isascii():

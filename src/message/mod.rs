@@ -2,6 +2,7 @@
 //! Nothing here knows about the network; the result is bytes plus an envelope.
 
 pub mod compose;
+pub mod parse;
 pub mod raw;
 
 use lettre::Address;

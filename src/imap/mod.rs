@@ -1,0 +1,560 @@
+//! IMAP: connect (implicit TLS or STARTTLS), log in, and the few commands mailer needs,
+//! each bounded by the server's timeout and mapped to an error that names its step.
+//!
+//! async-imap does the wire work; this module hides its types behind plain ones so that
+//! commands never see protocol bytes.
+
+mod utf7;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use async_imap::types::Fetch;
+use futures::{Stream, StreamExt, TryStreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use crate::config::{Password, Security, Server};
+use crate::error::{Exit, Failure};
+
+pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
+
+/// Any byte stream an IMAP session can run over: TCP, or TLS over TCP.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Transport for T {}
+
+type Conn = Box<dyn Transport>;
+
+/// A failed IMAP step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("connecting to {addr}: {reason}")]
+    Connect { addr: String, reason: String, temporary: bool },
+    #[error("TLS with {addr}: {reason}")]
+    Tls { addr: String, reason: String },
+    #[error("reading ca_file {path}: {reason}")]
+    CaFile { path: String, reason: String },
+    #[error("{addr} refused the login of user {user:?}: {reply}")]
+    AuthRefused { addr: String, user: String, reply: String },
+    #[error("{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true")]
+    InsecureAuth { addr: String },
+    #[error("{0}: no password configured: set password_command, password_env or password")]
+    NoPassword(String),
+    #[error("{addr}: {step}: no reply within {secs} s (timeout_secs)")]
+    Timeout { addr: String, step: String, secs: u64 },
+    #[error("{addr}: mailbox {mailbox:?} cannot be opened: {reply}")]
+    NoMailbox { addr: String, mailbox: String, reply: String },
+    #[error("{addr}: {step}: the server replied {reply}")]
+    Refused { addr: String, step: String, reply: String },
+    #[error("{addr}: {step}: {reason}")]
+    Broken { addr: String, step: String, reason: String },
+    #[error("{0}")]
+    Password(String),
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Connect { temporary: true, .. } | Error::Timeout { .. } | Error::Broken { .. } => {
+                Exit::TempFail
+            }
+            Error::Connect { .. } | Error::Tls { .. } | Error::Refused { .. } => Exit::Unavailable,
+            Error::NoMailbox { .. } => Exit::Data,
+            Error::AuthRefused { .. } => Exit::NoPerm,
+            Error::InsecureAuth { .. }
+            | Error::NoPassword(_)
+            | Error::CaFile { .. }
+            | Error::Password(_) => Exit::Config,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::new(e.exit(), crate::error::one_line(&e.to_string()))
+    }
+}
+
+/// The state of a selected mailbox.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxInfo {
+    pub uidvalidity: u32,
+    pub exists: u32,
+    pub uid_next: Option<u32>,
+}
+
+/// A mailbox as LIST shows it.
+#[derive(Debug, Clone)]
+pub struct MailboxName {
+    /// The name as the server spells it (modified UTF-7), for commands.
+    pub raw: String,
+    /// The name decoded for people.
+    pub name: String,
+    pub delimiter: Option<char>,
+    /// `\Noselect` and `\NonExistent` mailboxes hold no messages.
+    pub selectable: bool,
+}
+
+/// A fetched message as the server sent it.
+#[derive(Debug)]
+pub struct Fetched(Fetch);
+
+impl Fetched {
+    pub fn uid(&self) -> Option<u32> {
+        self.0.uid
+    }
+    /// RFC822.SIZE: the size with CRLF line ends.
+    pub fn size(&self) -> Option<u32> {
+        self.0.size
+    }
+    pub fn body(&self) -> Option<&[u8]> {
+        self.0.body()
+    }
+    pub fn header(&self) -> Option<&[u8]> {
+        self.0.header()
+    }
+    /// Flags as IMAP spells them (`\Seen`, `$Label`), without `\Recent`.
+    pub fn flags(&self) -> Vec<String> {
+        use async_imap::types::Flag;
+        self.0
+            .flags()
+            .filter_map(|f| match f {
+                Flag::Seen => Some("\\Seen".to_string()),
+                Flag::Answered => Some("\\Answered".to_string()),
+                Flag::Flagged => Some("\\Flagged".to_string()),
+                Flag::Deleted => Some("\\Deleted".to_string()),
+                Flag::Draft => Some("\\Draft".to_string()),
+                Flag::Recent => None,
+                Flag::MayCreate => None,
+                Flag::Custom(c) => Some(c.to_string()),
+            })
+            .collect()
+    }
+    /// Attachments as BODYSTRUCTURE describes them (sizes are estimates of the decoded size).
+    pub fn attachments(&self) -> Vec<crate::message::parse::AttachmentInfo> {
+        let mut out = Vec::new();
+        if let Some(bs) = self.0.bodystructure() {
+            collect_attachments(bs, &mut out);
+        }
+        out
+    }
+}
+
+fn collect_attachments(
+    bs: &async_imap::imap_proto::types::BodyStructure<'_>,
+    out: &mut Vec<crate::message::parse::AttachmentInfo>,
+) {
+    use async_imap::imap_proto::types::{BodyStructure, ContentEncoding};
+    let (common, other) = match bs {
+        BodyStructure::Multipart { bodies, .. } => {
+            for b in bodies {
+                collect_attachments(b, out);
+            }
+            return;
+        }
+        BodyStructure::Basic { common, other, .. }
+        | BodyStructure::Text { common, other, .. }
+        | BodyStructure::Message { common, other, .. } => (common, other),
+    };
+    let param = |params: &Option<Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)>>,
+                 key: &str| {
+        params
+            .iter()
+            .flatten()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.to_string())
+    };
+    let disposition = common.disposition.as_ref();
+    let is_attachment = disposition.is_some_and(|d| d.ty.eq_ignore_ascii_case("attachment"));
+    let filename = disposition
+        .and_then(|d| param(&d.params, "filename"))
+        .or_else(|| param(&common.ty.params, "name"))
+        .map(|n| crate::message::parse::decode_header_text(&n));
+    let inline_text = matches!(bs, BodyStructure::Text { .. }) && !is_attachment;
+    if !is_attachment && (inline_text || filename.is_none()) {
+        return;
+    }
+    let octets = other.octets as usize;
+    let size = match other.transfer_encoding {
+        ContentEncoding::Base64 => octets / 4 * 3,
+        _ => octets,
+    };
+    out.push(crate::message::parse::AttachmentInfo {
+        filename,
+        content_type: format!("{}/{}", common.ty.ty, common.ty.subtype).to_ascii_lowercase(),
+        size,
+    });
+}
+
+/// A logged-in IMAP session.
+pub struct Session {
+    inner: async_imap::Session<Conn>,
+    addr: String,
+    timeout: Duration,
+}
+
+impl Session {
+    /// Connects, secures, logs in, and identifies itself when the server supports ID
+    /// (some providers, 163.com among them, refuse SELECT without it).
+    pub async fn open(
+        server: &Server,
+        password: impl FnOnce() -> Result<Option<Password>, String>,
+    ) -> Result<Session, Error> {
+        let addr = server.address();
+        let timeout = server.timeout;
+        let step = |s: &str| s.to_string();
+
+        let tcp = match tokio::time::timeout(
+            timeout,
+            TcpStream::connect((server.host.as_str(), server.port)),
+        )
+        .await
+        {
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr,
+                    reason: format!("no answer within {} s", timeout.as_secs()),
+                    temporary: true,
+                });
+            }
+            Ok(Err(e)) => return Err(connect_error(&addr, e)),
+            Ok(Ok(s)) => s,
+        };
+        let _ = tcp.set_nodelay(true);
+
+        let mut client = match server.security {
+            Security::Tls => {
+                let tls = bounded(&addr, timeout, "TLS handshake", tls_wrap(server, tcp)).await??;
+                async_imap::Client::new(Box::new(tls) as Conn)
+            }
+            _ => async_imap::Client::new(Box::new(tcp) as Conn),
+        };
+        match bounded(&addr, timeout, "greeting", client.read_response()).await? {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(Error::Broken {
+                    addr,
+                    step: step("greeting"),
+                    reason: "the server closed the connection".into(),
+                });
+            }
+            Err(e) => return Err(broken(&addr, "greeting", &e)),
+        }
+        if server.security == Security::Starttls {
+            bounded(&addr, timeout, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
+                .await?
+                .map_err(|e| imap_error(&addr, "STARTTLS", e))?;
+            let stream = client.into_inner();
+            let tls = bounded(&addr, timeout, "TLS handshake", tls_wrap(server, stream)).await??;
+            client = async_imap::Client::new(Box::new(tls) as Conn);
+        }
+
+        let encrypted = server.security != Security::None;
+        if !encrypted && !server.allow_insecure_auth {
+            return Err(Error::InsecureAuth { addr });
+        }
+        let password = password()
+            .map_err(Error::Password)?
+            .ok_or_else(|| Error::NoPassword(addr.clone()))?;
+        let login = client.login(&server.user, password.expose());
+        let mut inner = match tokio::time::timeout(timeout, login).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    addr,
+                    step: step("LOGIN"),
+                    secs: timeout.as_secs(),
+                });
+            }
+            Ok(Err((async_imap::error::Error::No(reply), _))) => {
+                return Err(Error::AuthRefused {
+                    addr,
+                    user: server.user.clone(),
+                    reply: crate::error::one_line(&reply),
+                });
+            }
+            Ok(Err((e, _))) => return Err(imap_error(&addr, "LOGIN", e)),
+            Ok(Ok(s)) => s,
+        };
+
+        let caps = bounded(&addr, timeout, "CAPABILITY", inner.capabilities())
+            .await?
+            .map_err(|e| imap_error(&addr, "CAPABILITY", e))?;
+        if caps.has_str("ID") {
+            let id = [
+                ("name", Some("mailer")),
+                ("version", Some(env!("CARGO_PKG_VERSION"))),
+            ];
+            bounded(&addr, timeout, "ID", inner.id(id))
+                .await?
+                .map_err(|e| imap_error(&addr, "ID", e))?;
+        }
+        Ok(Session {
+            inner,
+            addr,
+            timeout,
+        })
+    }
+
+    /// Opens `mailbox` (a name for people; encoded here). `read_only` uses EXAMINE, which
+    /// guarantees nothing on the server changes.
+    pub async fn select(&mut self, mailbox: &str, read_only: bool) -> Result<MailboxInfo, Error> {
+        let raw = encode_mailbox_name(mailbox);
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let result = if read_only {
+            bounded(&addr, t, "EXAMINE", self.inner.examine(&raw)).await?
+        } else {
+            bounded(&addr, t, "SELECT", self.inner.select(&raw)).await?
+        };
+        let mb = result.map_err(|e| match e {
+            async_imap::error::Error::No(reply) => Error::NoMailbox {
+                addr: addr.clone(),
+                mailbox: mailbox.to_string(),
+                reply: crate::error::one_line(&reply),
+            },
+            e => imap_error(&addr, "SELECT", e),
+        })?;
+        let uidvalidity = mb.uid_validity.ok_or_else(|| Error::Broken {
+            addr: addr.clone(),
+            step: "SELECT".into(),
+            reason: "the server sent no UIDVALIDITY".into(),
+        })?;
+        Ok(MailboxInfo {
+            uidvalidity,
+            exists: mb.exists,
+            uid_next: mb.uid_next,
+        })
+    }
+
+    /// UIDs matching a SEARCH query, ascending.
+    pub async fn search(&mut self, query: &str) -> Result<Vec<u32>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(query))
+            .await?
+            .map_err(|e| imap_error(&addr, "UID SEARCH", e))?;
+        let mut uids: Vec<u32> = set.into_iter().collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// Streams `UID FETCH uids items`, one response at a time; each wait for the next
+    /// response is bounded by the timeout.
+    pub async fn fetch<'a>(
+        &'a mut self,
+        uids: &str,
+        items: &str,
+    ) -> Result<impl Stream<Item = Result<Fetched, Error>> + 'a, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let stream = bounded(&addr, t, "UID FETCH", self.inner.uid_fetch(uids, items))
+            .await?
+            .map_err(|e| imap_error(&addr, "UID FETCH", e))?;
+        Ok(futures::stream::unfold(
+            (stream, addr, t),
+            |(mut stream, addr, t)| async move {
+                let item = match tokio::time::timeout(t, stream.next()).await {
+                    Err(_) => Some(Err(Error::Timeout {
+                        addr: addr.clone(),
+                        step: "UID FETCH".into(),
+                        secs: t.as_secs(),
+                    })),
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some(Err(imap_error(&addr, "UID FETCH", e))),
+                    Ok(Some(Ok(f))) => Some(Ok(Fetched(f))),
+                };
+                item.map(|i| (i, (stream, addr, t)))
+            },
+        ))
+    }
+
+    /// Fetches everything at once (small result sets: list, read).
+    pub async fn fetch_all(&mut self, uids: &str, items: &str) -> Result<Vec<Fetched>, Error> {
+        let stream = self.fetch(uids, items).await?;
+        stream.try_collect().await
+    }
+
+    /// Adds flags to messages (`+FLAGS.SILENT`).
+    pub async fn add_flags(&mut self, uids: &str, flags: &str) -> Result<(), Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let query = format!("+FLAGS.SILENT ({flags})");
+        let stream = bounded(&addr, t, "UID STORE", self.inner.uid_store(uids, &query))
+            .await?
+            .map_err(|e| imap_error(&addr, "UID STORE", e))?;
+        let _: Vec<Fetch> = bounded(&addr, t, "UID STORE", stream.try_collect())
+            .await?
+            .map_err(|e| imap_error(&addr, "UID STORE", e))?;
+        Ok(())
+    }
+
+    /// Every mailbox of the account.
+    pub async fn list(&mut self) -> Result<Vec<MailboxName>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some("*")))
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        let names: Vec<async_imap::types::Name> = bounded(&addr, t, "LIST", stream.try_collect())
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        Ok(names
+            .iter()
+            .map(|n| {
+                use async_imap::types::NameAttribute;
+                let selectable = !n
+                    .attributes()
+                    .iter()
+                    .any(|a| matches!(a, NameAttribute::NoSelect));
+                MailboxName {
+                    raw: n.name().to_string(),
+                    name: decode_mailbox_name(n.name()),
+                    delimiter: n.delimiter().and_then(|d| d.chars().next()),
+                    selectable,
+                }
+            })
+            .collect())
+    }
+
+    /// MESSAGES and UNSEEN of a mailbox, by its raw name.
+    pub async fn status(&mut self, raw: &str) -> Result<(u32, u32), Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let mb = bounded(&addr, t, "STATUS", self.inner.status(raw, "(MESSAGES UNSEEN)"))
+            .await?
+            .map_err(|e| imap_error(&addr, "STATUS", e))?;
+        Ok((mb.exists, mb.unseen.unwrap_or(0)))
+    }
+
+    /// The hierarchy delimiter of the account's mailboxes.
+    pub async fn delimiter(&mut self) -> Result<Option<char>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some("\"\"")))
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        let names: Vec<async_imap::types::Name> = bounded(&addr, t, "LIST", stream.try_collect())
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        Ok(names
+            .first()
+            .and_then(|n| n.delimiter())
+            .and_then(|d| d.chars().next()))
+    }
+
+    /// Logs out; nothing can be lost at this point, so failures are ignored.
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.inner.logout()).await;
+    }
+}
+
+/// A compact UID set (`1:5,7,9:12`) for sorted `uids`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+async fn tls_wrap<S>(server: &Server, stream: S) -> Result<async_native_tls::TlsStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut connector = async_native_tls::TlsConnector::new();
+    if let Some(path) = &server.ca_file {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| Error::CaFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let cert = async_native_tls::Certificate::from_pem(&pem).map_err(|e| Error::CaFile {
+            path: shown,
+            reason: format!("not a PEM certificate ({e})"),
+        })?;
+        connector = connector.add_root_certificate(cert);
+    }
+    connector
+        .connect(&server.host, stream)
+        .await
+        .map_err(|e| Error::Tls {
+            addr: server.address(),
+            reason: crate::tls::describe_failure(&e.to_string()),
+        })
+}
+
+async fn bounded<T>(
+    addr: &str,
+    timeout: Duration,
+    step: &str,
+    fut: impl Future<Output = T>,
+) -> Result<T, Error> {
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| Error::Timeout {
+            addr: addr.to_string(),
+            step: step.to_string(),
+            secs: timeout.as_secs(),
+        })
+}
+
+fn connect_error(addr: &str, e: std::io::Error) -> Error {
+    use std::io::ErrorKind::*;
+    let temporary = matches!(
+        e.kind(),
+        ConnectionRefused | TimedOut | ConnectionReset | HostUnreachable | NetworkUnreachable
+    ) || e.to_string().contains("failed to lookup address");
+    Error::Connect {
+        addr: addr.to_string(),
+        reason: e.to_string(),
+        temporary,
+    }
+}
+
+fn broken(addr: &str, step: &str, e: &dyn std::fmt::Display) -> Error {
+    let mut reason = crate::error::one_line(&e.to_string());
+    if reason.len() > 200 {
+        let cut = (0..=200).rev().find(|&i| reason.is_char_boundary(i)).unwrap_or(0);
+        reason.truncate(cut);
+        reason.push_str("...");
+    }
+    Error::Broken {
+        addr: addr.to_string(),
+        step: step.to_string(),
+        reason,
+    }
+}
+
+fn imap_error(addr: &str, step: &str, e: async_imap::error::Error) -> Error {
+    use async_imap::error::Error as E;
+    match e {
+        E::No(reply) | E::Bad(reply) => Error::Refused {
+            addr: addr.to_string(),
+            step: step.to_string(),
+            reply: crate::error::one_line(&reply),
+        },
+        E::ConnectionLost => broken(addr, step, &"the server closed the connection"),
+        e => broken(addr, step, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+}

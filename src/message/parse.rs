@@ -1,0 +1,219 @@
+//! Reading messages: mail-parser (with every charset it knows) turned into the envelope
+//! and body model that `fetch`, `list` and `read` print and serialise.
+
+use mail_parser::{Address, MessageParser, MimeHeaders};
+use serde::Serialize;
+
+/// A name and address, decoded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Person {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+impl Person {
+    /// The name if there is one, else the address.
+    pub fn display(&self) -> &str {
+        self.name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .or(self.address.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// An attachment as listed, not its content.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+}
+
+/// The envelope of a message: the fields of the JSON schema in `docs/fetch.md`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope {
+    pub id: String,
+    pub mailbox: String,
+    pub message_id: Option<String>,
+    pub date: Option<String>,
+    pub from: Vec<Person>,
+    pub to: Vec<Person>,
+    pub cc: Vec<Person>,
+    pub subject: Option<String>,
+    pub size: u64,
+    pub flags: Vec<String>,
+    pub attachments: Vec<AttachmentInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A parsed message with its bodies, for `read`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Full {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    /// The plain-text body, or the HTML body converted to text when there is none.
+    pub text: Option<String>,
+    pub html: Option<String>,
+}
+
+fn people(addr: Option<&Address<'_>>) -> Vec<Person> {
+    addr.map(|a| {
+        a.iter()
+            .map(|p| Person {
+                name: p.name().map(str::to_string),
+                address: p.address().map(str::to_string),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
+    let attachments = msg
+        .attachments()
+        .map(|part| AttachmentInfo {
+            filename: part.attachment_name().map(str::to_string),
+            content_type: part
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{}", c.ctype(), sub),
+                    None => c.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase(),
+            size: part.len(),
+        })
+        .collect();
+    Envelope {
+        id: String::new(),
+        mailbox: String::new(),
+        message_id: msg.message_id().map(|m| format!("<{m}>")),
+        date: msg.date().map(|d| d.to_rfc3339()),
+        from: people(msg.from()),
+        to: people(msg.to()),
+        cc: people(msg.cc()),
+        subject: msg.subject().map(str::to_string),
+        size,
+        flags: Vec::new(),
+        attachments,
+        path: None,
+    }
+}
+
+/// The envelope of a complete message. Input that is not a message still gives an
+/// envelope (with empty fields), never a panic.
+pub fn envelope(bytes: &[u8]) -> Envelope {
+    match MessageParser::default().parse(bytes) {
+        Some(msg) => envelope_of(&msg, bytes.len() as u64),
+        None => empty(bytes.len() as u64),
+    }
+}
+
+/// The envelope from a header section only (no attachment list).
+pub fn envelope_from_headers(header: &[u8], size: u64) -> Envelope {
+    match MessageParser::default().parse_headers(header) {
+        Some(msg) => {
+            let mut e = envelope_of(&msg, size);
+            e.attachments.clear();
+            e
+        }
+        None => empty(size),
+    }
+}
+
+/// A message with its bodies.
+pub fn full(bytes: &[u8]) -> Full {
+    match MessageParser::default().parse(bytes) {
+        Some(msg) => Full {
+            envelope: envelope_of(&msg, bytes.len() as u64),
+            text: msg.body_text(0).map(|t| t.into_owned()),
+            html: msg.body_html(0).filter(|_| msg.html_body_count() > 0).map(|h| h.into_owned()),
+        },
+        None => Full {
+            envelope: empty(bytes.len() as u64),
+            text: None,
+            html: None,
+        },
+    }
+}
+
+fn empty(size: u64) -> Envelope {
+    Envelope {
+        id: String::new(),
+        mailbox: String::new(),
+        message_id: None,
+        date: None,
+        from: Vec::new(),
+        to: Vec::new(),
+        cc: Vec::new(),
+        subject: None,
+        size,
+        flags: Vec::new(),
+        attachments: Vec::new(),
+        path: None,
+    }
+}
+
+/// Decodes RFC 2047 encoded words in a header value (`=?gbk?B?...?=`).
+pub fn decode_header_text(value: &str) -> String {
+    if !value.contains("=?") {
+        return value.to_string();
+    }
+    let header = format!("Subject: {value}\r\n\r\n");
+    MessageParser::default()
+        .parse_headers(header.as_bytes())
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// The attachments of a message with their decoded content, for `attachments`.
+pub fn attachment_contents(bytes: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
+    let Some(msg) = MessageParser::default().parse(bytes) else {
+        return Vec::new();
+    };
+    let infos = envelope_of(&msg, bytes.len() as u64).attachments;
+    msg.attachments()
+        .zip(infos)
+        .map(|(part, info)| (info, part.contents().to_vec()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_legacy_cjk_and_cyrillic_charsets() {
+        let msg = concat!(
+            "From: =?gb2312?B?1dTI/Q==?= <z@example.org>\r\n",
+            "Subject: =?gb2312?B?1tyxqA==?=\r\n",
+            "To: =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= <j@example.jp>,\r\n",
+            " =?euc-kr?B?x9Gxub7u?= <k@example.kr>, =?koi8-r?B?8NLJ18XU?= <r@example.ru>,\r\n",
+            " =?shift_jis?B?k/qWe4zq?= <s@example.jp>\r\n\r\nhi\r\n"
+        );
+        let e = envelope(msg.as_bytes());
+        assert_eq!(e.subject.as_deref(), Some("周报"));
+        assert_eq!(e.from[0].name.as_deref(), Some("赵三"));
+        let names: Vec<_> = e.to.iter().map(|p| p.display()).collect();
+        assert_eq!(names, ["会議", "한국어", "Привет", "日本語"]);
+    }
+
+    #[test]
+    fn big5_body_and_html_only_message() {
+        let mut msg = b"Content-Type: text/plain; charset=big5\r\n\r\n".to_vec();
+        msg.extend_from_slice(&[0xa4, 0xa4, 0xa4, 0xe5, b'\r', b'\n']);
+        assert_eq!(full(&msg).text.as_deref(), Some("中文\r\n"));
+        let html = b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>world</b></p>\r\n";
+        let f = full(html);
+        assert!(f.text.unwrap().contains("Hello world"));
+        assert!(f.html.unwrap().contains("<b>"));
+    }
+
+    #[test]
+    fn garbage_gives_an_empty_envelope() {
+        let e = envelope(b"\x00\xff\xfe");
+        assert!(e.subject.is_none());
+    }
+}

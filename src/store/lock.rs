@@ -1,0 +1,88 @@
+//! One fetch (or digest) per account at a time: an advisory lock on a file in the state
+//! directory. The kernel drops it when the process dies, so a killed run never leaves a
+//! stale lock behind.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A held lock; released when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("another mailer run holds {path} (pid {holder}); try again when it has finished")]
+    Busy { path: PathBuf, holder: String },
+    #[error("locking {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Takes the lock at `path`, waiting up to `wait` for another holder to finish.
+pub fn acquire(path: &Path, wait: Duration) -> Result<Lock, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(path)
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "unknown".into());
+                return Err(Error::Busy {
+                    path: path.to_path_buf(),
+                    holder,
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+    }
+    // Record the holder for the message another run prints; the lock itself is the flock.
+    let _ = file.set_len(0);
+    let _ = write!(file, "{}", std::process::id());
+    Ok(Lock {
+        _file: file,
+        path: path.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_holder_is_refused_until_the_first_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("acct.lock");
+        let first = acquire(&p, Duration::ZERO).unwrap();
+        let err = acquire(&p, Duration::from_millis(100)).unwrap_err();
+        assert!(err.to_string().contains(&std::process::id().to_string()), "{err}");
+        drop(first);
+        acquire(&p, Duration::ZERO).unwrap();
+    }
+}

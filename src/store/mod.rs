@@ -1,0 +1,80 @@
+//! Local storage: Maildir folders, sync state, and the per-account lock.
+//!
+//! Everything here is about durability: a message counts as stored only once its file and
+//! the directory entry naming it are on disk, and state never runs ahead of the files.
+
+pub mod lock;
+pub mod maildir;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+
+/// Where mailer keeps its own state: `$XDG_STATE_HOME/mailer`, else `~/.local/state/mailer`.
+pub fn state_root() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p).join("mailer"));
+    }
+    crate::config::home_dir().map(|h| h.join(".local/state/mailer"))
+}
+
+/// A name made safe as one path component, without collisions: bytes outside
+/// `[A-Za-z0-9._-]` become `%XX`, and a leading dot is escaped too.
+pub fn path_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, b) in name.bytes().enumerate() {
+        let safe = b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0);
+        if safe {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Writes `bytes` to `path` atomically and durably: a temporary file in the same
+/// directory, fsync, rename over `path`, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+/// Makes a directory's entries (created and renamed files) durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_components_are_safe_and_distinct() {
+        assert_eq!(path_component("INBOX"), "INBOX");
+        assert_eq!(path_component("a/b"), "a%2Fb");
+        assert_eq!(path_component(".."), "%2E.");
+        assert_ne!(path_component("a b"), path_component("a_b"));
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/state");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
+}

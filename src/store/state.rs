@@ -1,0 +1,63 @@
+//! Incremental sync state of one mailbox: which UIDs are already stored.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What the last run of `fetch` left durable, for one account and mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxState {
+    /// The server's UIDVALIDITY when the UIDs below were assigned.
+    pub uidvalidity: u32,
+    /// Every message with a UID up to this one is stored (or was deliberately skipped by
+    /// `--limit`/`--since`).
+    pub last_uid: u32,
+    /// The Maildir folder the messages went to; state for another folder does not apply.
+    pub folder: PathBuf,
+}
+
+/// The state file of `mailbox` of `account` under `root`.
+pub fn path(root: &Path, account: &str, protocol: &str, mailbox: &str) -> PathBuf {
+    root.join(super::path_component(account))
+        .join(protocol)
+        .join(format!("{}.json", super::path_component(mailbox)))
+}
+
+/// Reads the state; a missing file is no state. A damaged one is reported to the caller,
+/// who can fall back to scanning the Maildir.
+pub fn load(path: &Path) -> Result<Option<MailboxState>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("state file {} is damaged ({e})", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("reading state file {}: {e}", path.display())),
+    }
+}
+
+/// Saves the state atomically and durably.
+pub fn save(path: &Path, state: &MailboxState) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    super::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = path(dir.path(), "personal", "imap", "INBOX");
+        assert_eq!(load(&p).unwrap(), None);
+        let s = MailboxState {
+            uidvalidity: 7,
+            last_uid: 42,
+            folder: "/m".into(),
+        };
+        save(&p, &s).unwrap();
+        assert_eq!(load(&p).unwrap(), Some(s));
+        std::fs::write(&p, b"{garbage").unwrap();
+        assert!(load(&p).unwrap_err().contains("damaged"));
+    }
+}
