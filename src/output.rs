@@ -1,8 +1,14 @@
-//! What commands print: plain lines for people, JSON for scripts.
+//! What commands print: aligned lines for people, JSON for scripts. Columns are padded by
+//! display width, so CJK text (two columns a character) lines up.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::commands::fetch::Sink;
 use crate::commands::send::SendReport;
+use crate::message::parse::Envelope;
 
 /// `send`: the Message-ID (or, for `--dry-run`, the exact bytes that would be sent).
 pub fn send_report(report: &SendReport, json: bool) {
@@ -19,5 +25,145 @@ pub fn send_report(report: &SendReport, json: bool) {
         let _ = out.write_all(&report.message.bytes);
     } else {
         let _ = writeln!(out, "{}", report.message.message_id);
+    }
+}
+
+/// `text` cut or padded to exactly `width` display columns.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    let clean = text.chars().map(|c| if c.is_control() { ' ' } else { c });
+    let full = UnicodeWidthStr::width(text) <= width;
+    for c in clean {
+        let w = c.width().unwrap_or(0);
+        let room = if full { width } else { width.saturating_sub(1) };
+        if used + w > room {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if !full && width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// 1234567 -> "1.2M".
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b}B"),
+        b if b < 1024 * 1024 => format!("{:.1}K", b as f64 / 1024.0),
+        b => format!("{:.1}M", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// One aligned line for an envelope: date, sender, subject, size, attachments.
+pub fn envelope_line(e: &Envelope) -> String {
+    let date = e
+        .date
+        .as_deref()
+        .map(|d| d.get(..16).unwrap_or(d).replace('T', " "))
+        .unwrap_or_default();
+    let from = e.from.first().map(|p| p.display()).unwrap_or("");
+    let subject = e.subject.as_deref().unwrap_or("(no subject)");
+    let attachments = match e.attachments.len() {
+        0 => String::new(),
+        n => format!("  {n} att"),
+    };
+    format!(
+        "{:>6}  {}  {}  {}  {:>6}{}",
+        e.id,
+        fit(&date, 16),
+        fit(from, 20),
+        fit(subject, 50),
+        human_size(e.size),
+        attachments
+    )
+    .trim_end()
+    .to_string()
+}
+
+/// Prints fetched messages as they become durable: a line each, or a JSON array.
+pub struct FetchPrinter {
+    json: bool,
+    count: usize,
+    started: bool,
+    progress: ProgressBar,
+}
+
+impl FetchPrinter {
+    pub fn new(json: bool) -> FetchPrinter {
+        FetchPrinter {
+            json,
+            count: 0,
+            started: false,
+            progress: ProgressBar::hidden(),
+        }
+    }
+
+    fn emit(&mut self, line: &str) {
+        self.progress.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+        });
+    }
+}
+
+impl Sink for FetchPrinter {
+    fn start(&mut self, total: usize) {
+        self.started = true;
+        if self.json {
+            let _ = write!(std::io::stdout().lock(), "[");
+        }
+        // A bar only for people watching a long run; cron's stderr stays clean.
+        if total >= 50 && std::io::stderr().is_terminal() {
+            self.progress =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({eta})") {
+                self.progress.set_style(style);
+            }
+        }
+    }
+
+    fn stored(&mut self, envelope: &Envelope) {
+        self.count += 1;
+        self.progress.inc(1);
+        if self.json {
+            let value = serde_json::to_string(envelope).unwrap_or_default();
+            let sep = if self.count == 1 { "\n" } else { ",\n" };
+            self.progress.suspend(|| {
+                let _ = write!(std::io::stdout().lock(), "{sep}{value}");
+            });
+        } else {
+            self.emit(&envelope_line(envelope));
+        }
+    }
+}
+
+impl Drop for FetchPrinter {
+    /// Closes the JSON array, whether the run ended well or not, so the output stays valid.
+    fn drop(&mut self) {
+        self.progress.finish_and_clear();
+        if self.json && self.started {
+            let end = if self.count == 0 { "]" } else { "\n]" };
+            let _ = writeln!(std::io::stdout().lock(), "{end}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_counts_display_columns() {
+        assert_eq!(fit("周报", 6), "周报  ");
+        assert_eq!(fit("周报周报周报", 7), "周报周…");
+        assert_eq!(UnicodeWidthStr::width(fit("周报周报周报", 7).as_str()), 7);
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
     }
 }

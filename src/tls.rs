@@ -42,7 +42,10 @@ mod tests {
     fn strips_openssl_internals() {
         let raw = "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)";
         let d = describe_failure(raw);
-        assert!(d.starts_with("certificate verify failed (self-signed certificate): "), "{d}");
+        assert!(
+            d.starts_with("certificate verify failed (self-signed certificate): "),
+            "{d}"
+        );
         assert!(d.contains("ca_file"));
     }
 }

@@ -37,9 +37,10 @@ commands:
                              and prints it (shell-sourceable KEY=VALUE lines)
   stop DIR                   stop the stack in DIR; succeeds if none is running
   env DIR                    print DIR/stack.env
-  seed DIR USER N [MAILBOX]  add N generated messages (plain, HTML, attachments,
-                             UTF-8 subjects) to USER's INBOX, or to the folder
-                             MAILBOX; the same N gives the same messages
+  seed DIR USER N [MAILBOX]  add N generated unread messages (plain, HTML,
+                             attachments, UTF-8 subjects; ~70 KB on average) to
+                             USER's INBOX, or to the folder MAILBOX (created and
+                             subscribed); the same N gives the same messages
   maildir DIR USER           print the path of USER's Maildir (the INBOX)
 
 USER is a local part or a full address in $DOMAIN.
@@ -601,7 +602,7 @@ require_commands() {
 }
 
 cmd_start() {
-    local dir attempt rc u md ports
+    local dir attempt rc u md ports k
     require_commands
     ((EUID == 0)) || die "start needs root: Postfix's master and Dovecot run as root and drop privileges themselves"
     dir=$(abs_path "$1")
@@ -613,7 +614,13 @@ cmd_start() {
         say "a stack is already running in $D: stopping it first"
         stop_stack
     fi
+    # Whatever ends start early (an error, Ctrl-C) must not leave half a
+    # stack running.
+    START_OK=0
+    trap 'if ((START_OK == 0)); then stop_stack; fi' EXIT
+    trap 'exit 130' INT TERM
     check_reachable "$D"
+    # The servers' unprivileged users must enter DIR itself too.
     chmod 755 "$D"
     ((${#DOVECOT_RUN} + 30 <= 107)) ||
         die "DIR is too long (${#D} characters) for Dovecot's Unix sockets under $DOVECOT_RUN: use a path of at most 70 characters"
@@ -654,6 +661,8 @@ cmd_start() {
         rm -f "$ENV_FILE"
         exit 1
     done
+    # shellcheck disable=SC2034  # read by the EXIT trap
+    START_OK=1
     ports=$(for k in "${PORT_KEYS[@]}"; do printf ' %s' "${!k}"; done)
     say "stack running in $D (ports$ports)"
     cat "$ENV_FILE"
@@ -689,7 +698,7 @@ cmd_maildir() {
 }
 
 cmd_seed() {
-    local dir user n mailbox md folder dovecot_up=1
+    local dir user n mailbox md folder
     dir=$(dir_arg "$1") || die "no such directory: $1"
     set_layout "$dir"
     user=$(normalize_user "$2")

@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per command, turned into typed requests
 //! before anything touches the network.
 
+mod fetch;
 mod send;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "NAME")]
     pub account: Option<String>,
 
-    /// Log what happens to stderr; repeat for more detail (-vv for protocol steps)
+    /// Log what happens to stderr (-v steps, -vv details)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -37,6 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Send(Box<send::SendArgs>),
+    Fetch(fetch::FetchArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -55,6 +57,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let runtime = runtime()?;
             let report = runtime.block_on(crate::commands::send::run(&account, request))?;
             crate::output::send_report(&report, cli.json);
+            Ok(())
+        }
+        Command::Fetch(ref args) => {
+            let account = load_account(&cli)?;
+            let request = args.to_request()?;
+            let printer = Box::new(crate::output::FetchPrinter::new(cli.json));
+            let runtime = runtime()?;
+            let report =
+                runtime.block_on(crate::commands::fetch::run(&account, &request, printer))?;
+            tracing::info!(
+                "stored {} new message(s), {} bytes; {} already stored",
+                report.stored,
+                report.bytes,
+                report.already_stored
+            );
             Ok(())
         }
         Command::Completions { shell } => {

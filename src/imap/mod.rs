@@ -30,25 +30,51 @@ type Conn = Box<dyn Transport>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("connecting to {addr}: {reason}")]
-    Connect { addr: String, reason: String, temporary: bool },
+    Connect {
+        addr: String,
+        reason: String,
+        temporary: bool,
+    },
     #[error("TLS with {addr}: {reason}")]
     Tls { addr: String, reason: String },
     #[error("reading ca_file {path}: {reason}")]
     CaFile { path: String, reason: String },
     #[error("{addr} refused the login of user {user:?}: {reply}")]
-    AuthRefused { addr: String, user: String, reply: String },
-    #[error("{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true")]
+    AuthRefused {
+        addr: String,
+        user: String,
+        reply: String,
+    },
+    #[error(
+        "{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true"
+    )]
     InsecureAuth { addr: String },
     #[error("{0}: no password configured: set password_command, password_env or password")]
     NoPassword(String),
     #[error("{addr}: {step}: no reply within {secs} s (timeout_secs)")]
-    Timeout { addr: String, step: String, secs: u64 },
+    Timeout {
+        addr: String,
+        step: String,
+        secs: u64,
+    },
     #[error("{addr}: mailbox {mailbox:?} cannot be opened: {reply}")]
-    NoMailbox { addr: String, mailbox: String, reply: String },
+    NoMailbox {
+        addr: String,
+        mailbox: String,
+        reply: String,
+    },
     #[error("{addr}: {step}: the server replied {reply}")]
-    Refused { addr: String, step: String, reply: String },
+    Refused {
+        addr: String,
+        step: String,
+        reply: String,
+    },
     #[error("{addr}: {step}: {reason}")]
-    Broken { addr: String, step: String, reason: String },
+    Broken {
+        addr: String,
+        step: String,
+        reason: String,
+    },
     #[error("{0}")]
     Password(String),
 }
@@ -56,9 +82,11 @@ pub enum Error {
 impl Error {
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Connect { temporary: true, .. } | Error::Timeout { .. } | Error::Broken { .. } => {
-                Exit::TempFail
+            Error::Connect {
+                temporary: true, ..
             }
+            | Error::Timeout { .. }
+            | Error::Broken { .. } => Exit::TempFail,
             Error::Connect { .. } | Error::Tls { .. } | Error::Refused { .. } => Exit::Unavailable,
             Error::NoMailbox { .. } => Exit::Data,
             Error::AuthRefused { .. } => Exit::NoPerm,
@@ -242,9 +270,14 @@ impl Session {
             Err(e) => return Err(broken(&addr, "greeting", &e)),
         }
         if server.security == Security::Starttls {
-            bounded(&addr, timeout, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
-                .await?
-                .map_err(|e| imap_error(&addr, "STARTTLS", e))?;
+            bounded(
+                &addr,
+                timeout,
+                "STARTTLS",
+                client.run_command_and_check_ok("STARTTLS", None),
+            )
+            .await?
+            .map_err(|e| imap_error(&addr, "STARTTLS", e))?;
             let stream = client.into_inner();
             let tls = bounded(&addr, timeout, "TLS handshake", tls_wrap(server, stream)).await??;
             client = async_imap::Client::new(Box::new(tls) as Conn);
@@ -415,9 +448,14 @@ impl Session {
     /// MESSAGES and UNSEEN of a mailbox, by its raw name.
     pub async fn status(&mut self, raw: &str) -> Result<(u32, u32), Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
-        let mb = bounded(&addr, t, "STATUS", self.inner.status(raw, "(MESSAGES UNSEEN)"))
-            .await?
-            .map_err(|e| imap_error(&addr, "STATUS", e))?;
+        let mb = bounded(
+            &addr,
+            t,
+            "STATUS",
+            self.inner.status(raw, "(MESSAGES UNSEEN)"),
+        )
+        .await?
+        .map_err(|e| imap_error(&addr, "STATUS", e))?;
         Ok((mb.exists, mb.unseen.unwrap_or(0)))
     }
 
@@ -523,7 +561,10 @@ fn connect_error(addr: &str, e: std::io::Error) -> Error {
 fn broken(addr: &str, step: &str, e: &dyn std::fmt::Display) -> Error {
     let mut reason = crate::error::one_line(&e.to_string());
     if reason.len() > 200 {
-        let cut = (0..=200).rev().find(|&i| reason.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=200)
+            .rev()
+            .find(|&i| reason.is_char_boundary(i))
+            .unwrap_or(0);
         reason.truncate(cut);
         reason.push_str("...");
     }

@@ -129,7 +129,10 @@ pub fn full(bytes: &[u8]) -> Full {
         Some(msg) => Full {
             envelope: envelope_of(&msg, bytes.len() as u64),
             text: msg.body_text(0).map(|t| t.into_owned()),
-            html: msg.body_html(0).filter(|_| msg.html_body_count() > 0).map(|h| h.into_owned()),
+            html: msg
+                .body_html(0)
+                .filter(|_| msg.html_body_count() > 0)
+                .map(|h| h.into_owned()),
         },
         None => Full {
             envelope: empty(bytes.len() as u64),

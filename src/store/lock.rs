@@ -81,7 +81,10 @@ mod tests {
         let p = dir.path().join("acct.lock");
         let first = acquire(&p, Duration::ZERO).unwrap();
         let err = acquire(&p, Duration::from_millis(100)).unwrap_err();
-        assert!(err.to_string().contains(&std::process::id().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&std::process::id().to_string()),
+            "{err}"
+        );
         drop(first);
         acquire(&p, Duration::ZERO).unwrap();
     }

@@ -64,7 +64,10 @@ pub fn folder_path(root: &Path, mailbox: &str, delimiter: Option<char>) -> Resul
         return Ok(root.to_path_buf());
     }
     let name: String = match delimiter {
-        Some(d) if d != '.' => mailbox.chars().map(|c| if c == d { '.' } else { c }).collect(),
+        Some(d) if d != '.' => mailbox
+            .chars()
+            .map(|c| if c == d { '.' } else { c })
+            .collect(),
         _ => mailbox.to_string(),
     };
     let bad = name.is_empty()
@@ -132,7 +135,9 @@ impl Folder {
         let dest = if meta.flags.is_empty() {
             self.path.join("new").join(&base)
         } else {
-            self.path.join("cur").join(format!("{base}:2,{}", meta.flags))
+            self.path
+                .join("cur")
+                .join(format!("{base}:2,{}", meta.flags))
         };
         let mut file = File::options().write(true).create_new(true).open(&tmp)?;
         file.write_all(&data)?;
@@ -141,11 +146,14 @@ impl Folder {
 
     /// Makes a batch durable and visible: sync the data, rename into place, sync the
     /// directories. Returns when every message of the batch survives a crash.
-    pub fn commit(&self, batch: &[Staged]) -> io::Result<()> {
+    pub fn commit(&self, batch: &[&Staged]) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        sync_files(&self.path.join("tmp"), batch.iter().map(|s| s.tmp.as_path()))?;
+        sync_files(
+            &self.path.join("tmp"),
+            batch.iter().map(|s| s.tmp.as_path()),
+        )?;
         for s in batch {
             std::fs::rename(&s.tmp, &s.dest)?;
         }
@@ -231,8 +239,14 @@ fn hostname() -> String {
     } else {
         String::new()
     };
-    let name = if raw.is_empty() { "localhost".to_string() } else { raw };
-    name.replace('/', "\\057").replace(':', "\\072").replace(',', "\\054")
+    let name = if raw.is_empty() {
+        "localhost".to_string()
+    } else {
+        raw
+    };
+    name.replace('/', "\\057")
+        .replace(':', "\\072")
+        .replace(',', "\\054")
 }
 
 /// Maildir flag letters for IMAP system flags, sorted as the spec requires.
@@ -275,17 +289,29 @@ mod tests {
                 },
             )
             .unwrap();
-        assert!(f.scan().unwrap().is_empty(), "staged files must not be visible");
-        f.commit(&[a, b]).unwrap();
+        assert!(
+            f.scan().unwrap().is_empty(),
+            "staged files must not be visible"
+        );
+        f.commit(&[&a, &b]).unwrap();
         let mut entries = f.scan().unwrap();
         entries.sort_by_key(|e| e.uid);
         assert_eq!(entries.len(), 2);
-        assert_eq!((entries[1].uid, entries[1].uidvalidity), (Some(7), Some(99)));
+        assert_eq!(
+            (entries[1].uid, entries[1].uidvalidity),
+            (Some(7), Some(99))
+        );
         assert_eq!(entries[1].wire_size, Some(20));
-        assert_eq!(std::fs::read(&entries[1].path).unwrap(), b"Subject: a\n\nbody\n");
+        assert_eq!(
+            std::fs::read(&entries[1].path).unwrap(),
+            b"Subject: a\n\nbody\n"
+        );
         assert!(entries[0].path.to_string_lossy().ends_with(":2,S"));
         assert!(entries[0].path.parent().unwrap().ends_with("cur"));
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[test]
@@ -302,6 +328,9 @@ mod tests {
 
     #[test]
     fn imap_flags_map_to_sorted_letters() {
-        assert_eq!(flags_from_imap(["\\Seen", "\\Flagged", "\\Recent"].into_iter()), "FS");
+        assert_eq!(
+            flags_from_imap(["\\Seen", "\\Flagged", "\\Recent"].into_iter()),
+            "FS"
+        );
     }
 }

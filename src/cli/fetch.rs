@@ -1,0 +1,60 @@
+//! `mailer fetch`: its flags, and the request they become.
+
+use clap::Args;
+
+use crate::commands::fetch::{FetchRequest, imap_date};
+use crate::error::{Exit, Failure};
+
+/// Download new messages into the account's Maildir
+///
+/// Each message of the mailbox that was not downloaded before is stored once, durably,
+/// and printed as one line (date, sender, subject, size, attachments). Nothing on the
+/// server changes unless --mark-seen is given.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  mailer fetch --inbox\n  mailer fetch --mailbox Archive --json\n  mailer fetch --inbox --since 2026-11-01 --limit 100"
+)]
+pub struct FetchArgs {
+    /// Fetch INBOX (the default mailbox)
+    #[arg(long, conflicts_with = "mailbox")]
+    inbox: bool,
+
+    /// Fetch this mailbox instead of INBOX (e.g. Archive, "Sent Items", 已发送)
+    #[arg(short, long, value_name = "NAME")]
+    mailbox: Option<String>,
+
+    /// Only the newest N of the new messages; older ones are skipped for good
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+
+    /// Only messages received on or after this day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+
+    /// Mark fetched messages as read (\Seen) on the server once they are stored
+    #[arg(long)]
+    mark_seen: bool,
+}
+
+impl FetchArgs {
+    pub fn to_request(&self) -> Result<FetchRequest, Failure> {
+        let since = match &self.since {
+            Some(d) => Some(imap_date(d).ok_or_else(|| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("--since {d:?}: expected a date like 2026-11-01"),
+                )
+            })?),
+            None => None,
+        };
+        if self.limit == Some(0) {
+            return Err(Failure::new(Exit::Usage, "--limit 0: give at least 1"));
+        }
+        Ok(FetchRequest {
+            mailbox: self.mailbox.clone().unwrap_or_else(|| "INBOX".to_string()),
+            limit: self.limit,
+            since,
+            mark_seen: self.mark_seen,
+        })
+    }
+}
