@@ -167,3 +167,116 @@ mod tests {
         assert_eq!(fit("abcd", 3), "ab…");
     }
 }
+
+fn print_json(value: &impl serde::Serialize) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// `list`: a line per envelope, or a JSON array.
+pub fn envelopes(list: &[Envelope], json: bool) {
+    if json {
+        return print_json(&list);
+    }
+    let mut out = std::io::stdout().lock();
+    for e in list {
+        let _ = writeln!(out, "{}", envelope_line(e));
+    }
+}
+
+/// `read`: headers, the text body, and the attachments; or the JSON object.
+pub fn message(full: &crate::message::parse::Full, json: bool) {
+    if json {
+        return print_json(full);
+    }
+    let e = &full.envelope;
+    let people = |list: &[crate::message::parse::Person]| {
+        list.iter()
+            .map(|p| match (&p.name, &p.address) {
+                (Some(n), Some(a)) if !n.is_empty() => format!("{n} <{a}>"),
+                (_, Some(a)) => a.clone(),
+                (Some(n), None) => n.clone(),
+                (None, None) => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = std::io::stdout().lock();
+    let mut field = |name: &str, value: &str| {
+        if !value.is_empty() {
+            let clean: String = value
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let _ = writeln!(out, "{name:<8} {clean}");
+        }
+    };
+    field("Date:", e.date.as_deref().unwrap_or(""));
+    field("From:", &people(&e.from));
+    field("To:", &people(&e.to));
+    field("Cc:", &people(&e.cc));
+    field("Subject:", e.subject.as_deref().unwrap_or(""));
+    let _ = writeln!(out);
+    if let Some(text) = &full.text {
+        let text = text.replace("\r\n", "\n");
+        let _ = write!(out, "{text}");
+        if !text.ends_with('\n') {
+            let _ = writeln!(out);
+        }
+    }
+    if !e.attachments.is_empty() {
+        let _ = writeln!(out, "\nAttachments:");
+        for a in &e.attachments {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}",
+                a.filename.as_deref().unwrap_or("(unnamed)"),
+                a.content_type,
+                human_size(a.size as u64)
+            );
+        }
+    }
+}
+
+/// `attachments`: the files written.
+pub fn paths(paths: &[std::path::PathBuf], json: bool) {
+    if json {
+        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return print_json(&list);
+    }
+    let mut out = std::io::stdout().lock();
+    for p in paths {
+        let _ = writeln!(out, "{}", p.display());
+    }
+}
+
+/// `mailboxes`: name, total, unseen.
+pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) {
+    if json {
+        return print_json(&list);
+    }
+    let width = list
+        .iter()
+        .map(|m| UnicodeWidthStr::width(m.name.as_str()))
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{}  {:>7}  {:>7}",
+        fit("MAILBOX", width),
+        "TOTAL",
+        "UNSEEN"
+    );
+    for m in list {
+        let n = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{}  {:>7}  {:>7}",
+            fit(&m.name, width),
+            n(m.total),
+            n(m.unseen)
+        );
+    }
+}

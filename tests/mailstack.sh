@@ -617,7 +617,7 @@ cmd_start() {
     # Whatever ends start early (an error, Ctrl-C) must not leave half a
     # stack running.
     START_OK=0
-    trap 'if ((START_OK == 0)); then stop_stack; fi' EXIT
+    trap 'if ((START_OK == 0)); then stop_stack; rm -f "$ENV_FILE"; fi' EXIT
     trap 'exit 130' INT TERM
     check_reachable "$D"
     # The servers' unprivileged users must enter DIR itself too.
@@ -658,7 +658,6 @@ cmd_start() {
         # servers binding it; new ports are then worth a try.
         ((rc == 2 && attempt < 3)) && { say "a port was taken meanwhile; trying new ports"; continue; }
         sed 's/^/mailstack: /' "$PROBLEMS" >&2
-        rm -f "$ENV_FILE"
         exit 1
     done
     # shellcheck disable=SC2034  # read by the EXIT trap

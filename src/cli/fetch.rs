@@ -37,6 +37,20 @@ pub struct FetchArgs {
 }
 
 impl FetchArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let account = ctx.account()?;
+        let request = self.to_request()?;
+        let printer = Box::new(crate::output::FetchPrinter::new(ctx.json));
+        let report = ctx.block_on(crate::commands::fetch::run(&account, &request, printer))??;
+        tracing::info!(
+            "stored {} new message(s), {} bytes; {} already stored",
+            report.stored,
+            report.bytes,
+            report.already_stored
+        );
+        Ok(())
+    }
+
     pub fn to_request(&self) -> Result<FetchRequest, Failure> {
         let since = match &self.since {
             Some(d) => Some(imap_date(d).ok_or_else(|| {

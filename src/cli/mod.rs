@@ -1,7 +1,11 @@
-//! The command line: clap definitions, one file per command, turned into typed requests
-//! before anything touches the network.
+//! The command line: clap definitions, one file per command, each turning its flags into
+//! a typed request before anything touches the network.
 
+mod attachments;
 mod fetch;
+mod list;
+mod mailboxes;
+mod read;
 mod send;
 
 use std::path::PathBuf;
@@ -11,7 +15,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::config::{self, Account, Config};
 use crate::error::{Exit, Failure};
 
-/// A command-line mail client for people and for cron: send over SMTP, fetch over IMAP and POP3.
+/// A command-line mail client for people and for cron: send over SMTP, fetch over IMAP.
 #[derive(Debug, Parser)]
 #[command(name = "mailer", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -39,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     Send(Box<send::SendArgs>),
     Fetch(fetch::FetchArgs),
+    List(list::ListArgs),
+    Read(read::ReadArgs),
+    Attachments(attachments::AttachmentsArgs),
+    Mailboxes(mailboxes::MailboxesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -48,32 +56,58 @@ pub enum Command {
     Man,
 }
 
+/// What every command may need from the global options.
+pub struct Context {
+    config: Option<PathBuf>,
+    account: Option<String>,
+    pub json: bool,
+}
+
+impl Context {
+    /// The selected account, from the config file.
+    pub fn account(&self) -> Result<Account, Failure> {
+        let path = match self.config.clone().or_else(config::default_path) {
+            Some(p) => p,
+            None => {
+                return Err(Failure::new(
+                    Exit::Config,
+                    "no config file: pass -c PATH or set MAILER_CONFIG (HOME is not set)",
+                ));
+            }
+        };
+        let config = Config::load(&path).map_err(config_failure)?;
+        config
+            .account(self.account.as_deref())
+            .cloned()
+            .map_err(config_failure)
+    }
+
+    /// Runs a command's future on a single-threaded runtime.
+    pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> Result<T, Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Failure::new(Exit::Software, format!("starting the async runtime: {e}"))
+            })?;
+        Ok(runtime.block_on(fut))
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    let ctx = Context {
+        config: cli.config,
+        account: cli.account,
+        json: cli.json,
+    };
     match cli.command {
-        Command::Send(ref args) => {
-            let account = load_account(&cli)?;
-            let request = args.to_request()?;
-            let runtime = runtime()?;
-            let report = runtime.block_on(crate::commands::send::run(&account, request))?;
-            crate::output::send_report(&report, cli.json);
-            Ok(())
-        }
-        Command::Fetch(ref args) => {
-            let account = load_account(&cli)?;
-            let request = args.to_request()?;
-            let printer = Box::new(crate::output::FetchPrinter::new(cli.json));
-            let runtime = runtime()?;
-            let report =
-                runtime.block_on(crate::commands::fetch::run(&account, &request, printer))?;
-            tracing::info!(
-                "stored {} new message(s), {} bytes; {} already stored",
-                report.stored,
-                report.bytes,
-                report.already_stored
-            );
-            Ok(())
-        }
+        Command::Send(args) => args.run(&ctx),
+        Command::Fetch(args) => args.run(&ctx),
+        Command::List(args) => args.run(&ctx),
+        Command::Read(args) => args.run(&ctx),
+        Command::Attachments(args) => args.run(&ctx),
+        Command::Mailboxes(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())
@@ -84,30 +118,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn load_account(cli: &Cli) -> Result<Account, Failure> {
-    let path = match cli.config.clone().or_else(config::default_path) {
-        Some(p) => p,
-        None => {
-            return Err(Failure::new(
-                Exit::Config,
-                "no config file: pass -c PATH or set MAILER_CONFIG (HOME is not set)",
-            ));
-        }
-    };
-    let config = Config::load(&path).map_err(config_failure)?;
-    config
-        .account(cli.account.as_deref())
-        .cloned()
-        .map_err(config_failure)
-}
-
 fn config_failure(e: config::Error) -> Failure {
     Failure::new(Exit::Config, crate::error::one_line(&e.to_string()))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(Exit::Software, format!("starting the async runtime: {e}")))
 }

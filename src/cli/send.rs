@@ -73,6 +73,14 @@ pub struct SendArgs {
 }
 
 impl SendArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let account = ctx.account()?;
+        let request = self.to_request()?;
+        let report = ctx.block_on(crate::commands::send::run(&account, request))??;
+        crate::output::send_report(&report, ctx.json);
+        Ok(())
+    }
+
     /// Checks every flag and reads every file, so that nothing fails after connecting.
     pub fn to_request(&self) -> Result<SendRequest, Failure> {
         let usage = |e: compose::Error| Failure::new(Exit::Usage, e.to_string());

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::config::{Account, Server};
+use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::imap::{self, Fetched, Session};
 use crate::message::parse::{self, Envelope};
@@ -58,42 +58,13 @@ const BATCH_AGE: Duration = Duration::from_millis(300);
 /// How long a second run waits for the first before giving up with exit 75.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// The IMAP section of an account, or a config error naming what to add.
-pub fn imap_server(account: &Account) -> Result<&Server, Failure> {
-    account.imap.as_ref().ok_or_else(|| {
-        Failure::new(
-            Exit::Config,
-            format!(
-                "{}: account {:?} has no [accounts.{}.imap] section: add one with at least host",
-                account.config_path.display(),
-                account.name,
-                account.name
-            ),
-        )
-    })
-}
-
-/// A closure that reads the password of `server` when the server asks for it.
-pub fn password_reader(
-    account: &Account,
-    server: &Server,
-    section: &str,
-) -> impl FnOnce() -> Result<Option<crate::config::Password>, String> + use<> {
-    let secret = server.secret.clone();
-    let key = format!("accounts.{}.{section}", account.name);
-    move || match secret {
-        Some(s) => s.read().map(Some).map_err(|e| format!("{key}: {e}")),
-        None => Ok(None),
-    }
-}
-
 /// Runs a fetch. `sink` hears of every stored message.
 pub async fn run(
     account: &Account,
     request: &FetchRequest,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let server = imap_server(account)?;
+    super::imap_server(account)?;
     let root = account.maildir.clone().ok_or_else(|| {
         Failure::new(
             Exit::Config,
@@ -118,8 +89,7 @@ pub async fn run(
         lock::Error::Io { .. } => Failure::new(Exit::Io, e.to_string()),
     })?;
 
-    let password = password_reader(account, server, "imap");
-    let mut session = Session::open(server, password).await?;
+    let mut session = super::imap_session(account).await?;
     let result = fetch_mailbox(&mut session, account, request, &root, &state_root, sink).await;
     session.logout().await;
     result

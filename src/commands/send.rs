@@ -94,12 +94,7 @@ pub async fn submit(account: &Account, message: &Outgoing) -> Result<(), Failure
             ),
         )
     })?;
-    let secret = server.secret.clone();
-    let key = format!("accounts.{}.smtp", account.name);
-    let password = move || match secret {
-        Some(s) => s.read().map(Some).map_err(|e| format!("{key}: {e}")),
-        None => Ok(None),
-    };
+    let password = super::password_reader(account, server, "smtp");
     let mut session = smtp::Session::open(server, password).await?;
     let result = session.send(message).await;
     session.quit().await;

@@ -405,6 +405,23 @@ impl Session {
         stream.try_collect().await
     }
 
+    /// Fetches by sequence numbers (`FETCH 981:* ...`): the newest messages without
+    /// knowing their UIDs, in one round trip.
+    pub async fn fetch_by_position(
+        &mut self,
+        sequence_set: &str,
+        items: &str,
+    ) -> Result<Vec<Fetched>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let stream = bounded(&addr, t, "FETCH", self.inner.fetch(sequence_set, items))
+            .await?
+            .map_err(|e| imap_error(&addr, "FETCH", e))?;
+        let all: Vec<Fetch> = bounded(&addr, t, "FETCH", stream.try_collect())
+            .await?
+            .map_err(|e| imap_error(&addr, "FETCH", e))?;
+        Ok(all.into_iter().map(Fetched).collect())
+    }
+
     /// Adds flags to messages (`+FLAGS.SILENT`).
     pub async fn add_flags(&mut self, uids: &str, flags: &str) -> Result<(), Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);

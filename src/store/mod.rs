@@ -3,6 +3,7 @@
 //! Everything here is about durability: a message counts as stored only once its file and
 //! the directory entry naming it are on disk, and state never runs ahead of the files.
 
+pub mod files;
 pub mod lock;
 pub mod maildir;
 pub mod state;

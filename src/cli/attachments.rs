@@ -1,0 +1,39 @@
+//! `mailer attachments`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Failure;
+
+/// Save the attachments of a message into a directory
+///
+/// File names come from the message but are reduced to a plain name: nothing is written
+/// outside --dir and no existing file is overwritten ("name (1).ext" is used instead).
+#[derive(Debug, Args)]
+pub struct AttachmentsArgs {
+    /// UID of the message (see `mailer list`)
+    uid: u32,
+
+    /// Directory to save into
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+
+    /// Mailbox holding the message
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    mailbox: String,
+}
+
+impl AttachmentsArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let account = ctx.account()?;
+        let saved = ctx.block_on(crate::commands::attachments::run(
+            &account,
+            &self.mailbox,
+            self.uid,
+            &self.dir,
+        ))??;
+        crate::output::paths(&saved, ctx.json);
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! `mailer list`.
+
+use clap::Args;
+
+use crate::error::Failure;
+
+/// List the newest messages of a mailbox (envelopes only; no bodies are downloaded)
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Mailbox to list
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    mailbox: String,
+
+    /// How many of the newest messages
+    #[arg(short, long, value_name = "N", default_value_t = 20)]
+    limit: u32,
+}
+
+impl ListArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let account = ctx.account()?;
+        let envelopes = ctx.block_on(crate::commands::list::run(
+            &account,
+            &self.mailbox,
+            self.limit,
+        ))??;
+        crate::output::envelopes(&envelopes, ctx.json);
+        Ok(())
+    }
+}

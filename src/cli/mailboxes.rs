@@ -1,0 +1,18 @@
+//! `mailer mailboxes`.
+
+use clap::Args;
+
+use crate::error::Failure;
+
+/// List the account's mailboxes with their total and unseen counts
+#[derive(Debug, Args)]
+pub struct MailboxesArgs {}
+
+impl MailboxesArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let account = ctx.account()?;
+        let counts = ctx.block_on(crate::commands::mailboxes::run(&account))??;
+        crate::output::mailboxes(&counts, ctx.json);
+        Ok(())
+    }
+}

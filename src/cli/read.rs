@@ -1,0 +1,50 @@
+//! `mailer read`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Failure;
+
+/// Show one message: headers, text body, attachment list
+///
+/// By UID from the server (it stays unread), or from a local file with --file.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  mailer read 4242\n  mailer read --file some.eml --json")]
+pub struct ReadArgs {
+    /// UID of the message (see `mailer list`)
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    uid: Option<u32>,
+
+    /// Read this message file instead (offline; no config needed)
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+
+    /// Mailbox holding the message
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    mailbox: String,
+}
+
+impl ReadArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let full = match (&self.file, self.uid) {
+            (Some(path), _) => crate::commands::read::from_file(path)?,
+            (None, Some(uid)) => {
+                let account = ctx.account()?;
+                ctx.block_on(crate::commands::read::from_server(
+                    &account,
+                    &self.mailbox,
+                    uid,
+                ))??
+            }
+            (None, None) => {
+                return Err(Failure::new(
+                    crate::error::Exit::Usage,
+                    "give a UID or --file PATH",
+                ));
+            }
+        };
+        crate::output::message(&full, ctx.json);
+        Ok(())
+    }
+}

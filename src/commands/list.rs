@@ -1,0 +1,42 @@
+//! `mailer list`: the newest envelopes of a mailbox, without downloading bodies.
+
+use crate::config::Account;
+use crate::error::Failure;
+use crate::message::parse::{self, Envelope};
+
+/// Envelopes of the newest `limit` messages of `mailbox`, newest first: one login, one
+/// FETCH by position.
+pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Envelope>, Failure> {
+    let mut session = super::imap_session(account).await?;
+    let result = async {
+        let info = session.select(mailbox, true).await?;
+        if info.exists == 0 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let first = info.exists.saturating_sub(limit - 1).max(1);
+        let fetched = session
+            .fetch_by_position(
+                &format!("{first}:*"),
+                "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])",
+            )
+            .await?;
+        let mut envelopes: Vec<Envelope> = fetched
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid()?;
+                let size = u64::from(f.size().unwrap_or(0));
+                let mut e = parse::envelope_from_headers(f.header().unwrap_or(b""), size);
+                e.id = uid.to_string();
+                e.mailbox = mailbox.to_string();
+                e.flags = f.flags();
+                e.attachments = f.attachments();
+                Some(e)
+            })
+            .collect();
+        envelopes.sort_by_key(|e| std::cmp::Reverse(e.id.parse::<u32>().unwrap_or(0)));
+        Ok::<_, crate::imap::Error>(envelopes)
+    }
+    .await;
+    session.logout().await;
+    Ok(result?)
+}
