@@ -154,20 +154,6 @@ impl Drop for FetchPrinter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fit_counts_display_columns() {
-        assert_eq!(fit("周报", 6), "周报  ");
-        assert_eq!(fit("周报周报周报", 7), "周报周…");
-        assert_eq!(UnicodeWidthStr::width(fit("周报周报周报", 7).as_str()), 7);
-        assert_eq!(fit("abc", 3), "abc");
-        assert_eq!(fit("abcd", 3), "ab…");
-    }
-}
-
 fn print_json(value: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let _ = writeln!(std::io::stdout().lock(), "{text}");
@@ -278,5 +264,19 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
             n(m.total),
             n(m.unseen)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_counts_display_columns() {
+        assert_eq!(fit("周报", 6), "周报  ");
+        assert_eq!(fit("周报周报周报", 7), "周报周…");
+        assert_eq!(UnicodeWidthStr::width(fit("周报周报周报", 7).as_str()), 7);
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
     }
 }
