@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod fault;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -203,6 +205,7 @@ timeout_secs = 10
         cmd.arg("-c")
             .arg(self.config())
             .args(args)
+            .env("XDG_STATE_HOME", self.path("state"))
             .env_remove("MAILER_CONFIG")
             .env_remove("MAILER_LOG")
             .current_dir(self.dir.path())
@@ -261,5 +264,177 @@ impl Run {
             self.stderr()
         );
         self.stderr()
+    }
+}
+
+impl Stack {
+    fn script(&self, args: &[&str]) -> Output {
+        let out = Command::new(script())
+            .args(args)
+            .output()
+            .expect("running tests/mailstack.sh");
+        assert!(
+            out.status.success(),
+            "mailstack.sh {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Adds `n` generated messages to `user`'s `mailbox` (created if needed).
+    pub fn seed(&self, user: &str, n: usize, mailbox: &str) {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let n = n.to_string();
+        if mailbox == "INBOX" {
+            self.script(&["seed", &dir, user, &n]);
+        } else {
+            self.script(&["seed", &dir, user, &n, mailbox]);
+        }
+    }
+
+    /// The Maildir++ folder of `mailbox` on the server side.
+    pub fn server_folder(&self, user: &str, mailbox: &str) -> PathBuf {
+        if mailbox == "INBOX" {
+            self.maildir(user)
+        } else {
+            self.maildir(user).join(format!(".{mailbox}"))
+        }
+    }
+
+    /// Puts `messages` into `user`'s `mailbox` as if delivered, and lets Dovecot see them.
+    pub fn deliver(&self, user: &str, mailbox: &str, messages: &[&[u8]]) {
+        let folder = self.server_folder(user, mailbox);
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(folder.join(sub)).unwrap();
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        for (i, m) in messages.iter().enumerate() {
+            // Stored with LF line ends, as Dovecot's own delivery does.
+            let lf = lf_bytes(m);
+            std::fs::write(folder.join("new").join(format!("{stamp}.T{i}.test")), lf).unwrap();
+        }
+        self.resync(user, mailbox);
+    }
+
+    /// Hands the folder back to Dovecot's user and makes Dovecot rescan it.
+    pub fn resync(&self, user: &str, mailbox: &str) {
+        let folder = self.server_folder(user, mailbox);
+        let ok = Command::new("chown")
+            .args(["-R", "mail:mail"])
+            .arg(self.maildir(user))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "chown of {} failed", folder.display());
+        self.doveadm(&[
+            "force-resync",
+            "-u",
+            &format!("{user}@example.test"),
+            mailbox,
+        ]);
+    }
+
+    /// Runs doveadm against this stack's Dovecot.
+    pub fn doveadm(&self, args: &[&str]) {
+        let out = Command::new("doveadm")
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .arg("-c")
+            .arg(self.dir.join("dovecot/dovecot.conf"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "doveadm {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The contents of every message file Dovecot holds in `mailbox`.
+    pub fn server_messages(&self, user: &str, mailbox: &str) -> Vec<Vec<u8>> {
+        message_files(&self.server_folder(user, mailbox))
+    }
+}
+
+fn lf_bytes(m: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(m.len());
+    for (i, &b) in m.iter().enumerate() {
+        if b == b'\r' && m.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// The contents of every message file in a Maildir folder (`new/` and `cur/`), sorted.
+pub fn message_files(folder: &Path) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = ["new", "cur"]
+        .iter()
+        .flat_map(|sub| {
+            std::fs::read_dir(folder.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    out.sort();
+    out
+}
+
+impl Setup {
+    /// carol's account with IMAP over implicit TLS, a Maildir and a state directory in
+    /// this setup's scratch directory.
+    pub fn carol_imap(stack: &Stack) -> Setup {
+        let setup = Setup::new("");
+        let text = format!(
+            r#"[accounts.carol]
+email = "carol@example.test"
+password_command = "echo carolpw"
+maildir = "{}"
+
+[accounts.carol.imap]
+host = "localhost"
+port = {}
+security = "tls"
+ca_file = "{}"
+timeout_secs = 10
+"#,
+            setup.path("Mail").display(),
+            stack.port("IMAPS_PORT"),
+            stack.ca_file()
+        );
+        std::fs::write(setup.config(), text).unwrap();
+        setup
+    }
+
+    /// The account's local Maildir folder for `mailbox`.
+    pub fn local_folder(&self, mailbox: &str) -> PathBuf {
+        if mailbox == "INBOX" {
+            self.path("Mail")
+        } else {
+            self.path("Mail").join(format!(".{mailbox}"))
+        }
+    }
+}
+
+impl Setup {
+    /// Starts mailer without waiting for it (to kill it mid-run).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_mailer"))
+            .arg("-c")
+            .arg(self.config())
+            .args(args)
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env_remove("MAILER_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting mailer")
     }
 }

@@ -1,0 +1,83 @@
+//! IMAP servers misbehaving in ways a real one cannot be made to: garbage, stalls, cuts.
+//! Each ends in one clear line and a temporary-failure exit, never a panic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Setup;
+use common::fault::{Step, serve};
+
+fn account(port: u16) -> Setup {
+    let setup = Setup::new("");
+    std::fs::write(
+        setup.config(),
+        format!(
+            "[accounts.x]\nemail = \"x@example.test\"\npassword = \"pw\"\nmaildir = \"{}\"\n[accounts.x.imap]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nallow_insecure_auth = true\ntimeout_secs = 1\n",
+            setup.path("Mail").display()
+        ),
+    )
+    .unwrap();
+    setup
+}
+
+fn assert_clean_failure(run: &common::Run, code: i32, needle: &str) {
+    let err = run.fails_with(code);
+    assert!(err.contains(needle), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let port = serve(vec![Step::Stall(Duration::from_secs(5))]);
+    let run = account(port).mailer(&["fetch", "--inbox"]);
+    assert_clean_failure(&run, 75, "greeting: no reply within 1 s");
+}
+
+#[test]
+fn garbage_instead_of_a_greeting() {
+    let port = serve(vec![
+        Step::Send(b"\x00\xffHELLO THERE\r\n* NONSENSE {\r\n"),
+        Step::Stall(Duration::from_secs(3)),
+    ]);
+    let run = account(port).mailer(&["fetch", "--inbox"]);
+    assert!(
+        matches!(run.code(), 69 | 75),
+        "exit {}: {}",
+        run.code(),
+        run.stderr()
+    );
+    assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+}
+
+#[test]
+fn connection_cut_in_the_middle_of_a_fetch_stores_nothing_broken() {
+    let port = serve(vec![
+        Step::Send(b"* OK ready\r\n"),
+        Step::Answer(b"", "OK LOGIN done"),
+        Step::Answer(b"* CAPABILITY IMAP4rev1\r\n", "OK done"),
+        Step::Answer(
+            b"* 2 EXISTS\r\n* OK [UIDVALIDITY 5] ok\r\n* OK [UIDNEXT 3] ok\r\n",
+            "OK [READ-ONLY] done",
+        ),
+        Step::Answer(b"* SEARCH 1 2\r\n", "OK done"),
+        Step::ReadLine,
+        Step::Send(
+            b"* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 20 BODY[] {20}\r\nSubject: cut\r\n\r\nbo",
+        ),
+        Step::Close,
+    ]);
+    let setup = account(port);
+    let run = setup.mailer(&["fetch", "--inbox"]);
+    assert_clean_failure(&run, 75, "UID FETCH");
+    let stored: usize = ["new", "cur"]
+        .iter()
+        .map(|s| {
+            std::fs::read_dir(setup.path("Mail").join(s))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(stored, 0, "a half-received message must not be stored");
+}

@@ -1,0 +1,337 @@
+//! `mailer fetch` and friends against the harness's real Dovecot: messages arrive in the
+//! Maildir byte for byte, exactly once, whatever happens in between.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::{Setup, message_files, stack};
+use serde_json::Value;
+
+fn json(run: &common::Run) -> Vec<Value> {
+    run.ok();
+    let v: Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout()));
+    v.as_array().expect("a JSON array").clone()
+}
+
+fn message_ids(folder: &std::path::Path) -> Vec<String> {
+    let mut ids: Vec<String> = message_files(folder)
+        .iter()
+        .map(|m| {
+            mail_parser::MessageParser::default()
+                .parse_headers(m)
+                .and_then(|p| p.message_id().map(str::to_string))
+                .expect("every stored message has a Message-ID")
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn fetch_stores_every_message_byte_identical_and_only_once() {
+    let stack = stack();
+    stack.seed("carol", 40, "Once");
+    let setup = Setup::carol_imap(stack);
+
+    let first = json(&setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
+    assert_eq!(first.len(), 40);
+    let local = setup.local_folder("Once");
+    assert_eq!(
+        message_files(&local),
+        stack.server_messages("carol", "Once")
+    );
+    for m in &first {
+        let path = m["path"].as_str().expect("path");
+        assert!(std::path::Path::new(path).starts_with(&local), "{path}");
+        assert!(m["id"].as_str().unwrap().parse::<u32>().is_ok());
+        assert!(m["date"].as_str().unwrap().contains('T'));
+        assert!(m["size"].as_u64().unwrap() > 0);
+    }
+    // Python's mailbox module, an independent reader, sees the same messages.
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import mailbox,sys\nmd=mailbox.Maildir(sys.argv[1],factory=None,create=False).get_folder('Once')\nprint('\\n'.join(sorted(m['Message-ID'] for m in md)))",
+        ])
+        .arg(setup.path("Mail"))
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python_ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|id| id.trim_matches(['<', '>']).to_string())
+        .collect();
+    assert_eq!(python_ids, message_ids(&local));
+
+    let second = json(&setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
+    assert!(second.is_empty(), "{second:?}");
+    assert_eq!(message_files(&local).len(), 40);
+
+    // New mail after that: only it is fetched.
+    stack.seed("carol", 3, "Once");
+    let third = setup.mailer(&["fetch", "--mailbox", "Once"]);
+    assert_eq!(third.ok().is_empty(), false);
+    assert_eq!(third.stdout().lines().count(), 3, "{}", third.stdout());
+    assert_eq!(message_files(&local).len(), 43);
+}
+
+#[test]
+fn limit_takes_the_newest_and_since_filters_by_date() {
+    let stack = stack();
+    stack.seed("carol", 12, "Limit");
+    let setup = Setup::carol_imap(stack);
+    let none = json(&setup.mailer(&["fetch", "-m", "Limit", "--since", "2999-01-01", "--json"]));
+    assert!(none.is_empty());
+    let newest = json(&setup.mailer(&["fetch", "-m", "Limit", "--limit", "5", "--json"]));
+    let ids: Vec<u32> = newest
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, [8, 9, 10, 11, 12]);
+    let err = setup
+        .mailer(&["fetch", "--since", "last week"])
+        .fails_with(64);
+    assert!(err.contains("--since"), "{err}");
+}
+
+#[test]
+fn chinese_japanese_and_legacy_charsets_decode_exactly() {
+    let stack = stack();
+    let gbk: &[u8] = b"From: =?gbk?B?1dTI/Q==?= <zhao@example.test>\r\nTo: carol@example.test\r\nSubject: =?gb2312?B?1tyxqA==?=\r\nMessage-ID: <gbk-1@example.test>\r\nDate: Thu, 26 Nov 2026 09:00:00 +0800\r\nContent-Type: text/plain; charset=gbk\r\n\r\n\xc4\xe3\xba\xc3\r\n";
+    let jis: &[u8] = b"From: =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= <jp@example.test>\r\nTo: carol@example.test\r\nSubject: =?shift_jis?B?k/qWe4zq?=\r\nMessage-ID: <jis-1@example.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0900\r\n\r\nhi\r\n";
+    stack.deliver("carol", "Charsets", &[gbk, jis]);
+    let setup = Setup::carol_imap(stack);
+    let got = json(&setup.mailer(&["fetch", "-m", "Charsets", "--json"]));
+    let mut seen: Vec<(String, String)> = got
+        .iter()
+        .map(|m| {
+            (
+                m["subject"].as_str().unwrap().to_string(),
+                m["from"][0]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("周报".to_string(), "赵三".to_string()),
+            ("日本語".to_string(), "会議".to_string())
+        ]
+    );
+    // The same message read offline decodes its GBK body.
+    let gbk_file = setup.write("gbk.eml", gbk);
+    let read = setup.mailer(&["read", "--file", gbk_file.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&read.stdout()).unwrap();
+    assert_eq!(v["text"].as_str().map(|t| t.trim()), Some("你好"));
+    assert_eq!(v["subject"], "周报");
+}
+
+#[test]
+fn killed_mid_fetch_and_rerun_stores_each_message_exactly_once() {
+    let stack = stack();
+    let total = 1500;
+    stack.seed("carol", total, "Kill");
+    let setup = Setup::carol_imap(stack);
+    let local = setup.local_folder("Kill");
+
+    let mut child = setup.spawn(&["fetch", "-m", "Kill"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let partial = loop {
+        let n = ["new", "cur"]
+            .iter()
+            .map(|s| {
+                std::fs::read_dir(local.join(s))
+                    .map(|d| d.count())
+                    .unwrap_or(0)
+            })
+            .sum::<usize>();
+        if n > 0 || Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(
+        partial > 0 && partial < total,
+        "the kill must land mid-fetch ({partial} of {total})"
+    );
+
+    setup.mailer(&["fetch", "-m", "Kill"]).ok();
+    let ids = message_ids(&local);
+    assert_eq!(ids.len(), total);
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        total,
+        "duplicates stored"
+    );
+    assert_eq!(
+        message_files(&local),
+        stack.server_messages("carol", "Kill")
+    );
+}
+
+#[test]
+fn uidvalidity_change_does_not_duplicate() {
+    let stack = stack();
+    stack.seed("carol", 10, "Recreated");
+    let setup = Setup::carol_imap(stack);
+    assert_eq!(
+        json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"])).len(),
+        10
+    );
+
+    // The mailbox is recreated: the same messages under new UIDs and a new UIDVALIDITY,
+    // as after a server migration. Two new messages arrive as well.
+    let folder = stack.server_folder("carol", "Recreated");
+    std::fs::remove_file(folder.join("dovecot-uidlist")).unwrap();
+    stack.resync("carol", "Recreated");
+    stack.doveadm(&[
+        "mailbox",
+        "update",
+        "--uid-validity",
+        "4242",
+        "-u",
+        "carol@example.test",
+        "Recreated",
+    ]);
+    stack.deliver(
+        "carol",
+        "Recreated",
+        &[
+            b"Message-ID: <new-1@example.test>\r\nSubject: new one\r\n\r\na\r\n",
+            b"Subject: no message id\r\n\r\nb\r\n",
+        ],
+    );
+    let again = json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"]));
+    assert_eq!(again.len(), 2, "{again:?}");
+    let local = setup.local_folder("Recreated");
+    assert_eq!(
+        message_files(&local),
+        stack.server_messages("carol", "Recreated")
+    );
+    // And it stays settled.
+    assert!(json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"])).is_empty());
+}
+
+#[test]
+fn a_second_fetch_while_one_runs_exits_75() {
+    let stack = stack();
+    let setup = Setup::carol_imap(stack);
+    let lock_path = setup.path("state/mailer/carol/lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let held = std::fs::File::create(&lock_path).unwrap();
+    held.lock().unwrap();
+    let err = setup.mailer(&["fetch", "--inbox"]).fails_with(75);
+    assert!(err.contains("another mailer run holds"), "{err}");
+    drop(held);
+    setup.mailer(&["fetch", "--inbox"]).ok();
+}
+
+#[test]
+fn list_read_mailboxes_and_mark_seen() {
+    let stack = stack();
+    stack.seed("carol", 8, "Browse");
+    let setup = Setup::carol_imap(stack);
+
+    let listed = json(&setup.mailer(&["list", "-m", "Browse", "--limit", "3", "--json"]));
+    let ids: Vec<&str> = listed.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["8", "7", "6"]);
+    assert!(listed.iter().all(|m| m.get("path").is_none()));
+
+    let read = setup.mailer(&["read", "-m", "Browse", "7"]);
+    assert!(read.ok().starts_with("Date:"), "{}", read.stdout());
+    assert!(read.stdout().contains("Subject:"));
+
+    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let browse = boxes
+        .iter()
+        .find(|b| b["name"] == "Browse")
+        .expect("Browse listed");
+    assert_eq!(
+        (browse["total"].as_u64(), browse["unseen"].as_u64()),
+        (Some(8), Some(8))
+    );
+
+    // Fetching leaves the server alone unless --mark-seen is given.
+    setup
+        .mailer(&["fetch", "-m", "Browse", "--limit", "2"])
+        .ok();
+    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let browse = boxes.iter().find(|b| b["name"] == "Browse").unwrap();
+    assert_eq!(browse["unseen"].as_u64(), Some(8));
+    stack.seed("carol", 2, "Browse");
+    setup.mailer(&["fetch", "-m", "Browse", "--mark-seen"]).ok();
+    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let browse = boxes.iter().find(|b| b["name"] == "Browse").unwrap();
+    assert_eq!(
+        browse["unseen"].as_u64(),
+        Some(8),
+        "the 2 new ones are now seen"
+    );
+}
+
+#[test]
+fn attachment_names_never_escape_the_directory_or_overwrite() {
+    let stack = stack();
+    let hostile = concat!(
+        "Message-ID: <att-1@example.test>\r\nSubject: names\r\nMIME-Version: 1.0\r\n",
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n",
+        "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n",
+        "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"../../.bashrc\"\r\n\r\nrm -rf ~\r\n",
+        "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"/tmp/evil.txt\"\r\n\r\nabs\r\n",
+        "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"=?utf-8?q?a=00b.bin?=\"\r\n\r\nnul\r\n",
+        "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"keep.txt\"\r\n\r\ntheirs\r\n",
+        "--b--\r\n"
+    );
+    stack.deliver("carol", "Hostile", &[hostile.as_bytes()]);
+    let setup = Setup::carol_imap(stack);
+    let out_dir = setup.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("keep.txt"), b"mine").unwrap();
+
+    let run = setup.mailer(&[
+        "attachments",
+        "-m",
+        "Hostile",
+        "1",
+        "--dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    run.ok();
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["ab.bin", "bashrc", "evil.txt", "keep (1).txt", "keep.txt"]
+    );
+    assert_eq!(std::fs::read(out_dir.join("keep.txt")).unwrap(), b"mine");
+    assert!(!setup.path(".bashrc").exists());
+}
+
+#[test]
+fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
+    let stack = stack();
+    let setup = Setup::carol_imap(stack);
+    let text = std::fs::read_to_string(setup.config()).unwrap();
+    std::fs::write(setup.config(), text.replace("echo carolpw", "echo nope")).unwrap();
+    let err = setup.mailer(&["fetch", "--inbox"]).fails_with(77);
+    assert!(
+        err.contains("refused the login of user \"carol@example.test\""),
+        "{err}"
+    );
+    std::fs::write(setup.config(), text).unwrap();
+    let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
+    assert!(err.contains("\"NoSuchBox\" cannot be opened"), "{err}");
+}
