@@ -35,10 +35,16 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAILER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
+        .with_target(false);
+    // Timings matter when looking at details; a plain -v stays terse.
+    if verbose >= 2 {
+        builder
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .init();
+    } else {
+        builder.without_time().init();
+    }
 }

@@ -113,13 +113,16 @@ async fn fetch_mailbox(
         .map_err(|e| Failure::new(Exit::Usage, e))?;
     let info = session.select(&request.mailbox, !request.mark_seen).await?;
     let io = |what: &str, e: std::io::Error| Failure::new(Exit::Io, format!("{what}: {e}"));
+    // State describes a folder's content: a folder that is gone (deleted to start over)
+    // takes its state with it.
+    let existed = folder_path.join("cur").is_dir();
     let folder = Folder::open(&folder_path, !inbox)
         .map_err(|e| io(&format!("opening Maildir {}", folder_path.display()), e))?;
     clean_stale_tmp(&folder_path);
 
     let state_path = state::path(state_root, &account.name, "imap", &request.mailbox);
     let saved = match state::load(&state_path) {
-        Ok(s) => s.filter(|s| s.folder == folder_path),
+        Ok(s) => s.filter(|s| existed && s.folder == folder_path),
         Err(e) => {
             tracing::warn!("{e}; recovering from the Maildir's file names");
             None
@@ -379,7 +382,7 @@ impl Writer {
             flags: maildir::flags_from_imap(flags.iter().map(String::as_str)),
         };
         let staged = self.folder.stage(body, &meta)?;
-        let mut envelope = parse::envelope(body);
+        let mut envelope = parse::summary(body);
         envelope.id = uid.to_string();
         envelope.mailbox = self.mailbox.clone();
         envelope.size = u64::from(fetched.size().unwrap_or(body.len() as u32));

@@ -250,6 +250,7 @@ impl Session {
             Ok(Ok(s)) => s,
         };
         let _ = tcp.set_nodelay(true);
+        tracing::debug!("connected to {addr}");
 
         let mut client = match server.security {
             Security::Tls => {
@@ -259,7 +260,7 @@ impl Session {
             _ => async_imap::Client::new(Box::new(tcp) as Conn),
         };
         match bounded(&addr, timeout, "greeting", client.read_response()).await? {
-            Ok(Some(_)) => {}
+            Ok(Some(_)) => tracing::debug!("greeting received"),
             Ok(None) => {
                 return Err(Error::Broken {
                     addr,
@@ -310,6 +311,7 @@ impl Session {
             Ok(Ok(s)) => s,
         };
 
+        tracing::debug!("logged in as {}", server.user);
         let caps = bounded(&addr, timeout, "CAPABILITY", inner.capabilities())
             .await?
             .map_err(|e| imap_error(&addr, "CAPABILITY", e))?;
@@ -322,6 +324,7 @@ impl Session {
                 .await?
                 .map_err(|e| imap_error(&addr, "ID", e))?;
         }
+        tracing::debug!("session ready");
         Ok(Session {
             inner,
             addr,

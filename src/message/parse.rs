@@ -111,6 +111,125 @@ pub fn envelope(bytes: &[u8]) -> Envelope {
     }
 }
 
+/// The envelope of a complete message without decoding its parts: headers are parsed,
+/// the MIME tree is walked by boundaries, and attachment sizes are estimated from the
+/// encoded size. Several times cheaper than [`envelope`] on messages with attachments,
+/// which is what `fetch` needs for every message it stores.
+pub fn summary(bytes: &[u8]) -> Envelope {
+    let Some(head) = MessageParser::default().parse_headers(bytes) else {
+        return empty(bytes.len() as u64);
+    };
+    let mut e = envelope_of(&head, bytes.len() as u64);
+    e.attachments.clear();
+    scan_part(bytes, 0, &mut e.attachments);
+    e
+}
+
+/// Nesting deeper than this is not walked (a defence against crafted messages).
+const MAX_DEPTH: usize = 16;
+
+fn scan_part(part: &[u8], depth: usize, out: &mut Vec<AttachmentInfo>) {
+    let Some(h) = MessageParser::default().parse_headers(part) else {
+        return;
+    };
+    let body = &part[header_end(part)..];
+    let ct = h.content_type();
+    let ctype = ct
+        .map(|c| c.ctype().to_ascii_lowercase())
+        .unwrap_or_else(|| "text".into());
+    let subtype = ct
+        .and_then(|c| c.subtype())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| "plain".into());
+    if ctype == "multipart" {
+        if depth < MAX_DEPTH
+            && let Some(boundary) = ct.and_then(|c| c.attribute("boundary"))
+        {
+            for sub in split_multipart(body, boundary.as_bytes()) {
+                scan_part(sub, depth + 1, out);
+            }
+        }
+        return;
+    }
+    let disposition = h
+        .content_disposition()
+        .map(|d| d.ctype().to_ascii_lowercase());
+    let filename = h.attachment_name().map(str::to_string);
+    let is_attachment = disposition.as_deref() == Some("attachment")
+        || ctype == "message"
+        || (filename.is_some() && ctype != "text");
+    if !is_attachment || depth == 0 && ctype == "text" {
+        return;
+    }
+    let base64 = h
+        .content_transfer_encoding()
+        .is_some_and(|c| c.eq_ignore_ascii_case("base64"));
+    let size = if base64 {
+        let breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
+        let padding = body
+            .iter()
+            .rev()
+            .filter(|b| !b.is_ascii_whitespace())
+            .take(2)
+            .filter(|&&b| b == b'=')
+            .count();
+        (body.len().saturating_sub(breaks) / 4 * 3).saturating_sub(padding)
+    } else {
+        body.len()
+    };
+    out.push(AttachmentInfo {
+        filename,
+        content_type: format!("{ctype}/{subtype}"),
+        size,
+    });
+}
+
+/// Where the body starts: after the first empty line.
+fn header_end(part: &[u8]) -> usize {
+    let crlf = memchr::memmem::find(part, b"\r\n\r\n").map(|p| p + 4);
+    let lf = memchr::memmem::find(part, b"\n\n").map(|p| p + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => part.len(),
+    }
+}
+
+/// The body parts of a multipart body: the text between `--boundary` delimiter lines.
+fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
+    let mut delimiter = b"--".to_vec();
+    delimiter.extend_from_slice(boundary);
+    let mut parts = Vec::new();
+    let mut start: Option<usize> = None;
+    let finder = memchr::memmem::Finder::new(&delimiter);
+    for pos in finder.find_iter(body) {
+        let at_line_start = pos == 0 || body[pos - 1] == b'\n';
+        if !at_line_start {
+            continue;
+        }
+        if let Some(s) = start {
+            // The line break before the delimiter belongs to the delimiter.
+            let mut end = pos;
+            if end > s && body[end - 1] == b'\n' {
+                end -= 1;
+                if end > s && body[end - 1] == b'\r' {
+                    end -= 1;
+                }
+            }
+            parts.push(&body[s..end]);
+        }
+        let after = &body[pos + delimiter.len()..];
+        if after.starts_with(b"--") {
+            return parts;
+        }
+        start = memchr::memchr(b'\n', after).map(|nl| pos + delimiter.len() + nl + 1);
+        if start.is_none() {
+            return parts;
+        }
+    }
+    parts
+}
+
 /// The envelope from a header section only (no attachment list).
 pub fn envelope_from_headers(header: &[u8], size: u64) -> Envelope {
     match MessageParser::default().parse_headers(header) {
@@ -212,6 +331,35 @@ mod tests {
         let f = full(html);
         assert!(f.text.unwrap().contains("Hello world"));
         assert!(f.html.unwrap().contains("<b>"));
+    }
+
+    #[test]
+    fn summary_lists_attachments_like_a_full_parse() {
+        let msg = concat!(
+            "Subject: =?utf-8?b?5ZGo5oql?=\r\nMIME-Version: 1.0\r\n",
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n",
+            "--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n",
+            "--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n",
+            "--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n",
+            "--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n",
+            "Content-Disposition: attachment; filename*=utf-8''%E6%8A%A5%E5%91%8A.pdf\r\n\r\n",
+            "AAECAwQFBgcICQoL\r\nDA0ODw==\r\n",
+            "--b1\r\nContent-Type: text/csv; name=\"d.csv\"\r\nContent-Disposition: attachment\r\n\r\na,b\r\n",
+            "--b1--\r\n"
+        );
+        let fast = summary(msg.as_bytes());
+        let full = envelope(msg.as_bytes());
+        assert_eq!(fast.subject.as_deref(), Some("周报"));
+        let names = |e: &Envelope| {
+            e.attachments
+                .iter()
+                .map(|a| (a.filename.clone(), a.content_type.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&fast), names(&full));
+        assert_eq!(fast.attachments[0].filename.as_deref(), Some("报告.pdf"));
+        assert_eq!(fast.attachments[0].size, 16);
+        assert_eq!(full.attachments[0].size, 16);
     }
 
     #[test]

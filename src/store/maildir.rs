@@ -20,6 +20,8 @@ pub struct Folder {
     host: String,
     pid: u32,
     seq: u64,
+    /// Reused for each message's LF-converted bytes.
+    scratch: Vec<u8>,
 }
 
 /// What a stored file's name records about the message.
@@ -102,6 +104,7 @@ impl Folder {
             host: hostname(),
             pid: std::process::id(),
             seq: 0,
+            scratch: Vec::new(),
         })
     }
 
@@ -112,8 +115,9 @@ impl Folder {
     /// Writes a message to `tmp/` with LF line ends (the Maildir convention), not yet
     /// synced. `bytes` may use CRLF or LF.
     pub fn stage(&mut self, bytes: &[u8], meta: &Meta) -> io::Result<Staged> {
-        let data = to_lf(bytes);
-        let lines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+        let mut data = std::mem::take(&mut self.scratch);
+        to_lf_into(bytes, &mut data);
+        let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
         let size = data.len() as u64;
         self.seq += 1;
         let now = SystemTime::now()
@@ -139,8 +143,13 @@ impl Folder {
                 .join("cur")
                 .join(format!("{base}:2,{}", meta.flags))
         };
-        let mut file = File::options().write(true).create_new(true).open(&tmp)?;
-        file.write_all(&data)?;
+        let written = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut file| file.write_all(&data));
+        self.scratch = data;
+        written?;
         Ok(Staged { tmp, dest, size })
     }
 
@@ -217,14 +226,22 @@ fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a Path>) -> io::Resu
 /// CRLF to LF; lone CRs are kept as they are.
 pub fn to_lf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-        out.extend_from_slice(&rest[..pos]);
-        out.push(b'\n');
-        rest = &rest[pos + 2..];
-    }
-    out.extend_from_slice(rest);
+    to_lf_into(bytes, &mut out);
     out
+}
+
+/// [`to_lf`] into a reused buffer (cleared first), sparing an allocation per message.
+pub fn to_lf_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(bytes.len());
+    let mut start = 0;
+    for cr in memchr::memchr_iter(b'\r', bytes) {
+        if bytes.get(cr + 1) == Some(&b'\n') {
+            out.extend_from_slice(&bytes[start..cr]);
+            start = cr + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// The host part of Maildir names, with `/` and `:` escaped as the Maildir spec says.

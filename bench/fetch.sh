@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Fetch benchmark: mailer against mbsync and against the server's own pace, in one run,
+# on one private mail stack. Not part of CI; run by hand:
+#
+#   bench/fetch.sh [N]        # N messages, default 10000 (~70 KB each)
+#
+# Prints wall time and peak RSS of:
+#   raw     one `UID FETCH 1:* BODY.PEEK[]` over IMAPS, bodies discarded (Python imaplib)
+#   mailer  `mailer fetch --inbox` into an empty Maildir (durable: batched syncfs)
+#   mbsync  isync into an empty Maildir with its default FSync on
+# and `mailer list --limit 50` (best of 10, after the server caches are warm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}
+
+need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing: $2" >&2; exit 69; }; }
+if [[ $(id -u) -eq 0 ]]; then
+    tests/mailstack.sh install
+    command -v mbsync >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq isync >/dev/null
+fi
+need mbsync "apt-get install isync"
+need python3 "apt-get install python3"
+[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing: apt-get install time" >&2; exit 69; }
+
+cargo build --release --locked -q
+mailer=$PWD/target/release/mailer
+
+work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
+chmod 755 "$work"
+stack=$work/stack
+cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+tests/mailstack.sh start "$stack" >/dev/null
+# shellcheck disable=SC1091
+source "$stack/stack.env"
+
+echo "seeding $n messages ..."
+tests/mailstack.sh seed "$stack" carol "$n" >/dev/null
+size=$(du -sm "$(tests/mailstack.sh maildir "$stack" carol)" | cut -f1)
+
+raw_fetch() {
+    python3 - "$IMAPS_PORT" "$CA_FILE" <<'PY'
+import imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("localhost", int(sys.argv[1]), ssl_context=ctx)
+m.login("carol@example.test", "carolpw")
+m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+assert typ == "OK"
+m.logout()
+PY
+}
+
+# Seconds and peak RSS (MB) of a command, from GNU time.
+measure() {
+    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" ||
+        { echo "bench: $* failed: $(tail -n 3 "$work/stderr")" >&2; exit 1; }
+    local out
+    out=$(tail -n 1 "$work/time")
+    printf '%s %s\n' "${out% *}" "$(( ${out#* } / 1024 ))"
+}
+
+echo "warming the server's caches ..."
+raw_fetch
+raw_fetch
+
+cat >"$work/mailer.toml" <<TOML
+[accounts.carol]
+email = "carol@example.test"
+password = "carolpw"
+maildir = "$work/mailer-mail"
+[accounts.carol.imap]
+host = "localhost"
+port = $IMAPS_PORT
+ca_file = "$CA_FILE"
+TOML
+chmod 600 "$work/mailer.toml"
+
+mkdir -p "$work/mbsync-mail"
+cat >"$work/mbsyncrc" <<RC
+IMAPAccount carol
+Host localhost
+Port $IMAPS_PORT
+User carol@example.test
+Pass carolpw
+SSLType IMAPS
+CertificateFile $CA_FILE
+
+IMAPStore remote
+Account carol
+
+MaildirStore local
+Path $work/mbsync-mail/
+Inbox $work/mbsync-mail/INBOX
+
+Channel carol
+Far :remote:
+Near :local:
+Patterns INBOX
+Sync Pull
+Create Near
+SyncState *
+RC
+
+export -f raw_fetch
+export IMAPS_PORT CA_FILE
+read -r raw_s raw_mb < <(measure bash -c raw_fetch)
+read -r mailer_s mailer_mb < <(measure env XDG_STATE_HOME="$work/state" "$mailer" -c "$work/mailer.toml" fetch --inbox)
+read -r mbsync_s mbsync_mb < <(measure mbsync -c "$work/mbsyncrc" -a)
+
+stored_mailer=$(find "$work/mailer-mail/new" "$work/mailer-mail/cur" -type f | wc -l)
+stored_mbsync=$(find "$work/mbsync-mail/INBOX/new" "$work/mbsync-mail/INBOX/cur" -type f | wc -l)
+
+best_list=$(python3 - "$mailer" "$work/mailer.toml" <<'PY'
+import subprocess, sys, time
+best = None
+for _ in range(10):
+    t = time.perf_counter()
+    subprocess.run([sys.argv[1], "-c", sys.argv[2], "list", "--limit", "50"], check=True, stdout=subprocess.DEVNULL)
+    d = time.perf_counter() - t
+    best = d if best is None or d < best else best
+print(f"{best * 1000:.0f}")
+PY
+)
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+echo
+echo "fetch of $n messages ($size MB in the server's Maildir), IMAPS on loopback"
+printf '%-8s %9s %9s %10s\n' "" "wall (s)" "RSS (MB)" "stored"
+printf '%-8s %9s %9s %10s\n' raw "$raw_s" "$raw_mb" "-"
+printf '%-8s %9s %9s %10s\n' mailer "$mailer_s" "$mailer_mb" "$stored_mailer"
+printf '%-8s %9s %9s %10s\n' mbsync "$mbsync_s" "$mbsync_mb" "$stored_mbsync"
+echo
+echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.50)"
+echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
+echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"
+echo "mailer list --limit 50:    ${best_list} ms, whole command incl. TLS handshake, best of 10   (target <= 50 ms after the handshake)"
