@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's quick start: install the mail servers, build mailer, start a private mail
-# stack on loopback, send a message from alice to bob through Postfix, and show it as
-# Dovecot stored it. The stack is stopped at the end; pass --keep to leave it running
+# stack on loopback, send a message from alice to bob through Postfix, fetch it back over
+# IMAP into bob's Maildir, and show it. The stack is stopped at the end; pass --keep to leave it running
 # (its config and ports are printed) and stop it later with
 #   tests/mailstack.sh stop target/quickstart/stack
 set -euo pipefail
@@ -32,6 +32,8 @@ $keep || trap 'tests/mailstack.sh stop "$stack" >/dev/null' EXIT
 source "$stack/stack.env"
 
 config=$work/mailer.toml
+export XDG_STATE_HOME=$work/state
+rm -rf "$work/bob-mail" "$XDG_STATE_HOME"
 cat >"$config" <<TOML
 default_account = "alice"
 
@@ -76,20 +78,24 @@ id=$("$mailer" -c "$config" -a alice send --to "Bob <bob@example.test>" \
 { set +x; } 2>/dev/null
 echo "sent $id"
 
-echo "== waiting for Dovecot to store it in bob's Maildir"
-bob_maildir=$(tests/mailstack.sh maildir "$stack" bob)
+echo "== bob fetches his inbox over IMAP into his Maildir (polling until the message is there)"
 found=
-for _ in $(seq 1 200); do
-    found=$(grep -rl --fixed-strings "Message-ID: $id" "$bob_maildir/new" "$bob_maildir/cur" 2>/dev/null | head -n 1 || true)
-    [[ -n $found ]] && break
-    sleep 0.1
+for _ in $(seq 1 100); do
+    out=$("$mailer" -c "$config" -a bob --json fetch --inbox)
+    if grep -qF "\"message_id\":\"$id\"" <<<"$out"; then
+        found=$(python3 -c 'import json,sys; m=[x for x in json.load(sys.stdin) if x["message_id"]==sys.argv[1]][0]; print(m["path"])' "$id" <<<"$out")
+        break
+    fi
+    sleep 0.2
 done
 if [[ -z $found ]]; then
     echo "quickstart: the message did not arrive within 20 s; see $stack/log" >&2
     exit 1
 fi
-echo "== delivered: $found"
-sed -n '/^From:/,/^$/p' "$found" | grep -E '^(From|To|Subject|Message-ID):'
+echo "== stored in bob's Maildir: $found"
+set -x
+"$mailer" -c "$config" -a bob read --file "$found"
+{ set +x; } 2>/dev/null
 echo
-echo "quick start done: mailer sent a message through Postfix and Dovecot delivered it."
+echo "quick start done: mailer sent a message through Postfix, Dovecot delivered it, and mailer fetched it back."
 $keep && echo "the stack is still running; config: $config; stop it with: tests/mailstack.sh stop $stack"
