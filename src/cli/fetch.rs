@@ -31,9 +31,14 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
 
-    /// Mark fetched messages as read (\Seen) on the server once they are stored
+    /// Mark fetched messages as read (\Seen) on the server once they are stored (IMAP)
     #[arg(long)]
     mark_seen: bool,
+
+    /// Delete messages from the server once they are safely stored (POP3; the server
+    /// removes them only when the session ends cleanly)
+    #[arg(long)]
+    delete: bool,
 }
 
 impl FetchArgs {
@@ -69,6 +74,7 @@ impl FetchArgs {
             limit: self.limit,
             since,
             mark_seen: self.mark_seen,
+            delete: self.delete,
         })
     }
 }

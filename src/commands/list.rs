@@ -4,9 +4,12 @@ use crate::config::Account;
 use crate::error::Failure;
 use crate::message::parse::{self, Envelope};
 
-/// Envelopes of the newest `limit` messages of `mailbox`, newest first: one login, one
-/// FETCH by position.
+/// Envelopes of the newest `limit` messages of `mailbox`, newest first. Over IMAP: one
+/// login, one FETCH by position. Over POP3 (accounts without IMAP): TOP n 0 for each.
 pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Envelope>, Failure> {
+    if let (None, Some(server)) = (&account.imap, &account.pop3) {
+        return pop3(account, server, limit).await;
+    }
     let mut session = super::imap_session(account).await?;
     let result = async {
         let info = session.select(mailbox, true).await?;
@@ -39,4 +42,30 @@ pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Env
     .await;
     session.logout().await;
     Ok(result?)
+}
+
+async fn pop3(
+    account: &Account,
+    server: &crate::config::Server,
+    limit: u32,
+) -> Result<Vec<Envelope>, Failure> {
+    let password = super::password_reader(account, server, "pop3");
+    let mut session = crate::pop3::Session::open(server, password).await?;
+    let sizes = session.list().await?;
+    let uidls: std::collections::HashMap<u32, String> = session
+        .uidl()
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    for (n, size) in sizes.iter().rev().take(limit as usize) {
+        let header = session.top(*n).await?;
+        let mut e = parse::envelope_from_headers(&header, *size);
+        e.id = uidls.get(n).cloned().unwrap_or_else(|| n.to_string());
+        e.mailbox = "INBOX".to_string();
+        out.push(e);
+    }
+    let _ = session.quit().await;
+    Ok(out)
 }

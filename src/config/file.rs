@@ -52,6 +52,7 @@ struct FileServer {
     password: Option<Spanned<String>>,
     #[serde(default)]
     allow_insecure_auth: bool,
+    delete_after_fetch: Option<Spanned<bool>>,
     timeout_secs: Option<Spanned<u64>>,
 }
 
@@ -109,6 +110,22 @@ pub(super) fn parse(path: &Path, text: &str, private: bool) -> Result<super::Con
                     ));
                 }
                 let security = s.security.unwrap_or(Security::Tls);
+                if let Some(d) = &s.delete_after_fetch
+                    && protocol != Protocol::Pop3
+                {
+                    return Err(at(
+                        d.span().start,
+                        &format!("{skey}.delete_after_fetch"),
+                        "only applies to [pop3] sections",
+                    ));
+                }
+                if s.port == Some(0) {
+                    return Err(at(
+                        s.host.span().start,
+                        &format!("{skey}.port"),
+                        "0 is not a port",
+                    ));
+                }
                 let own = FileSecret {
                     password_command: s.password_command.clone(),
                     password_env: s.password_env.clone(),
@@ -134,6 +151,7 @@ pub(super) fn parse(path: &Path, text: &str, private: bool) -> Result<super::Con
                     user: s.user.clone().unwrap_or_else(|| user.clone()),
                     secret,
                     allow_insecure_auth: s.allow_insecure_auth,
+                    delete_after_fetch: s.delete_after_fetch.as_ref().is_some_and(|d| *d.get_ref()),
                     timeout,
                 }))
             };

@@ -78,6 +78,8 @@ pub struct Server {
     /// Where the password comes from; read only when the server asks for it.
     pub secret: Option<SecretSource>,
     pub allow_insecure_auth: bool,
+    /// POP3: delete messages from the server once they are stored, as `fetch --delete`.
+    pub delete_after_fetch: bool,
     /// Bound on connecting and on every wait for a reply.
     pub timeout: Duration,
 }

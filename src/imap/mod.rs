@@ -6,103 +6,19 @@
 
 mod utf7;
 
-use std::fmt::Debug;
-use std::future::Future;
 use std::time::Duration;
 
 use async_imap::types::Fetch;
 use futures::{Stream, StreamExt, TryStreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
 use crate::config::{Password, Security, Server};
-use crate::error::{Exit, Failure};
 
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
 
-/// Any byte stream an IMAP session can run over: TCP, or TLS over TCP.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Transport for T {}
-
-type Conn = Box<dyn Transport>;
+use crate::net::{self, Conn, bounded, broken};
 
 /// A failed IMAP step.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("connecting to {addr}: {reason}")]
-    Connect {
-        addr: String,
-        reason: String,
-        temporary: bool,
-    },
-    #[error("TLS with {addr}: {reason}")]
-    Tls { addr: String, reason: String },
-    #[error("reading ca_file {path}: {reason}")]
-    CaFile { path: String, reason: String },
-    #[error("{addr} refused the login of user {user:?}: {reply}")]
-    AuthRefused {
-        addr: String,
-        user: String,
-        reply: String,
-    },
-    #[error(
-        "{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true"
-    )]
-    InsecureAuth { addr: String },
-    #[error("{0}: no password configured: set password_command, password_env or password")]
-    NoPassword(String),
-    #[error("{addr}: {step}: no reply within {secs} s (timeout_secs)")]
-    Timeout {
-        addr: String,
-        step: String,
-        secs: u64,
-    },
-    #[error("{addr}: mailbox {mailbox:?} cannot be opened: {reply}")]
-    NoMailbox {
-        addr: String,
-        mailbox: String,
-        reply: String,
-    },
-    #[error("{addr}: {step}: the server replied {reply}")]
-    Refused {
-        addr: String,
-        step: String,
-        reply: String,
-    },
-    #[error("{addr}: {step}: {reason}")]
-    Broken {
-        addr: String,
-        step: String,
-        reason: String,
-    },
-    #[error("{0}")]
-    Password(String),
-}
-
-impl Error {
-    pub fn exit(&self) -> Exit {
-        match self {
-            Error::Connect {
-                temporary: true, ..
-            }
-            | Error::Timeout { .. }
-            | Error::Broken { .. } => Exit::TempFail,
-            Error::Connect { .. } | Error::Tls { .. } | Error::Refused { .. } => Exit::Unavailable,
-            Error::NoMailbox { .. } => Exit::Data,
-            Error::AuthRefused { .. } => Exit::NoPerm,
-            Error::InsecureAuth { .. }
-            | Error::NoPassword(_)
-            | Error::CaFile { .. }
-            | Error::Password(_) => Exit::Config,
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::new(e.exit(), crate::error::one_line(&e.to_string()))
-    }
-}
+pub type Error = net::SessionError;
 
 /// The state of a selected mailbox.
 #[derive(Debug, Clone, Copy)]
@@ -233,28 +149,12 @@ impl Session {
         let timeout = server.timeout;
         let step = |s: &str| s.to_string();
 
-        let tcp = match tokio::time::timeout(
-            timeout,
-            TcpStream::connect((server.host.as_str(), server.port)),
-        )
-        .await
-        {
-            Err(_) => {
-                return Err(Error::Connect {
-                    addr,
-                    reason: format!("no answer within {} s", timeout.as_secs()),
-                    temporary: true,
-                });
-            }
-            Ok(Err(e)) => return Err(connect_error(&addr, e)),
-            Ok(Ok(s)) => s,
-        };
-        let _ = tcp.set_nodelay(true);
-        tracing::debug!("connected to {addr}");
+        let tcp = net::connect(server).await?;
 
         let mut client = match server.security {
             Security::Tls => {
-                let tls = bounded(&addr, timeout, "TLS handshake", tls_wrap(server, tcp)).await??;
+                let tls =
+                    bounded(&addr, timeout, "TLS handshake", net::tls_wrap(server, tcp)).await??;
                 async_imap::Client::new(Box::new(tls) as Conn)
             }
             _ => async_imap::Client::new(Box::new(tcp) as Conn),
@@ -280,7 +180,13 @@ impl Session {
             .await?
             .map_err(|e| imap_error(&addr, "STARTTLS", e))?;
             let stream = client.into_inner();
-            let tls = bounded(&addr, timeout, "TLS handshake", tls_wrap(server, stream)).await??;
+            let tls = bounded(
+                &addr,
+                timeout,
+                "TLS handshake",
+                net::tls_wrap(server, stream),
+            )
+            .await??;
             client = async_imap::Client::new(Box::new(tls) as Conn);
         }
 
@@ -522,77 +428,6 @@ pub fn uid_set(uids: &[u32]) -> String {
         i += 1;
     }
     out
-}
-
-async fn tls_wrap<S>(server: &Server, stream: S) -> Result<async_native_tls::TlsStream<S>, Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut connector = async_native_tls::TlsConnector::new();
-    if let Some(path) = &server.ca_file {
-        let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|e| Error::CaFile {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
-        let cert = async_native_tls::Certificate::from_pem(&pem).map_err(|e| Error::CaFile {
-            path: shown,
-            reason: format!("not a PEM certificate ({e})"),
-        })?;
-        connector = connector.add_root_certificate(cert);
-    }
-    connector
-        .connect(&server.host, stream)
-        .await
-        .map_err(|e| Error::Tls {
-            addr: server.address(),
-            reason: crate::tls::describe_failure(&e.to_string()),
-        })
-}
-
-async fn bounded<T>(
-    addr: &str,
-    timeout: Duration,
-    step: &str,
-    fut: impl Future<Output = T>,
-) -> Result<T, Error> {
-    tokio::time::timeout(timeout, fut)
-        .await
-        .map_err(|_| Error::Timeout {
-            addr: addr.to_string(),
-            step: step.to_string(),
-            secs: timeout.as_secs(),
-        })
-}
-
-fn connect_error(addr: &str, e: std::io::Error) -> Error {
-    use std::io::ErrorKind::*;
-    let temporary = matches!(
-        e.kind(),
-        ConnectionRefused | TimedOut | ConnectionReset | HostUnreachable | NetworkUnreachable
-    ) || e.to_string().contains("failed to lookup address");
-    Error::Connect {
-        addr: addr.to_string(),
-        reason: e.to_string(),
-        temporary,
-    }
-}
-
-fn broken(addr: &str, step: &str, e: &dyn std::fmt::Display) -> Error {
-    let mut reason = crate::error::one_line(&e.to_string());
-    if reason.len() > 200 {
-        let cut = (0..=200)
-            .rev()
-            .find(|&i| reason.is_char_boundary(i))
-            .unwrap_or(0);
-        reason.truncate(cut);
-        reason.push_str("...");
-    }
-    Error::Broken {
-        addr: addr.to_string(),
-        step: step.to_string(),
-        reason,
-    }
 }
 
 fn imap_error(addr: &str, step: &str, e: async_imap::error::Error) -> Error {

@@ -29,6 +29,8 @@ pub struct Folder {
 pub struct Meta {
     pub uid: Option<u32>,
     pub uidvalidity: Option<u32>,
+    /// A POP3 UIDL, recorded hex-encoded (it may hold any printable character).
+    pub uidl: Option<String>,
     /// Maildir flag letters (`DFRST`), sorted.
     pub flags: String,
 }
@@ -55,6 +57,7 @@ pub struct Entry {
     pub path: PathBuf,
     pub uid: Option<u32>,
     pub uidvalidity: Option<u32>,
+    pub uidl: Option<String>,
     /// The size with CRLF line ends (`W=`), what IMAP calls RFC822.SIZE.
     pub wire_size: Option<u64>,
 }
@@ -134,6 +137,12 @@ impl Folder {
         if let (Some(uid), Some(v)) = (meta.uid, meta.uidvalidity) {
             base.push_str(&format!(",U={uid},V={v}"));
         }
+        if let Some(uidl) = &meta.uidl {
+            base.push_str(",P=");
+            for b in uidl.bytes() {
+                base.push_str(&format!("{b:02x}"));
+            }
+        }
         base.push_str(&format!(",S={size},W={}", size + lines));
         let tmp = self.path.join("tmp").join(&base);
         let dest = if meta.flags.is_empty() {
@@ -187,16 +196,33 @@ impl Folder {
                         .skip(1)
                         .find_map(|f| f.strip_prefix(key)?.parse().ok())
                 };
+                let uidl = base
+                    .split(',')
+                    .skip(1)
+                    .find_map(|f| f.strip_prefix("P="))
+                    .and_then(unhex);
                 out.push(Entry {
                     path: entry.path(),
                     uid: field("U=").and_then(|v| u32::try_from(v).ok()),
                     uidvalidity: field("V=").and_then(|v| u32::try_from(v).ok()),
+                    uidl,
                     wire_size: field("W="),
                 });
             }
         }
         Ok(out)
     }
+}
+
+fn unhex(hex: &str) -> Option<String> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
 }
 
 /// Makes the data of `files` durable. On Linux one `syncfs` covers the whole batch,
@@ -294,6 +320,7 @@ mod tests {
         let meta = Meta {
             uid: Some(7),
             uidvalidity: Some(99),
+            uidl: None,
             flags: String::new(),
         };
         let a = f.stage(b"Subject: a\r\n\r\nbody\r\n", &meta).unwrap();
@@ -302,6 +329,7 @@ mod tests {
                 b"Subject: b\n\nx\n",
                 &Meta {
                     flags: "S".into(),
+                    uidl: Some("a/b:c".into()),
                     ..Meta::default()
                 },
             )
@@ -324,6 +352,7 @@ mod tests {
             b"Subject: a\n\nbody\n"
         );
         assert!(entries[0].path.to_string_lossy().ends_with(":2,S"));
+        assert_eq!(entries[0].uidl.as_deref(), Some("a/b:c"));
         assert!(entries[0].path.parent().unwrap().ends_with("cur"));
         assert_eq!(
             std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// What the last run of `fetch` left durable, for one account and mailbox.
@@ -16,6 +17,13 @@ pub struct MailboxState {
     pub folder: PathBuf,
 }
 
+/// What the last POP3 fetch left durable: the UIDLs (or content identities) stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pop3State {
+    pub uidls: Vec<String>,
+    pub folder: PathBuf,
+}
+
 /// The state file of `mailbox` of `account` under `root`.
 pub fn path(root: &Path, account: &str, protocol: &str, mailbox: &str) -> PathBuf {
     root.join(super::path_component(account))
@@ -25,7 +33,7 @@ pub fn path(root: &Path, account: &str, protocol: &str, mailbox: &str) -> PathBu
 
 /// Reads the state; a missing file is no state. A damaged one is reported to the caller,
 /// who can fall back to scanning the Maildir.
-pub fn load(path: &Path) -> Result<Option<MailboxState>, String> {
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
@@ -36,7 +44,7 @@ pub fn load(path: &Path) -> Result<Option<MailboxState>, String> {
 }
 
 /// Saves the state atomically and durably.
-pub fn save(path: &Path, state: &MailboxState) -> std::io::Result<()> {
+pub fn save<T: Serialize>(path: &Path, state: &T) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
     super::write_atomic(path, &bytes)
 }
@@ -49,7 +57,7 @@ mod tests {
     fn round_trip_and_damage() {
         let dir = tempfile::tempdir().unwrap();
         let p = path(dir.path(), "personal", "imap", "INBOX");
-        assert_eq!(load(&p).unwrap(), None);
+        assert_eq!(load::<MailboxState>(&p).unwrap(), None);
         let s = MailboxState {
             uidvalidity: 7,
             last_uid: 42,
@@ -58,6 +66,6 @@ mod tests {
         save(&p, &s).unwrap();
         assert_eq!(load(&p).unwrap(), Some(s));
         std::fs::write(&p, b"{garbage").unwrap();
-        assert!(load(&p).unwrap_err().contains("damaged"));
+        assert!(load::<MailboxState>(&p).unwrap_err().contains("damaged"));
     }
 }

@@ -64,3 +64,42 @@ pub fn serve(script: Vec<Step>) -> u16 {
     });
     port
 }
+
+/// A loopback proxy to `target_port` that cuts both connections, without forwarding it,
+/// as soon as the client sends `trigger` (e.g. `QUIT`). Serves one client. Returns the port.
+pub fn cut_proxy(target_port: u16, trigger: &'static [u8]) -> u16 {
+    use std::io::Read;
+    use std::net::{Shutdown, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((client, _)) = listener.accept() else {
+            return;
+        };
+        let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+            return;
+        };
+        let (mut from_server, mut to_client) =
+            (server.try_clone().unwrap(), client.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from_server, &mut to_client);
+        });
+        let (mut from_client, mut to_server) = (client, server);
+        let mut buf = [0u8; 16384];
+        loop {
+            let n = match from_client.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
+                break;
+            }
+            if to_server.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = from_client.shutdown(Shutdown::Both);
+        let _ = to_server.shutdown(Shutdown::Both);
+    });
+    port
+}

@@ -438,3 +438,30 @@ impl Setup {
             .expect("starting mailer")
     }
 }
+
+impl Setup {
+    /// `user`'s POP3 account: `port_key` of the stack with `security`.
+    pub fn pop3(stack: &Stack, user: &str, port: u16, security: &str) -> Setup {
+        let setup = Setup::new("");
+        let text = format!(
+            r#"[accounts.{user}]
+email = "{user}@example.test"
+password_command = "echo {user}pw"
+maildir = "{}"
+
+[accounts.{user}.pop3]
+host = "localhost"
+port = {port}
+security = "{security}"
+ca_file = "{}"
+allow_insecure_auth = {}
+timeout_secs = 10
+"#,
+            setup.path("Mail").display(),
+            stack.ca_file(),
+            security == "none"
+        );
+        std::fs::write(setup.config(), text).unwrap();
+        setup
+    }
+}

@@ -1,0 +1,256 @@
+//! Fetch over POP3: new = a UIDL not stored before. State is the set of stored UIDLs;
+//! file names record each message's UIDL too, so a run killed between committing files
+//! and saving state stores nothing twice. With `--delete`, DELE is sent only for
+//! messages already durable in the Maildir, and the server deletes them only at a QUIT
+//! that succeeds: a connection lost before that deletes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::writer::{self, Body, Key};
+use super::{FetchReport, FetchRequest, Sink, clean_stale_tmp, folder_exists, io_failure};
+use crate::config::{Account, Server};
+use crate::error::{Exit, Failure};
+use crate::pop3::Session;
+use crate::store::maildir::Folder;
+use crate::store::state::{self, Pop3State};
+
+/// RETR commands in flight at once when the server supports PIPELINING.
+const WINDOW: usize = 32;
+
+pub async fn run(
+    account: &Account,
+    server: &Server,
+    request: &FetchRequest,
+    root: &Path,
+    state_root: &Path,
+    sink: Box<dyn Sink>,
+) -> Result<FetchReport, Failure> {
+    let usage = |what: &str| {
+        Failure::new(
+            Exit::Usage,
+            format!(
+                "{what}: account {:?} uses POP3, which has no such thing",
+                account.name
+            ),
+        )
+    };
+    if !request.mailbox.eq_ignore_ascii_case("INBOX") {
+        return Err(usage("--mailbox (POP3 has only the inbox)"));
+    }
+    if request.since.is_some() {
+        return Err(usage("--since (POP3 cannot search by date)"));
+    }
+    if request.mark_seen {
+        return Err(usage("--mark-seen (POP3 keeps no flags)"));
+    }
+    let delete = request.delete || server.delete_after_fetch;
+
+    let existed = folder_exists(root);
+    let folder = Folder::open(root, false)
+        .map_err(|e| io_failure(format!("opening Maildir {}", root.display()), e))?;
+    clean_stale_tmp(root);
+    let state_path = state::path(state_root, &account.name, "pop3", "INBOX");
+    let saved = match state::load::<Pop3State>(&state_path) {
+        Ok(s) => s.filter(|s| existed && s.folder == root),
+        Err(e) => {
+            tracing::warn!("{e}; recovering from the Maildir's file names");
+            None
+        }
+    };
+    let mut stored: HashSet<String> = saved
+        .map(|s| s.uidls.into_iter().collect())
+        .unwrap_or_default();
+    let entries = folder
+        .scan()
+        .map_err(|e| io_failure(format!("reading Maildir {}", root.display()), e))?;
+    stored.extend(entries.into_iter().filter_map(|e| e.uidl));
+
+    let password = crate::commands::password_reader(account, server, "pop3");
+    let mut session = Session::open(server, password).await?;
+    let sizes: HashMap<u32, u64> = session.list().await?.into_iter().collect();
+    let ids = identities(&mut session, &sizes).await?;
+
+    let mut wanted: Vec<(u32, String)> = ids
+        .iter()
+        .filter(|(_, id)| !stored.contains(id))
+        .cloned()
+        .collect();
+    let mut report = FetchReport {
+        already_stored: ids.len() - wanted.len(),
+        ..FetchReport::default()
+    };
+    if let Some(limit) = request.limit {
+        let skip = wanted.len().saturating_sub(limit);
+        wanted.drain(..skip);
+    }
+
+    // What the state keeps: the stored identities still on the server (older ones can
+    // never come back), plus everything stored in this run.
+    let on_server: HashSet<String> = ids.iter().map(|(_, id)| id.clone()).collect();
+    let state = Arc::new(Mutex::new(StateFile {
+        path: state_path,
+        folder: root.to_path_buf(),
+        stored: stored.intersection(&on_server).cloned().collect(),
+    }));
+
+    let mut sink = sink;
+    sink.start(wanted.len());
+    if !wanted.is_empty() {
+        let on_commit = {
+            let state = state.clone();
+            move |keys: &[Key], _: &[Key]| {
+                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                s.stored.extend(keys.iter().filter_map(|k| match k {
+                    Key::Uidl(id) => Some(id.clone()),
+                    Key::Uid(_) => None,
+                }));
+                s.save()
+            }
+        };
+        let (sender, handle) = writer::start(
+            folder,
+            sink,
+            "INBOX".to_string(),
+            None,
+            Box::new(|_, _| false),
+            on_commit,
+        );
+        let network = download(&mut session, &wanted, &sizes, sender).await;
+        let written = handle
+            .join()
+            .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
+            .map_err(|e| io_failure("writing to the Maildir", e))?;
+        report.stored = written.keys.len();
+        report.bytes = written.bytes;
+        network?;
+    } else {
+        drop(sink);
+    }
+
+    let durable: HashSet<String> = state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .stored
+        .clone();
+    if delete {
+        let doomed: Vec<u32> = ids
+            .iter()
+            .filter(|(_, id)| durable.contains(id))
+            .map(|(n, _)| *n)
+            .collect();
+        for n in &doomed {
+            session.dele(*n).await?;
+        }
+        session.quit().await.map_err(|e| {
+            Failure::from(e).context("QUIT failed, so the server kept every message (nothing is lost; the next run deletes them)")
+        })?;
+        report.deleted = doomed.len();
+    } else {
+        // Nothing depends on QUIT when nothing is deleted.
+        let _ = session.quit().await;
+    }
+    state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .save()
+        .map_err(|e| io_failure("saving state", e))?;
+    Ok(report)
+}
+
+struct StateFile {
+    path: PathBuf,
+    folder: PathBuf,
+    stored: HashSet<String>,
+}
+
+impl StateFile {
+    fn save(&self) -> std::io::Result<()> {
+        let mut uidls: Vec<String> = self.stored.iter().cloned().collect();
+        uidls.sort_unstable();
+        state::save(
+            &self.path,
+            &Pop3State {
+                uidls,
+                folder: self.folder.clone(),
+            },
+        )
+    }
+}
+
+/// Each message's identity: its UIDL, or, on a server without UIDL, a hash of its
+/// header section and size (said once on stderr).
+async fn identities(
+    session: &mut Session,
+    sizes: &HashMap<u32, u64>,
+) -> Result<Vec<(u32, String)>, Failure> {
+    if let Some(uidls) = session.uidl().await? {
+        return Ok(uidls);
+    }
+    eprintln!(
+        "mailer: the POP3 server has no UIDL; recognising messages by a hash of their headers and size instead"
+    );
+    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
+    numbers.sort_unstable();
+    let mut out = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        let header = if session.caps.top {
+            session.top(n).await?
+        } else {
+            let mut buf = Vec::new();
+            session.send_retr(n).await?;
+            session.read_retr(&mut buf).await?;
+            buf
+        };
+        let header = crate::store::maildir::to_lf(&header);
+        let end = memchr::memmem::find(&header, b"\n\n").map_or(header.len(), |p| p + 1);
+        out.push((n, format!("h:{:016x}:{}", fnv1a(&header[..end]), sizes[&n])));
+    }
+    Ok(out)
+}
+
+/// FNV-1a: a stable 64-bit hash, the same on every machine and Rust version.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Retrieves the wanted messages, pipelining RETR when the server allows it.
+async fn download(
+    session: &mut Session,
+    wanted: &[(u32, String)],
+    sizes: &HashMap<u32, u64>,
+    sender: writer::Sender,
+) -> Result<(), Failure> {
+    let window = if session.caps.pipelining { WINDOW } else { 1 };
+    let mut sent = 0;
+    for (received, (n, id)) in wanted.iter().enumerate() {
+        while sent < wanted.len() && sent < received + window {
+            session.send_retr(wanted[sent].0).await?;
+            sent += 1;
+        }
+        let mut body = Vec::with_capacity(sizes.get(n).copied().unwrap_or(0) as usize + 64);
+        session.read_retr(&mut body).await?;
+        let size = sizes.get(n).copied().unwrap_or(body.len() as u64);
+        if !sender
+            .send(Key::Uidl(id.clone()), Body::Bytes(body), Vec::new(), size)
+            .await
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,206 @@
+//! The disk side of `fetch`, shared by IMAP and POP3: a thread that stages each message
+//! in `tmp/`, commits batches durably, and only then tells the caller (who advances its
+//! state) and the sink (who prints). A byte budget between network and disk keeps memory
+//! flat whatever the mailbox size.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::Sink;
+use crate::imap::Fetched;
+use crate::message::parse::{self, Envelope};
+use crate::store::maildir::{self, Folder, Meta, Staged};
+
+/// Messages in flight between network and disk, at most this many bytes.
+const BUDGET_BYTES: usize = 16 << 20;
+/// A batch is committed when it reaches this many messages or bytes, or is this old.
+const BATCH_MESSAGES: usize = 1000;
+const BATCH_BYTES: u64 = 64 << 20;
+const BATCH_AGE: Duration = Duration::from_millis(300);
+
+/// What identifies a message on its server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Uid(u32),
+    Uidl(String),
+}
+
+/// A downloaded message's bytes, without copying them out of the protocol's buffer.
+pub enum Body {
+    Imap(Fetched),
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Imap(f) => f.body().unwrap_or(b""),
+            Body::Bytes(b) => b,
+        }
+    }
+}
+
+/// One message on its way to disk, holding its share of the byte budget.
+pub struct Incoming {
+    pub key: Key,
+    pub body: Body,
+    pub flags: Vec<String>,
+    /// The size the server reports.
+    pub size: u64,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// The network side's end of the channel.
+pub struct Sender {
+    tx: SyncSender<Incoming>,
+    budget: Arc<Semaphore>,
+}
+
+impl Sender {
+    /// Hands a message to the writer once the budget allows. False when the writer has
+    /// stopped (on an I/O error, which it reports).
+    pub async fn send(&self, key: Key, body: Body, flags: Vec<String>, size: u64) -> bool {
+        let kib = (body.bytes().len() >> 10).clamp(1, BUDGET_BYTES >> 10);
+        let Ok(permit) = self.budget.clone().acquire_many_owned(kib as u32).await else {
+            return false;
+        };
+        let item = Incoming {
+            key,
+            body,
+            flags,
+            size,
+            _permit: permit,
+        };
+        // The writer drains the channel continuously; the budget, not the channel's
+        // capacity, is what holds the network back.
+        self.tx.send(item).is_ok()
+    }
+}
+
+/// What the writer stored.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub keys: Vec<Key>,
+    pub bytes: u64,
+}
+
+/// Decides per message whether it is already stored (after a UIDVALIDITY change).
+pub type Skip = Box<dyn FnMut(&Key, &[u8]) -> bool + Send>;
+
+/// Hears the keys stored, and those found stored already, once a batch is durable.
+type OnCommit<'a> = dyn FnMut(&[Key], &[Key]) -> std::io::Result<()> + 'a;
+
+/// Starts the writer thread for `folder`. `on_commit` hears the keys of every batch once
+/// it is durable, before the sink does; an error from it stops the writer.
+pub fn start(
+    folder: Folder,
+    mut sink: Box<dyn Sink>,
+    mailbox: String,
+    uidvalidity: Option<u32>,
+    mut skip: Skip,
+    mut on_commit: impl FnMut(&[Key], &[Key]) -> std::io::Result<()> + Send + 'static,
+) -> (Sender, std::thread::JoinHandle<std::io::Result<Written>>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Incoming>(4096);
+    let sender = Sender {
+        tx,
+        budget: Arc::new(Semaphore::new(BUDGET_BYTES >> 10)),
+    };
+    let handle = std::thread::spawn(move || {
+        let mut w = State {
+            folder,
+            mailbox,
+            uidvalidity,
+        };
+        w.run(rx, &mut *sink, &mut skip, &mut on_commit)
+    });
+    (sender, handle)
+}
+
+struct State {
+    folder: Folder,
+    mailbox: String,
+    uidvalidity: Option<u32>,
+}
+
+impl State {
+    fn run(
+        &mut self,
+        rx: Receiver<Incoming>,
+        sink: &mut dyn Sink,
+        skip: &mut Skip,
+        on_commit: &mut OnCommit<'_>,
+    ) -> std::io::Result<Written> {
+        let mut batch: Vec<(Staged, Envelope, Key)> = Vec::new();
+        let mut skipped: Vec<Key> = Vec::new();
+        let mut batch_bytes = 0u64;
+        let mut oldest: Option<Instant> = None;
+        let mut written = Written::default();
+        loop {
+            let wait = match oldest {
+                Some(t) => BATCH_AGE.saturating_sub(t.elapsed()),
+                None => Duration::from_secs(3600),
+            };
+            let received = rx.recv_timeout(wait);
+            let closed = matches!(received, Err(RecvTimeoutError::Disconnected));
+            if let Ok(item) = received {
+                let bytes = item.body.bytes();
+                if skip(&item.key, bytes) {
+                    skipped.push(item.key.clone());
+                    oldest.get_or_insert_with(Instant::now);
+                } else {
+                    let entry = self.stage(&item)?;
+                    batch_bytes += entry.0.size;
+                    oldest.get_or_insert_with(Instant::now);
+                    batch.push(entry);
+                }
+            }
+            let full = batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES;
+            let due = oldest.is_some_and(|t| t.elapsed() >= BATCH_AGE);
+            if (!batch.is_empty() || !skipped.is_empty()) && (full || due || closed) {
+                let files: Vec<&Staged> = batch.iter().map(|(s, _, _)| s).collect();
+                self.folder.commit(&files)?;
+                let keys: Vec<Key> = batch.iter().map(|(_, _, k)| k.clone()).collect();
+                on_commit(&keys, &skipped)?;
+                for (s, mut e, key) in batch.drain(..) {
+                    written.bytes += s.size;
+                    written.keys.push(key);
+                    e.path = Some(s.dest().display().to_string());
+                    sink.stored(&e);
+                }
+                skipped.clear();
+                batch_bytes = 0;
+                oldest = None;
+            }
+            if closed {
+                return Ok(written);
+            }
+        }
+    }
+
+    fn stage(&mut self, item: &Incoming) -> std::io::Result<(Staged, Envelope, Key)> {
+        let body = item.body.bytes();
+        let (uid, uidl) = match &item.key {
+            Key::Uid(u) => (Some(*u), None),
+            Key::Uidl(u) => (None, Some(u.clone())),
+        };
+        let meta = Meta {
+            uid,
+            uidvalidity: self.uidvalidity.filter(|_| uid.is_some()),
+            uidl,
+            flags: maildir::flags_from_imap(item.flags.iter().map(String::as_str)),
+        };
+        let staged = self.folder.stage(body, &meta)?;
+        let mut envelope = parse::summary(body);
+        envelope.id = match &item.key {
+            Key::Uid(u) => u.to_string(),
+            Key::Uidl(u) => u.clone(),
+        };
+        envelope.mailbox = self.mailbox.clone();
+        envelope.size = item.size;
+        envelope.flags = item.flags.clone();
+        Ok((staged, envelope, item.key.clone()))
+    }
+}

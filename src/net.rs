@@ -1,0 +1,217 @@
+//! Connections shared by the retrieval protocols (IMAP, POP3): TCP with a bounded
+//! connect, and TLS through the system's OpenSSL with an optional extra trust anchor.
+//! Certificates are always verified.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use crate::config::Server;
+use crate::error::{Exit, Failure};
+
+/// Any byte stream a session can run over: TCP, or TLS over TCP.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Transport for T {}
+
+/// A connection of either kind.
+pub type Conn = Box<dyn Transport>;
+
+/// A failure to reach or secure a server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("connecting to {addr}: {reason}")]
+    Connect {
+        addr: String,
+        reason: String,
+        temporary: bool,
+    },
+    #[error("TLS with {addr}: {reason}")]
+    Tls { addr: String, reason: String },
+    #[error("reading ca_file {path}: {reason}")]
+    CaFile { path: String, reason: String },
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Connect {
+                temporary: true, ..
+            } => Exit::TempFail,
+            Error::Connect { .. } | Error::Tls { .. } => Exit::Unavailable,
+            Error::CaFile { .. } => Exit::Config,
+        }
+    }
+}
+
+/// A failed step of a retrieval session (IMAP or POP3), naming the step and whether
+/// trying again later can help.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Net(#[from] Error),
+    #[error("{addr} refused the login of user {user:?}: {reply}")]
+    AuthRefused {
+        addr: String,
+        user: String,
+        reply: String,
+    },
+    #[error(
+        "{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true"
+    )]
+    InsecureAuth { addr: String },
+    #[error("{0}: no password configured: set password_command, password_env or password")]
+    NoPassword(String),
+    #[error("{addr}: {step}: no reply within {secs} s (timeout_secs)")]
+    Timeout {
+        addr: String,
+        step: String,
+        secs: u64,
+    },
+    #[error("{addr}: mailbox {mailbox:?} cannot be opened: {reply}")]
+    NoMailbox {
+        addr: String,
+        mailbox: String,
+        reply: String,
+    },
+    #[error("{addr}: {step}: the server replied {reply}")]
+    Refused {
+        addr: String,
+        step: String,
+        reply: String,
+    },
+    #[error("{addr}: {step}: {reason}")]
+    Broken {
+        addr: String,
+        step: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Password(String),
+}
+
+impl SessionError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            SessionError::Net(e) => e.exit(),
+            SessionError::Timeout { .. } | SessionError::Broken { .. } => Exit::TempFail,
+            SessionError::Refused { .. } => Exit::Unavailable,
+            SessionError::NoMailbox { .. } => Exit::Data,
+            SessionError::AuthRefused { .. } => Exit::NoPerm,
+            SessionError::InsecureAuth { .. }
+            | SessionError::NoPassword(_)
+            | SessionError::Password(_) => Exit::Config,
+        }
+    }
+}
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        Failure::new(e.exit(), crate::error::one_line(&e.to_string()))
+    }
+}
+
+/// Opens a TCP connection, giving up after the server's timeout.
+pub async fn connect(server: &Server) -> Result<TcpStream, Error> {
+    let addr = server.address();
+    let connecting = TcpStream::connect((server.host.as_str(), server.port));
+    let tcp = match tokio::time::timeout(server.timeout, connecting).await {
+        Err(_) => {
+            return Err(Error::Connect {
+                addr,
+                reason: format!("no answer within {} s", server.timeout.as_secs()),
+                temporary: true,
+            });
+        }
+        Ok(Err(e)) => {
+            use std::io::ErrorKind::*;
+            let temporary = matches!(
+                e.kind(),
+                ConnectionRefused
+                    | TimedOut
+                    | ConnectionReset
+                    | HostUnreachable
+                    | NetworkUnreachable
+            ) || e.to_string().contains("failed to lookup address");
+            return Err(Error::Connect {
+                addr,
+                reason: e.to_string(),
+                temporary,
+            });
+        }
+        Ok(Ok(s)) => s,
+    };
+    let _ = tcp.set_nodelay(true);
+    tracing::debug!("connected to {addr}");
+    Ok(tcp)
+}
+
+/// Runs the TLS handshake over `stream`, verifying the server's certificate against the
+/// system's roots plus `ca_file`. The caller bounds it with its timeout.
+pub async fn tls_wrap<S>(
+    server: &Server,
+    stream: S,
+) -> Result<async_native_tls::TlsStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut connector = async_native_tls::TlsConnector::new();
+    if let Some(path) = &server.ca_file {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| Error::CaFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let cert = async_native_tls::Certificate::from_pem(&pem).map_err(|e| Error::CaFile {
+            path: shown,
+            reason: format!("not a PEM certificate ({e})"),
+        })?;
+        connector = connector.add_root_certificate(cert);
+    }
+    let tls = connector
+        .connect(&server.host, stream)
+        .await
+        .map_err(|e| Error::Tls {
+            addr: server.address(),
+            reason: crate::tls::describe_failure(&e.to_string()),
+        })?;
+    tracing::debug!("TLS established with {}", server.address());
+    Ok(tls)
+}
+
+/// Awaits one step of a session, bounded by the server's timeout.
+pub async fn bounded<T>(
+    addr: &str,
+    timeout: Duration,
+    step: &str,
+    fut: impl Future<Output = T>,
+) -> Result<T, SessionError> {
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| SessionError::Timeout {
+            addr: addr.to_string(),
+            step: step.to_string(),
+            secs: timeout.as_secs(),
+        })
+}
+
+/// A session that broke mid-step; the reason is cut to one short line, since parsers
+/// may quote whole server responses.
+pub fn broken(addr: &str, step: &str, e: &dyn std::fmt::Display) -> SessionError {
+    let mut reason = crate::error::one_line(&e.to_string());
+    if reason.len() > 200 {
+        let cut = (0..=200)
+            .rev()
+            .find(|&i| reason.is_char_boundary(i))
+            .unwrap_or(0);
+        reason.truncate(cut);
+        reason.push_str("...");
+    }
+    SessionError::Broken {
+        addr: addr.to_string(),
+        step: step.to_string(),
+        reason,
+    }
+}

@@ -1,0 +1,317 @@
+//! POP3 (RFC 1939) with CAPA, PIPELINING, UIDL and TOP (RFC 2449), STLS (RFC 2595) and
+//! AUTH PLAIN (RFC 5034), over tokio and native-tls.
+//!
+//! An in-house client: the POP3 crates on crates.io are synchronous, unmaintained, or
+//! lack STLS and pipelining. The protocol is small; the care goes into the reply parser
+//! (`response`) and into never leaving a step unbounded.
+
+pub mod response;
+
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::io::{AsyncWriteExt, BufReader};
+
+use crate::config::{Password, Security, Server};
+use crate::net::{self, Conn, SessionError, bounded, broken};
+use response::ReadError;
+
+/// A failed POP3 step.
+pub type Error = SessionError;
+
+/// What the server said it can do (CAPA).
+#[derive(Debug, Default, Clone)]
+pub struct Capabilities {
+    pub pipelining: bool,
+    pub uidl: bool,
+    pub top: bool,
+    pub stls: bool,
+    pub sasl_plain: bool,
+}
+
+impl Capabilities {
+    fn parse(lines: &[String]) -> Capabilities {
+        let mut caps = Capabilities::default();
+        for line in lines {
+            let mut words = line.split_whitespace();
+            match words.next().map(str::to_ascii_uppercase).as_deref() {
+                Some("PIPELINING") => caps.pipelining = true,
+                Some("UIDL") => caps.uidl = true,
+                Some("TOP") => caps.top = true,
+                Some("STLS") => caps.stls = true,
+                Some("SASL") => caps.sasl_plain = words.any(|m| m.eq_ignore_ascii_case("PLAIN")),
+                _ => {}
+            }
+        }
+        caps
+    }
+}
+
+/// A logged-in POP3 session (the TRANSACTION state).
+pub struct Session {
+    conn: BufReader<Conn>,
+    addr: String,
+    timeout: Duration,
+    pub caps: Capabilities,
+}
+
+impl Session {
+    /// Connects, secures, and logs in with AUTH PLAIN when offered, else USER/PASS.
+    pub async fn open(
+        server: &Server,
+        password: impl FnOnce() -> Result<Option<Password>, String>,
+    ) -> Result<Session, Error> {
+        let addr = server.address();
+        let timeout = server.timeout;
+        let tcp = net::connect(server).await?;
+        let conn: Conn = match server.security {
+            Security::Tls => Box::new(
+                bounded(&addr, timeout, "TLS handshake", net::tls_wrap(server, tcp)).await??,
+            ),
+            _ => Box::new(tcp),
+        };
+        let mut s = Session {
+            conn: BufReader::new(conn),
+            addr,
+            timeout,
+            caps: Capabilities::default(),
+        };
+        s.status("greeting").await?;
+        s.caps = s.capa().await?;
+
+        if server.security == Security::Starttls {
+            if !s.caps.stls {
+                return Err(Error::Refused {
+                    addr: s.addr,
+                    step: "STLS".into(),
+                    reply: "(not offered); use security = \"tls\" if the server listens for POP3S"
+                        .into(),
+                });
+            }
+            s.command("STLS", "STLS").await?;
+            // Nothing may be buffered from before the handshake (RFC 2595 section 4).
+            if !s.conn.buffer().is_empty() {
+                return Err(broken(
+                    &s.addr,
+                    "STLS",
+                    &"the server sent data before the TLS handshake",
+                ));
+            }
+            let plain = s.conn.into_inner();
+            let tls = bounded(
+                &s.addr,
+                timeout,
+                "TLS handshake",
+                net::tls_wrap(server, plain),
+            )
+            .await??;
+            s.conn = BufReader::new(Box::new(tls) as Conn);
+            // Capabilities may differ once encrypted (RFC 2595).
+            s.caps = s.capa().await?;
+        }
+
+        if server.security == Security::None && !server.allow_insecure_auth {
+            return Err(Error::InsecureAuth { addr: s.addr });
+        }
+        let password = password()
+            .map_err(Error::Password)?
+            .ok_or_else(|| Error::NoPassword(s.addr.clone()))?;
+        let refused = |addr: &str, reply: String| Error::AuthRefused {
+            addr: addr.to_string(),
+            user: server.user.clone(),
+            reply,
+        };
+        if s.caps.sasl_plain {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!(
+                "\0{}\0{}",
+                server.user,
+                password.expose()
+            ));
+            s.send(&format!("AUTH PLAIN {token}"), "AUTH").await?;
+            match s.status("AUTH").await {
+                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
+                other => other?,
+            };
+        } else {
+            s.command(&format!("USER {}", server.user), "USER").await?;
+            s.send(&format!("PASS {}", password.expose()), "PASS")
+                .await?;
+            match s.status("PASS").await {
+                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
+                other => other?,
+            };
+        }
+        tracing::debug!("logged in as {}", server.user);
+        Ok(s)
+    }
+
+    async fn capa(&mut self) -> Result<Capabilities, Error> {
+        self.send("CAPA", "CAPA").await?;
+        match self.status("CAPA").await {
+            Ok(_) => Ok(Capabilities::parse(&self.lines("CAPA").await?)),
+            // A server without CAPA (RFC 1939 only) can still do the basics.
+            Err(Error::Refused { .. }) => Ok(Capabilities::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes one command line.
+    async fn send(&mut self, line: &str, step: &str) -> Result<(), Error> {
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        let w = self.conn.get_mut();
+        let write = async {
+            w.write_all(&bytes).await?;
+            w.flush().await
+        };
+        bounded(&self.addr, self.timeout, step, write)
+            .await?
+            .map_err(|e| broken(&self.addr, step, &e))
+    }
+
+    /// Reads a status line; a negative reply becomes `Refused` with the server's text.
+    async fn status(&mut self, step: &str) -> Result<String, Error> {
+        let r = bounded(
+            &self.addr,
+            self.timeout,
+            step,
+            response::status(&mut self.conn),
+        )
+        .await?;
+        r.map_err(|e| self.read_error(step, e))
+    }
+
+    async fn lines(&mut self, step: &str) -> Result<Vec<String>, Error> {
+        let r = bounded(
+            &self.addr,
+            self.timeout,
+            step,
+            response::lines(&mut self.conn),
+        )
+        .await?;
+        r.map_err(|e| self.read_error(step, e))
+    }
+
+    fn read_error(&self, step: &str, e: ReadError) -> Error {
+        match e {
+            ReadError::Negative(reply) => Error::Refused {
+                addr: self.addr.clone(),
+                step: step.to_string(),
+                reply: format!("-ERR {reply}"),
+            },
+            ReadError::Closed => broken(&self.addr, step, &"the server closed the connection"),
+            ReadError::Garbage(text) => {
+                broken(&self.addr, step, &format!("not a POP3 reply: {text:?}"))
+            }
+            ReadError::TooLarge => broken(&self.addr, step, &"message larger than 256 MiB"),
+            ReadError::Io(e) => broken(&self.addr, step, &e),
+        }
+    }
+
+    /// Sends a command and reads its status line.
+    async fn command(&mut self, line: &str, step: &str) -> Result<String, Error> {
+        self.send(line, step).await?;
+        self.status(step).await
+    }
+
+    /// Message numbers and their UIDLs; `None` when the server has no UIDL.
+    pub async fn uidl(&mut self) -> Result<Option<Vec<(u32, String)>>, Error> {
+        self.send("UIDL", "UIDL").await?;
+        match self.status("UIDL").await {
+            Ok(_) => {}
+            Err(Error::Refused { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let lines = self.lines("UIDL").await?;
+        Ok(Some(
+            lines
+                .iter()
+                .filter_map(|l| {
+                    let (n, id) = l.split_once(' ')?;
+                    Some((n.parse().ok()?, id.trim().to_string()))
+                })
+                .collect(),
+        ))
+    }
+
+    /// Message numbers and sizes (LIST).
+    pub async fn list(&mut self) -> Result<Vec<(u32, u64)>, Error> {
+        self.command("LIST", "LIST").await?;
+        let lines = self.lines("LIST").await?;
+        Ok(lines
+            .iter()
+            .filter_map(|l| {
+                let (n, size) = l.split_once(' ')?;
+                Some((n.parse().ok()?, size.trim().parse().ok()?))
+            })
+            .collect())
+    }
+
+    /// Sends `RETR n` without waiting for the reply (pipelining).
+    pub async fn send_retr(&mut self, n: u32) -> Result<(), Error> {
+        self.send(&format!("RETR {n}"), "RETR").await
+    }
+
+    /// Reads the reply to a RETR sent earlier into `out`: the message as the server
+    /// stores it, dot-stuffing undone.
+    pub async fn read_retr(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.status("RETR").await?;
+        let r = bounded(
+            &self.addr,
+            self.timeout,
+            "RETR",
+            response::body(&mut self.conn, out),
+        )
+        .await?;
+        r.map_err(|e| self.read_error("RETR", e))
+    }
+
+    /// The header section of message `n` (TOP n 0).
+    pub async fn top(&mut self, n: u32) -> Result<Vec<u8>, Error> {
+        self.command(&format!("TOP {n} 0"), "TOP").await?;
+        let mut out = Vec::new();
+        let r = bounded(
+            &self.addr,
+            self.timeout,
+            "TOP",
+            response::body(&mut self.conn, &mut out),
+        )
+        .await?;
+        r.map_err(|e| self.read_error("TOP", e))?;
+        Ok(out)
+    }
+
+    /// Marks message `n` for deletion; the server deletes it only at a successful QUIT.
+    pub async fn dele(&mut self, n: u32) -> Result<(), Error> {
+        self.command(&format!("DELE {n}"), "DELE").await.map(|_| ())
+    }
+
+    /// Ends the session. Deletions take effect only when this succeeds.
+    pub async fn quit(mut self) -> Result<(), Error> {
+        self.command("QUIT", "QUIT").await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities() {
+        let lines: Vec<String> = [
+            "TOP",
+            "UIDL",
+            "PIPELINING",
+            "SASL PLAIN LOGIN",
+            "STLS",
+            "USER",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let c = Capabilities::parse(&lines);
+        assert!(c.top && c.uidl && c.pipelining && c.sasl_plain && c.stls);
+        assert!(!Capabilities::parse(&["SASL LOGIN".to_string()]).sasl_plain);
+    }
+}
