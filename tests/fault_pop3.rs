@@ -116,3 +116,24 @@ fn a_cut_inside_a_message_keeps_what_was_complete_and_a_rerun_adds_no_duplicate(
         ]
     );
 }
+
+#[test]
+fn a_message_slower_than_the_timeout_arrives_while_bytes_keep_coming() {
+    // 1 s of allowed silence; the message takes about 2.5 s but never pauses for 1 s.
+    let mut steps = LIST_AND_UIDL.to_vec();
+    steps.extend([
+        Step::ReadLine,
+        Step::ReadLine,
+        Step::Send(b"+OK\r\nSubject: one\r\n\r\nquick\r\n.\r\n"),
+        Step::Dribble(
+            b"+OK\r\nSubject: two\r\n\r\nslow but steady\r\n.\r\n",
+            5,
+            Duration::from_millis(250),
+        ),
+        Step::ReadLine,
+        Step::Send(b"+OK bye\r\n"),
+    ]);
+    let setup = account(serve(script(&steps)));
+    setup.mailer(&["fetch", "--inbox"]).ok();
+    assert_eq!(message_files(&setup.path("Mail")).len(), 2);
+}

@@ -279,8 +279,8 @@ impl Session {
         Ok(uids)
     }
 
-    /// Streams `UID FETCH uids items`, one response at a time; each wait for the next
-    /// response is bounded by the timeout.
+    /// Streams `UID FETCH uids items`, one response at a time. A stalled server is caught
+    /// by the connection's idle timeout, however long a single message takes to arrive.
     pub async fn fetch<'a>(
         &'a mut self,
         uids: &str,
@@ -290,22 +290,10 @@ impl Session {
         let stream = bounded(&addr, t, "UID FETCH", self.inner.uid_fetch(uids, items))
             .await?
             .map_err(|e| imap_error(&addr, "UID FETCH", e))?;
-        Ok(futures::stream::unfold(
-            (stream, addr, t),
-            |(mut stream, addr, t)| async move {
-                let item = match tokio::time::timeout(t, stream.next()).await {
-                    Err(_) => Some(Err(Error::Timeout {
-                        addr: addr.clone(),
-                        step: "UID FETCH".into(),
-                        secs: t.as_secs(),
-                    })),
-                    Ok(None) => None,
-                    Ok(Some(Err(e))) => Some(Err(imap_error(&addr, "UID FETCH", e))),
-                    Ok(Some(Ok(f))) => Some(Ok(Fetched(f))),
-                };
-                item.map(|i| (i, (stream, addr, t)))
-            },
-        ))
+        Ok(stream.map(move |item| match item {
+            Ok(f) => Ok(Fetched(f)),
+            Err(e) => Err(imap_error(&addr, "UID FETCH", e)),
+        }))
     }
 
     /// Fetches everything at once (small result sets: list, read).
@@ -439,6 +427,7 @@ fn imap_error(addr: &str, step: &str, e: async_imap::error::Error) -> Error {
             reply: crate::error::one_line(&reply),
         },
         E::ConnectionLost => broken(addr, step, &"the server closed the connection"),
+        E::Io(e) => broken(addr, step, &e),
         e => broken(addr, step, &e),
     }
 }

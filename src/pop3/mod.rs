@@ -255,15 +255,11 @@ impl Session {
 
     /// Reads the reply to a RETR sent earlier into `out`: the message as the server
     /// stores it, dot-stuffing undone.
+    /// A stalled server is caught by the connection's idle timeout, however long a large
+    /// message takes to arrive.
     pub async fn read_retr(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
         self.status("RETR").await?;
-        let r = bounded(
-            &self.addr,
-            self.timeout,
-            "RETR",
-            response::body(&mut self.conn, out),
-        )
-        .await?;
+        let r = response::body(&mut self.conn, out).await;
         r.map_err(|e| self.read_error("RETR", e))
     }
 

@@ -16,6 +16,8 @@ pub enum Step {
     Answer(&'static [u8], &'static str),
     /// Say nothing for this long (longer than the client's timeout).
     Stall(Duration),
+    /// Send these bytes a few at a time with pauses: a slow link, never silent for long.
+    Dribble(&'static [u8], usize, Duration),
     /// Close the connection.
     Close,
 }
@@ -58,6 +60,14 @@ pub fn serve(script: Vec<Step>) -> u16 {
                     }
                 }
                 Step::Stall(d) => std::thread::sleep(d),
+                Step::Dribble(bytes, chunk, pause) => {
+                    for piece in bytes.chunks(chunk) {
+                        if writer.write_all(piece).is_err() {
+                            return;
+                        }
+                        std::thread::sleep(pause);
+                    }
+                }
                 Step::Close => return,
             }
         }
