@@ -704,8 +704,9 @@ cmd_seed() {
     n=$3
     mailbox=${4:-INBOX}
     [[ $n =~ ^[0-9]+$ ]] || die "N must be a number: $n"
-    [[ $mailbox =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]*$ ]] ||
-        die "MAILBOX must be ASCII letters, digits, space and ._- (a dot nests folders): $mailbox"
+    # & + , let a name be given in IMAP's modified UTF-7 (&XfJT0ZAB- is 已发送).
+    [[ $mailbox =~ ^[A-Za-z0-9\&][A-Za-z0-9\ ._\&+,-]*$ ]] ||
+        die "MAILBOX must be ASCII letters, digits, space and ._-&+, (a dot nests folders; modified UTF-7 for other scripts): $mailbox"
     [[ ${mailbox^^} == INBOX ]] && mailbox=INBOX
     md=$(maildir_of "$D" "$user")
     if [[ $mailbox == INBOX ]]; then folder=$md; else folder="$md/.$mailbox"; fi

@@ -335,3 +335,20 @@ fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
     let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
     assert!(err.contains("\"NoSuchBox\" cannot be opened"), "{err}");
 }
+
+#[test]
+fn a_chinese_mailbox_name_is_fetched_into_dovecots_own_folder_name() {
+    let stack = stack();
+    // 已发送 ("Sent") as IMAP spells it on the wire and Dovecot names its folder.
+    stack.seed("carol", 3, "&XfJT0ZAB-");
+    let setup = Setup::carol_imap(stack);
+    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    assert!(boxes.iter().any(|b| b["name"] == "已发送"), "{boxes:?}");
+    let got = json(&setup.mailer(&["fetch", "-m", "已发送", "--json"]));
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|m| m["mailbox"] == "已发送"));
+    assert_eq!(
+        message_files(&setup.local_folder("&XfJT0ZAB-")),
+        stack.server_messages("carol", "&XfJT0ZAB-")
+    );
+}

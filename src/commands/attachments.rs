@@ -20,7 +20,7 @@ pub async fn run(
             format!("--dir {}: not a directory; create it first", dir.display()),
         ));
     }
-    let bytes = super::read::fetch_raw(account, mailbox, uid).await?;
+    let (bytes, _) = super::read::fetch_raw(account, mailbox, uid).await?;
     let mut saved = Vec::new();
     for (i, (info, content)) in parse::attachment_contents(&bytes).into_iter().enumerate() {
         let name = files::safe_name(info.filename.as_deref(), &format!("attachment-{}", i + 1));

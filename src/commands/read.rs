@@ -4,8 +4,12 @@ use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::message::parse::{self, Full};
 
-/// The raw bytes of message `uid` of `mailbox`, without marking it read.
-pub async fn fetch_raw(account: &Account, mailbox: &str, uid: u32) -> Result<Vec<u8>, Failure> {
+/// The raw bytes and flags of message `uid` of `mailbox`, without marking it read.
+pub async fn fetch_raw(
+    account: &Account,
+    mailbox: &str,
+    uid: u32,
+) -> Result<(Vec<u8>, Vec<String>), Failure> {
     let mut session = super::imap_session(account).await?;
     let result = async {
         session.select(mailbox, true).await?;
@@ -19,7 +23,7 @@ pub async fn fetch_raw(account: &Account, mailbox: &str, uid: u32) -> Result<Vec
     fetched
         .iter()
         .find(|f| f.uid() == Some(uid))
-        .and_then(|f| f.body().map(<[u8]>::to_vec))
+        .and_then(|f| f.body().map(|b| (b.to_vec(), f.flags())))
         .ok_or_else(|| {
             Failure::new(
                 Exit::Data,
@@ -30,8 +34,9 @@ pub async fn fetch_raw(account: &Account, mailbox: &str, uid: u32) -> Result<Vec
 
 /// Message `uid` of `mailbox`, parsed.
 pub async fn from_server(account: &Account, mailbox: &str, uid: u32) -> Result<Full, Failure> {
-    let bytes = fetch_raw(account, mailbox, uid).await?;
+    let (bytes, flags) = fetch_raw(account, mailbox, uid).await?;
     let mut full = parse::full(&bytes);
+    full.envelope.flags = flags;
     full.envelope.id = uid.to_string();
     full.envelope.mailbox = mailbox.to_string();
     Ok(full)

@@ -115,13 +115,16 @@ fn collect_attachments(
         .and_then(|d| param(&d.params, "filename"))
         .or_else(|| param(&common.ty.params, "name"))
         .map(|n| crate::message::parse::decode_header_text(&n));
-    let inline_text = matches!(bs, BodyStructure::Text { .. }) && !is_attachment;
-    if !is_attachment && (inline_text || filename.is_none()) {
+    // The same rule as message::parse::summary, so list and fetch agree.
+    let is_message = matches!(bs, BodyStructure::Message { .. });
+    let is_text = matches!(bs, BodyStructure::Text { .. });
+    if !(is_attachment || is_message || (filename.is_some() && !is_text)) {
         return;
     }
     let octets = other.octets as usize;
     let size = match other.transfer_encoding {
-        ContentEncoding::Base64 => octets / 4 * 3,
+        // Base64 lines carry 57 bytes in 76 characters plus CRLF.
+        ContentEncoding::Base64 => octets * 57 / 78,
         _ => octets,
     };
     out.push(crate::message::parse::AttachmentInfo {
@@ -210,7 +213,7 @@ impl Session {
                 return Err(Error::AuthRefused {
                     addr,
                     user: server.user.clone(),
-                    reply: crate::error::one_line(&reply),
+                    reply: server_text(&reply),
                 });
             }
             Ok(Err((e, _))) => return Err(imap_error(&addr, "LOGIN", e)),
@@ -252,7 +255,7 @@ impl Session {
             async_imap::error::Error::No(reply) => Error::NoMailbox {
                 addr: addr.clone(),
                 mailbox: mailbox.to_string(),
-                reply: crate::error::one_line(&reply),
+                reply: server_text(&reply),
             },
             e => imap_error(&addr, "SELECT", e),
         })?;
@@ -418,13 +421,32 @@ pub fn uid_set(uids: &[u32]) -> String {
     out
 }
 
+/// The server's own words from async-imap's NO/BAD text, which is a debug rendering
+/// (`code: Some(..), info: Some("...")`) of the status response.
+fn server_text(raw: &str) -> String {
+    let info = raw
+        .split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(text, _)| text.replace("\\\"", "\""));
+    let code = raw
+        .split_once("code: Some(")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(c, _)| c.trim());
+    let text = match (code, info) {
+        (Some(c), Some(i)) if !i.starts_with('[') => format!("[{}] {i}", c.to_uppercase()),
+        (_, Some(i)) => i,
+        (_, None) => raw.to_string(),
+    };
+    crate::error::one_line(&text)
+}
+
 fn imap_error(addr: &str, step: &str, e: async_imap::error::Error) -> Error {
     use async_imap::error::Error as E;
     match e {
         E::No(reply) | E::Bad(reply) => Error::Refused {
             addr: addr.to_string(),
             step: step.to_string(),
-            reply: crate::error::one_line(&reply),
+            reply: server_text(&reply),
         },
         E::ConnectionLost => broken(addr, step, &"the server closed the connection"),
         E::Io(e) => broken(addr, step, &e),
@@ -435,6 +457,17 @@ fn imap_error(addr: &str, step: &str, e: async_imap::error::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_the_servers_words() {
+        assert_eq!(
+            server_text(
+                "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")"
+            ),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_text("plain words"), "plain words");
+    }
 
     #[test]
     fn uid_sets_are_compact() {

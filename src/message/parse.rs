@@ -248,10 +248,13 @@ pub fn full(bytes: &[u8]) -> Full {
         Some(msg) => Full {
             envelope: envelope_of(&msg, bytes.len() as u64),
             text: msg.body_text(0).map(|t| t.into_owned()),
+            // mail-parser renders a text-only message as HTML too; only a real
+            // text/html part counts here.
             html: msg
-                .body_html(0)
-                .filter(|_| msg.html_body_count() > 0)
-                .map(|h| h.into_owned()),
+                .html_bodies()
+                .any(|p| p.is_text_html())
+                .then(|| msg.body_html(0).map(|h| h.into_owned()))
+                .flatten(),
         },
         None => Full {
             envelope: empty(bytes.len() as u64),
@@ -331,6 +334,7 @@ mod tests {
         let f = full(html);
         assert!(f.text.unwrap().contains("Hello world"));
         assert!(f.html.unwrap().contains("<b>"));
+        assert_eq!(full(b"Subject: t\r\n\r\njust text\r\n").html, None);
     }
 
     #[test]

@@ -66,8 +66,14 @@ async fn fetch_mailbox(
     } else {
         session.delimiter().await?
     };
-    let folder_path = maildir::folder_path(root, &request.mailbox, delimiter)
-        .map_err(|e| Failure::new(Exit::Usage, e))?;
+    // Folders carry the name as the server spells it (modified UTF-7), as Dovecot's own
+    // Maildir++ layout does, so Dovecot can serve the folder as it is.
+    let folder_path = maildir::folder_path(
+        root,
+        &imap::encode_mailbox_name(&request.mailbox),
+        delimiter,
+    )
+    .map_err(|e| Failure::new(Exit::Usage, e))?;
     let info = session.select(&request.mailbox, !request.mark_seen).await?;
     let existed = folder_exists(&folder_path);
     let folder = Folder::open(&folder_path, !inbox)
@@ -75,7 +81,12 @@ async fn fetch_mailbox(
     clean_stale_tmp(&folder_path);
 
     let state_file = StateFile {
-        path: state::path(state_root, &account.name, "imap", &request.mailbox),
+        path: state::path(
+            state_root,
+            &account.name,
+            "imap",
+            if inbox { "INBOX" } else { &request.mailbox },
+        ),
         uidvalidity: info.uidvalidity,
         folder: folder_path.clone(),
     };
@@ -125,14 +136,22 @@ async fn fetch_mailbox(
         .filter(|u| *u > known_last && !have.contains(u))
         .collect();
     let highest = found.iter().copied().max().unwrap_or(0).max(known_last);
-    report.already_stored = found.iter().filter(|u| have.contains(u)).count();
+    report.already_stored = found
+        .iter()
+        .filter(|u| **u > known_last && have.contains(u))
+        .count();
     if let Some(limit) = request.limit {
         let skip = wanted.len().saturating_sub(limit);
         wanted.drain(..skip);
     }
 
+    // Matching is needed once, when the UIDs changed meaning (or nothing is known yet);
+    // after that, the state says what is stored.
+    let uids_changed = saved
+        .as_ref()
+        .is_none_or(|s| s.uidvalidity != info.uidvalidity);
     let mut compare_with: HashMap<u32, Vec<PathBuf>> = HashMap::new();
-    if !foreign.is_empty() && !wanted.is_empty() {
+    if uids_changed && !foreign.is_empty() && !wanted.is_empty() {
         let (skip, check) = match_foreign(session, &wanted, &foreign).await?;
         report.already_stored += skip.len();
         wanted.retain(|u| !skip.contains(u));
@@ -174,7 +193,7 @@ async fn fetch_mailbox(
             skip,
             on_commit,
         );
-        let network = download(session, &wanted, sender).await;
+        let network = download(session, &wanted, request.mark_seen, sender).await;
         let written = handle
             .join()
             .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
@@ -242,6 +261,7 @@ impl Watermark {
 async fn download(
     session: &mut Session,
     wanted: &[u32],
+    mark_seen: bool,
     sender: writer::Sender,
 ) -> Result<(), Failure> {
     let set = imap::uid_set(wanted);
@@ -257,7 +277,11 @@ async fn download(
             continue;
         };
         let size = u64::from(fetched.size().unwrap_or(body.len() as u32));
-        let flags = fetched.flags();
+        let mut flags = fetched.flags();
+        // Stored as read when it is about to be marked read on the server.
+        if mark_seen && !flags.iter().any(|f| f == "\\Seen") {
+            flags.push("\\Seen".to_string());
+        }
         if !sender
             .send(Key::Uid(uid), Body::Imap(fetched), flags, size)
             .await

@@ -143,7 +143,22 @@ pub fn imap_date(iso: &str) -> Option<String> {
         return None;
     }
     let (y, m, d): (u32, usize, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days[m - 1] {
         return None;
     }
     Some(format!("{d}-{}-{y}", MONTHS[m - 1]))
@@ -157,6 +172,8 @@ mod tests {
     fn dates() {
         assert_eq!(imap_date("2026-11-01").as_deref(), Some("1-Nov-2026"));
         assert_eq!(imap_date("2026-13-01"), None);
+        assert_eq!(imap_date("2026-02-31"), None);
+        assert_eq!(imap_date("2024-02-29").as_deref(), Some("29-Feb-2024"));
         assert_eq!(imap_date("yesterday"), None);
     }
 }
