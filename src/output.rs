@@ -10,20 +10,28 @@ use crate::commands::fetch::Sink;
 use crate::commands::send::SendReport;
 use crate::message::parse::Envelope;
 
-/// `send`: the Message-ID (or, for `--dry-run`, the exact bytes that would be sent).
+/// `send`: the Message-ID once the server accepted the message (nothing on stdout when
+/// it was queued: the error line says so); for `--dry-run`, the exact bytes.
 pub fn send_report(report: &SendReport, json: bool) {
+    use crate::commands::queue::Delivery;
     let mut out = std::io::stdout().lock();
+    let queued = match &report.delivery {
+        Some(Delivery::Queued { id, reason }) => Some((id, reason)),
+        _ => None,
+    };
     if json {
         let value = serde_json::json!({
             "message_id": report.message.message_id,
             "recipients": report.message.recipients.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-            "sent": !report.dry_run,
-            "message": report.dry_run.then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
+            "sent": matches!(report.delivery, Some(Delivery::Sent { .. })),
+            "queued": queued.map(|(id, _)| id),
+            "reason": queued.map(|(_, reason)| reason),
+            "message": report.delivery.is_none().then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
         });
         let _ = writeln!(out, "{value}");
-    } else if report.dry_run {
+    } else if report.delivery.is_none() {
         let _ = out.write_all(&report.message.bytes);
-    } else {
+    } else if queued.is_none() {
         let _ = writeln!(out, "{}", report.message.message_id);
     }
 }
@@ -263,6 +271,50 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
             fit(&m.name, width),
             n(m.total),
             n(m.unseen)
+        );
+    }
+}
+
+/// `queue list`: a line per queued message, or a JSON array.
+pub fn queue(rows: &[(String, crate::store::outbox::Queued)], json: bool) {
+    if json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(account, q)| {
+                serde_json::json!({
+                    "id": q.id,
+                    "account": account,
+                    "message_id": q.message.message_id,
+                    "sender": q.message.sender.to_string(),
+                    "recipients": q.message.recipients.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                    "queued": mail_parser::DateTime::from_timestamp(q.queued_at as i64).to_rfc3339(),
+                    "attempts": q.attempts,
+                    "error": q.error,
+                    "size": q.message.bytes.len(),
+                })
+            })
+            .collect();
+        return print_json(&list);
+    }
+    let mut out = std::io::stdout().lock();
+    for (account, q) in rows {
+        let when = mail_parser::DateTime::from_timestamp(q.queued_at as i64).to_rfc3339();
+        let to = q
+            .message
+            .recipients
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {}x  {}  {}",
+            q.id,
+            account,
+            when.get(..16).unwrap_or(&when).replace('T', " "),
+            q.attempts,
+            fit(&to, 30).trim_end(),
+            q.error
         );
     }
 }

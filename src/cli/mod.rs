@@ -5,6 +5,7 @@ mod attachments;
 mod fetch;
 mod list;
 mod mailboxes;
+mod queue;
 mod read;
 mod send;
 
@@ -23,8 +24,14 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Account to use [default: the config's default_account, or its only account]
-    #[arg(short, long, global = true, value_name = "NAME")]
+    /// Account to use [default: $MAILER_ACCOUNT, else the config's default_account, or its only account]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "MAILER_ACCOUNT"
+    )]
     pub account: Option<String>,
 
     /// Log what happens to stderr (-v steps, -vv details)
@@ -47,6 +54,7 @@ pub enum Command {
     Read(read::ReadArgs),
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
+    Queue(queue::QueueArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -64,8 +72,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// The selected account, from the config file.
-    pub fn account(&self) -> Result<Account, Failure> {
+    /// The config file, parsed.
+    pub fn config(&self) -> Result<Config, Failure> {
         let path = match self.config.clone().or_else(config::default_path) {
             Some(p) => p,
             None => {
@@ -75,11 +83,23 @@ impl Context {
                 ));
             }
         };
-        let config = Config::load(&path).map_err(config_failure)?;
-        config
+        Config::load(&path).map_err(config_failure)
+    }
+
+    /// The selected account, from the config file.
+    pub fn account(&self) -> Result<Account, Failure> {
+        self.config()?
             .account(self.account.as_deref())
             .cloned()
             .map_err(config_failure)
+    }
+
+    /// The accounts a command about "all accounts unless -a" works on.
+    pub fn accounts(&self) -> Result<Vec<Account>, Failure> {
+        match &self.account {
+            Some(_) => Ok(vec![self.account()?]),
+            None => Ok(self.config()?.accounts().to_vec()),
+        }
     }
 
     /// Runs a command's future on a single-threaded runtime.
@@ -108,6 +128,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Read(args) => args.run(&ctx),
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
+        Command::Queue(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())

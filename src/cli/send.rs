@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::commands::send::{Content, SendRequest};
+use crate::commands::send::{Content, SendReport, SendRequest};
 use crate::error::{Exit, Failure};
 use crate::message::compose::{self, AttachmentFile, Draft};
 
@@ -70,6 +70,10 @@ pub struct SendArgs {
     /// Print the exact message that would be sent, and send nothing
     #[arg(long)]
     dry_run: bool,
+
+    /// Fail instead of queueing the message when the server is temporarily unreachable
+    #[arg(long)]
+    no_queue: bool,
 }
 
 impl SendArgs {
@@ -78,9 +82,36 @@ impl SendArgs {
         let request = self.to_request()?;
         let report = ctx.block_on(crate::commands::send::run(&account, request))??;
         crate::output::send_report(&report, ctx.json);
-        Ok(())
+        queued_failure(&report)
     }
+}
 
+/// A queued message ends the command with exit 75, so cron and scripts see that it has
+/// not left yet.
+pub fn queued_failure(report: &SendReport) -> Result<(), Failure> {
+    use crate::commands::queue::Delivery;
+    match &report.delivery {
+        Some(Delivery::Queued { id, reason }) => Err(Failure::new(
+            Exit::TempFail,
+            format!(
+                "{reason}; queued {} as {id}: the next send or `mailer queue flush` delivers it",
+                report.message.message_id
+            ),
+        )),
+        Some(Delivery::Sent { flushed }) => {
+            for (id, message_id) in &flushed.sent {
+                tracing::info!("sent queued message {message_id} ({id})");
+            }
+            for (id, why) in &flushed.kept {
+                tracing::warn!("queued message {id} still waits: {why}");
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+impl SendArgs {
     /// Checks every flag and reads every file, so that nothing fails after connecting.
     pub fn to_request(&self) -> Result<SendRequest, Failure> {
         let usage = |e: compose::Error| Failure::new(Exit::Usage, e.to_string());
@@ -104,6 +135,7 @@ impl SendArgs {
             return Ok(SendRequest {
                 content: Content::Raw { bytes, recipients },
                 dry_run: self.dry_run,
+                queue: !self.no_queue,
             });
         }
 
@@ -176,6 +208,7 @@ impl SendArgs {
                 headers,
             })),
             dry_run: self.dry_run,
+            queue: !self.no_queue,
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod fetch;
 pub mod list;
 pub mod mailboxes;
+pub mod queue;
 pub mod read;
 pub mod send;
 

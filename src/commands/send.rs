@@ -2,6 +2,7 @@
 
 use lettre::Address;
 
+use super::queue::{Delivery, deliver};
 use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::message::{Outgoing, compose, raw};
@@ -13,6 +14,8 @@ pub struct SendRequest {
     pub content: Content,
     /// Build the message and return it without connecting.
     pub dry_run: bool,
+    /// Queue the message when the server is temporarily unreachable (the default).
+    pub queue: bool,
 }
 
 #[derive(Debug)]
@@ -30,8 +33,8 @@ pub enum Content {
 #[derive(Debug)]
 pub struct SendReport {
     pub message: Outgoing,
-    /// True when nothing was sent (`--dry-run`).
-    pub dry_run: bool,
+    /// None for `--dry-run`: nothing was sent.
+    pub delivery: Option<Delivery>,
 }
 
 /// Builds the message and submits it.
@@ -40,13 +43,13 @@ pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, 
     if request.dry_run {
         return Ok(SendReport {
             message,
-            dry_run: true,
+            delivery: None,
         });
     }
-    submit(account, &message).await?;
+    let delivery = deliver(account, &message, request.queue).await?;
     Ok(SendReport {
         message,
-        dry_run: false,
+        delivery: Some(delivery),
     })
 }
 
@@ -81,8 +84,8 @@ fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
     }
 }
 
-/// Opens a session on the account's SMTP server and submits one message.
-pub async fn submit(account: &Account, message: &Outgoing) -> Result<(), Failure> {
+/// Opens an authenticated session on the account's SMTP server.
+pub async fn open_smtp(account: &Account) -> Result<smtp::Session, Failure> {
     let server = account.smtp.as_ref().ok_or_else(|| {
         Failure::new(
             Exit::Config,
@@ -95,8 +98,5 @@ pub async fn submit(account: &Account, message: &Outgoing) -> Result<(), Failure
         )
     })?;
     let password = super::password_reader(account, server, "smtp");
-    let mut session = smtp::Session::open(server, password).await?;
-    let result = session.send(message).await;
-    session.quit().await;
-    result.map_err(Failure::from)
+    Ok(smtp::Session::open(server, password).await?)
 }

@@ -185,6 +185,11 @@ impl Config {
         file::parse(path, text, private)
     }
 
+    /// Every account, in name order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
     /// The account named `name`, or the default one.
     pub fn account(&self, name: Option<&str>) -> Result<&Account, Error> {
         let names = || {

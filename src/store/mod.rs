@@ -6,6 +6,7 @@
 pub mod files;
 pub mod lock;
 pub mod maildir;
+pub mod outbox;
 pub mod state;
 
 use std::path::{Path, PathBuf};

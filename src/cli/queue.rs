@@ -1,0 +1,102 @@
+//! `mailer queue`: the outbox of messages waiting for their server.
+
+use clap::{Args, Subcommand};
+
+use crate::commands::queue;
+use crate::error::{Exit, Failure};
+
+/// Show, send or drop messages waiting in the outbox
+///
+/// A message is queued when its server could not be reached or answered with a
+/// temporary error. Every later send of the same account delivers queued messages first.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// List queued messages (all accounts unless -a)
+    List,
+    /// Send queued messages now, one connection per account (all accounts unless -a);
+    /// exits 75 when some still wait
+    Flush,
+    /// Remove a queued message without sending it
+    Drop {
+        /// Its id, from `mailer queue list`
+        id: String,
+    },
+}
+
+impl QueueArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        match &self.action {
+            Action::List => {
+                let mut rows = Vec::new();
+                for account in ctx.accounts()? {
+                    let outbox = queue::outbox(&account)?;
+                    let items = outbox.list().map_err(|e| {
+                        Failure::new(Exit::Io, format!("reading {}: {e}", outbox.dir().display()))
+                    })?;
+                    for item in items {
+                        match item {
+                            Ok(q) => rows.push((account.name.clone(), q)),
+                            Err(e) => tracing::warn!("{e}"),
+                        }
+                    }
+                }
+                crate::output::queue(&rows, ctx.json);
+                Ok(())
+            }
+            Action::Flush => {
+                let mut waiting = Vec::new();
+                for account in ctx.accounts()? {
+                    match ctx.block_on(queue::flush(&account))? {
+                        Ok(report) => {
+                            for (id, message_id) in &report.sent {
+                                tracing::info!("{}: sent {message_id} ({id})", account.name);
+                            }
+                            for (id, why) in report.kept {
+                                waiting.push(format!("{}: {id} still waits: {why}", account.name));
+                            }
+                        }
+                        Err(f) if f.exit == Exit::TempFail => {
+                            waiting.push(format!("{}: {}", account.name, f.message))
+                        }
+                        Err(f) => return Err(f),
+                    }
+                }
+                match waiting.len() {
+                    0 => Ok(()),
+                    _ => {
+                        let last = waiting.pop().unwrap_or_default();
+                        for line in waiting {
+                            eprintln!("mailer: {line}");
+                        }
+                        Err(Failure::new(Exit::TempFail, last))
+                    }
+                }
+            }
+            Action::Drop { id } => {
+                let account = ctx.account()?;
+                let outbox = queue::outbox(&account)?;
+                if !outbox.contains(id) {
+                    return Err(Failure::new(
+                        Exit::Usage,
+                        format!(
+                            "no queued message {id:?} for account {}: see `mailer queue list`",
+                            account.name
+                        ),
+                    ));
+                }
+                outbox.remove(id).map_err(|e| {
+                    Failure::new(
+                        Exit::Io,
+                        format!("removing {id} from {}: {e}", outbox.dir().display()),
+                    )
+                })
+            }
+        }
+    }
+}
