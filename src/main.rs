@@ -5,7 +5,16 @@ use mailer::cli::Cli;
 use mailer::error::Exit;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Called as `sendmail` (a symlink), behave as `mailer sendmail`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let called_as_sendmail = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "sendmail");
+    if called_as_sendmail {
+        args.insert(1, "sendmail".into());
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -8,6 +8,7 @@ mod mailboxes;
 mod queue;
 mod read;
 mod send;
+mod sendmail;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,7 @@ pub enum Command {
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
     Queue(queue::QueueArgs),
+    Sendmail(sendmail::SendmailArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -129,6 +131,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
+        Command::Sendmail(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())

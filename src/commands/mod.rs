@@ -8,6 +8,7 @@ pub mod mailboxes;
 pub mod queue;
 pub mod read;
 pub mod send;
+pub mod sendmail;
 
 use crate::config::{Account, Password, Server};
 use crate::error::{Exit, Failure};

@@ -79,8 +79,16 @@ fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
                 };
                 Failure::new(exit, e.to_string())
             }),
-        Content::Raw { bytes, recipients } => raw::prepare(&bytes, &sender, recipients)
-            .map_err(|e| Failure::new(Exit::Data, format!("--raw: {e}"))),
+        Content::Raw { bytes, recipients } => raw::prepare(
+            &bytes,
+            &sender,
+            match recipients {
+                Some(r) => raw::Recipients::Given(r),
+                None => raw::Recipients::FromHeaders(Vec::new()),
+            },
+            &lettre::message::Mailbox::new(account.display_name.clone(), sender.clone()),
+        )
+        .map_err(|e| Failure::new(Exit::Data, format!("--raw: {e}"))),
     }
 }
 

@@ -3,6 +3,7 @@
 //! message leaves as written otherwise.
 
 use lettre::Address;
+use lettre::message::Mailbox;
 use mail_parser::MessageParser;
 
 use super::{Outgoing, new_message_id};
@@ -17,12 +18,22 @@ pub enum Error {
     BadAddress(String),
 }
 
-/// Prepares `bytes` for submission from `sender`. Recipients are `recipients` when given,
-/// else every address of the To, Cc and Bcc headers.
+/// Whose recipients a raw message goes to.
+#[derive(Debug, Clone)]
+pub enum Recipients {
+    /// Exactly these (the message's headers are not consulted).
+    Given(Vec<Address>),
+    /// Every address of its To, Cc and Bcc headers, plus these (sendmail `-t`).
+    FromHeaders(Vec<Address>),
+}
+
+/// Prepares `bytes` for submission from `sender`. A message without a From header gets
+/// `from`; one without Date or Message-ID gets them; Bcc is removed.
 pub fn prepare(
     bytes: &[u8],
     sender: &Address,
-    recipients: Option<Vec<Address>>,
+    recipients: Recipients,
+    from: &Mailbox,
 ) -> Result<Outgoing, Error> {
     let bytes = to_crlf(bytes);
     let header_end = find_header_end(&bytes).ok_or(Error::NotAMessage)?;
@@ -34,8 +45,8 @@ pub fn prepare(
     }
 
     let recipients = match recipients {
-        Some(r) => r,
-        None => {
+        Recipients::Given(r) => r,
+        Recipients::FromHeaders(extra) => {
             let mut out: Vec<Address> = Vec::new();
             for list in [parsed.to(), parsed.cc(), parsed.bcc()]
                 .into_iter()
@@ -49,6 +60,11 @@ pub fn prepare(
                     }
                 }
             }
+            for a in extra {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
             out
         }
     };
@@ -57,6 +73,14 @@ pub fn prepare(
     }
 
     let mut added = Vec::new();
+    if parsed.from().is_none() && parsed.header_raw("From").is_none() {
+        // lettre encodes the display name (RFC 2047) and folds the line.
+        let mut headers = lettre::message::header::Headers::new();
+        headers.set(lettre::message::header::From::from(
+            lettre::message::Mailboxes::from(from.clone()),
+        ));
+        added.extend_from_slice(headers.to_string().as_bytes());
+    }
     if parsed.date().is_none() && parsed.header_raw("Date").is_none() {
         added.extend_from_slice(format!("Date: {}\r\n", rfc2822_now()).as_bytes());
     }
@@ -155,10 +179,18 @@ mod tests {
         "alice@example.org".parse().unwrap()
     }
 
+    fn from() -> Mailbox {
+        "Alice 测试 <alice@example.org>".parse().unwrap()
+    }
+
+    fn headers() -> Recipients {
+        Recipients::FromHeaders(Vec::new())
+    }
+
     #[test]
     fn takes_recipients_from_headers_and_strips_bcc() {
         let msg = b"From: a@example.org\nTo: Bob <bob@example.org>, c@example.org\nBcc: secret@example.org,\n  other@example.org\nSubject: hi\n\nbody\n.line\n";
-        let out = prepare(msg, &sender(), None).unwrap();
+        let out = prepare(msg, &sender(), headers(), &from()).unwrap();
         let rcpts: Vec<String> = out.recipients.iter().map(|a| a.to_string()).collect();
         assert_eq!(
             rcpts,
@@ -185,20 +217,33 @@ mod tests {
 
     #[test]
     fn keeps_existing_message_id() {
-        let msg = b"Message-ID: <x@y>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\nTo: b@example.org\r\n\r\nhi\r\n";
-        let out = prepare(msg, &sender(), None).unwrap();
+        let msg = b"From: a@example.org\r\nMessage-ID: <x@y>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\nTo: b@example.org\r\n\r\nhi\r\n";
+        let out = prepare(msg, &sender(), headers(), &from()).unwrap();
         assert_eq!(out.message_id, "<x@y>");
         assert_eq!(out.bytes, msg.to_vec());
     }
 
     #[test]
+    fn adds_a_from_header_when_missing() {
+        let out = prepare(b"To: b@example.org\n\nhi\n", &sender(), headers(), &from()).unwrap();
+        let text = String::from_utf8(out.bytes).unwrap();
+        assert!(text.starts_with("From: =?utf-8?b?"), "{text}");
+        assert!(text.contains("<alice@example.org>\r\n"), "{text}");
+    }
+
+    #[test]
     fn refuses_what_is_not_a_message() {
         assert!(matches!(
-            prepare(b"\r\njust a body", &sender(), None),
+            prepare(b"\r\njust a body", &sender(), headers(), &from()),
             Err(Error::NotAMessage)
         ));
         assert!(matches!(
-            prepare(b"Subject: x\r\n\r\nno one to send to\r\n", &sender(), None),
+            prepare(
+                b"Subject: x\r\n\r\nno one to send to\r\n",
+                &sender(),
+                headers(),
+                &from()
+            ),
             Err(Error::NoRecipients)
         ));
     }

@@ -1,0 +1,182 @@
+//! `mailer sendmail`: the interface of /usr/sbin/sendmail, for cron's MAILTO, logwatch,
+//! smartd and git send-email. Also what runs when the binary is called `sendmail`.
+//!
+//! sendmail's options do not fit clap (`-oi` is one option, `-fADDR` carries its value),
+//! so they are parsed here by hand.
+
+use std::io::Read;
+
+use clap::Args;
+use lettre::Address;
+
+use crate::commands::sendmail::SendmailRequest;
+use crate::error::{Exit, Failure};
+
+/// Send a message read from standard input, as /usr/sbin/sendmail does
+///
+/// Options: -t (recipients from To/Cc/Bcc, Bcc removed), -i / -oi (a lone "." does not
+/// end the input), -f ADDR (envelope sender), -F NAME (sender's name when the message has
+/// no From). Other -o, -B, -N, -b and -v options are accepted and ignored. A message that
+/// cannot be sent now is queued and the exit status is 75.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct SendmailArgs {
+    /// sendmail options and recipients
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+/// The options sendmail callers use.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub extract: bool,
+    pub ignore_dots: bool,
+    pub envelope_from: Option<String>,
+    pub full_name: Option<String>,
+    pub recipients: Vec<String>,
+}
+
+/// Parses sendmail's command line.
+pub fn parse(args: &[String]) -> Result<Options, Failure> {
+    let usage = |m: String| Failure::new(Exit::Usage, format!("sendmail: {m}"));
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--" {
+            o.recipients.extend(it.by_ref().cloned());
+            break;
+        }
+        let Some(opt) = arg.strip_prefix('-').filter(|o| !o.is_empty()) else {
+            o.recipients.push(arg.clone());
+            continue;
+        };
+        let mut value = |name: &str, inline: &str| -> Result<String, Failure> {
+            if inline.is_empty() {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| usage(format!("-{name} needs a value")))
+            } else {
+                Ok(inline.to_string())
+            }
+        };
+        match opt.split_at(1) {
+            ("t", "") => o.extract = true,
+            ("i", "") => o.ignore_dots = true,
+            ("o", "i") => o.ignore_dots = true,
+            ("f", rest) | ("r", rest) => o.envelope_from = Some(value("f", rest)?),
+            ("F", rest) => o.full_name = Some(value("F", rest)?),
+            // Delivery mode, error mode, DSN, body type, verbosity: mailer has one way.
+            ("o", _) | ("B", _) | ("N", _) | ("v", "") | ("b", "m") | ("U", "") => {}
+            ("b", mode) => {
+                return Err(usage(format!(
+                    "-b{mode} is not supported; only sending (-bm)"
+                )));
+            }
+            _ => return Err(usage(format!("unknown option {arg}"))),
+        }
+    }
+    Ok(o)
+}
+
+/// Reads the message: to the end of input, or, without -i, to a line holding only ".".
+fn read_input(ignore_dots: bool) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(Exit::Io, format!("reading standard input: {e}")))?;
+    if !ignore_dots {
+        let mut start = 0;
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            if line == b".\n" || line == b".\r\n" || line == b"." {
+                bytes.truncate(start);
+                break;
+            }
+            start += line.len();
+        }
+    }
+    Ok(bytes)
+}
+
+impl SendmailArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let o = parse(&self.args)?;
+        let parse_address = |what: &str, a: &str| -> Result<Address, Failure> {
+            a.trim_matches(['<', '>']).parse().map_err(|_| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("sendmail: {what} {a:?} is not an address"),
+                )
+            })
+        };
+        let recipients = o
+            .recipients
+            .iter()
+            .flat_map(|r| r.split(','))
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| parse_address("recipient", r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !o.extract && recipients.is_empty() {
+            return Err(Failure::new(
+                Exit::Usage,
+                "sendmail: no recipients: give them as arguments, or -t to read them from the message",
+            ));
+        }
+        let envelope_from = o
+            .envelope_from
+            .as_deref()
+            .filter(|f| !f.is_empty() && *f != "<>")
+            .map(|f| parse_address("-f", f))
+            .transpose()?;
+        let account = ctx.account()?;
+        let input = read_input(o.ignore_dots)?;
+        let request = SendmailRequest {
+            input,
+            extract: o.extract,
+            envelope_from,
+            full_name: o.full_name,
+            recipients,
+        };
+        let report = ctx.block_on(crate::commands::sendmail::run(&account, request))??;
+        super::send::queued_failure(&report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_what_cron_and_git_send() {
+        let o = parse(&args(&[
+            "-t",
+            "-oi",
+            "-fcron@example.org",
+            "-F",
+            "Cron Daemon",
+            "-odi",
+            "-oem",
+        ]))
+        .unwrap();
+        assert!(o.extract && o.ignore_dots);
+        assert_eq!(o.envelope_from.as_deref(), Some("cron@example.org"));
+        assert_eq!(o.full_name.as_deref(), Some("Cron Daemon"));
+        let o = parse(&args(&[
+            "-i",
+            "-f",
+            "x@example.org",
+            "a@example.org",
+            "--",
+            "-b@example.org",
+        ]))
+        .unwrap();
+        assert_eq!(o.recipients, ["a@example.org", "-b@example.org"]);
+        assert!(parse(&args(&["-bs"])).is_err());
+        assert!(parse(&args(&["-q"])).is_err());
+        assert!(parse(&args(&["-f"])).is_err());
+    }
+}
