@@ -42,6 +42,7 @@ commands:
                              USER's INBOX, or to the folder MAILBOX (created and
                              subscribed); the same N gives the same messages
   maildir DIR USER           print the path of USER's Maildir (the INBOX)
+  postfix DIR stop|start     stop or start only Postfix (the MTA is down / back)
 
 USER is a local part or a full address in $DOMAIN.
 
@@ -905,6 +906,30 @@ PY
     fi
 }
 
+# Stops or starts only Postfix, leaving Dovecot up: what a test of "the MTA is
+# down" needs. Ports stay as they were, so stack.env stays true.
+cmd_postfix() {
+    local dir pid
+    dir=$(dir_arg "$1") || die "no stack in $1"
+    set_layout "$dir"
+    case $2 in
+        stop)
+            pid=$(live_pid "$POSTFIX_PID" master) || return 0
+            postfix -c "$POSTFIX_CONF" stop >>"$LOG_DIR/stop.log" 2>&1 || true
+            ensure_gone postfix "$pid" master
+            ;;
+        start)
+            live_pid "$POSTFIX_PID" master >/dev/null && return 0
+            postfix -c "$POSTFIX_CONF" start >"$LOG_DIR/postfix.start" 2>&1 ||
+                die "postfix failed to start: $(tail -n 3 "$LOG_DIR/postfix.start")"
+            # shellcheck disable=SC1091
+            source "$D/stack.env"
+            wait_ready >&2 || die "postfix did not become ready"
+            ;;
+        *) usage ;;
+    esac
+}
+
 main() {
     (($# >= 1)) || usage
     local cmd=$1
@@ -916,6 +941,7 @@ main() {
         env) (($# == 1)) || usage; cmd_env "$1" ;;
         seed) (($# == 3 || $# == 4)) || usage; cmd_seed "$@" ;;
         maildir) (($# == 2)) || usage; cmd_maildir "$@" ;;
+        postfix) (($# == 2)) || usage; cmd_postfix "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

@@ -2,6 +2,7 @@
 //! a typed request before anything touches the network.
 
 mod attachments;
+mod digest;
 mod fetch;
 mod list;
 mod mailboxes;
@@ -56,6 +57,7 @@ pub enum Command {
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
     Queue(queue::QueueArgs),
+    Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
@@ -131,6 +133,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
+        Command::Digest(args) => args.run(&ctx),
         Command::Sendmail(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());

@@ -2,6 +2,7 @@
 //! Commands return reports; printing is `output`'s job.
 
 pub mod attachments;
+pub mod digest;
 pub mod fetch;
 pub mod list;
 pub mod mailboxes;

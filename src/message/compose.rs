@@ -5,7 +5,7 @@
 //! that would corrupt the message, such as a line break inside a header value.
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use super::{Outgoing, new_message_id};
@@ -180,26 +180,29 @@ pub fn build(
     builder = builder.envelope(envelope);
 
     let body = match draft.html {
-        Some(html) => Body::Multi(MultiPart::alternative_plain_html(draft.text, html)),
+        Some(html) => Structure::Multi(MultiPart::alternative_plain_html(draft.text, html)),
         // lettre ends a single part with a CRLF of its own; drop the text's last line end
         // so the recipient does not see an extra blank line.
-        None => Body::Single(SinglePart::plain(without_final_newline(draft.text))),
+        None => Structure::Single(SinglePart::plain(without_final_newline(draft.text))),
     };
     let message = if draft.attachments.is_empty() {
         match body {
-            Body::Single(p) => builder.singlepart(p),
-            Body::Multi(m) => builder.multipart(m),
+            Structure::Single(p) => builder.singlepart(p),
+            Structure::Multi(m) => builder.multipart(m),
         }
     } else {
         let mut mixed = match body {
-            Body::Single(p) => MultiPart::mixed().singlepart(p),
-            Body::Multi(m) => MultiPart::mixed().multipart(m),
+            Structure::Single(p) => MultiPart::mixed().singlepart(p),
+            Structure::Multi(m) => MultiPart::mixed().multipart(m),
         };
         for a in draft.attachments {
             let content_type = ContentType::parse(&a.content_type)
                 .or_else(|_| ContentType::parse("application/octet-stream"))
                 .map_err(|e| Error::Build(e.to_string()))?;
-            mixed = mixed.singlepart(Attachment::new(a.filename).body(a.data, content_type));
+            mixed = mixed.singlepart(
+                Attachment::new(a.filename)
+                    .body(attachment_body(&a.content_type, a.data), content_type),
+            );
         }
         builder.multipart(mixed)
     }
@@ -213,6 +216,20 @@ pub fn build(
     })
 }
 
+/// The encoded body of an attachment. Files go as base64, so their bytes arrive exactly
+/// (a text file with bare LF line ends would otherwise be sent as invalid 7bit). A
+/// message/rfc822 part must not be base64 (RFC 2046): 8bit, or lettre's choice when the
+/// message has lines too long for 8bit.
+fn attachment_body(content_type: &str, data: Vec<u8>) -> Body {
+    use lettre::message::header::ContentTransferEncoding;
+    let encoding = if content_type.eq_ignore_ascii_case("message/rfc822") {
+        ContentTransferEncoding::EightBit
+    } else {
+        ContentTransferEncoding::Base64
+    };
+    Body::new_with_encoding(data, encoding).unwrap_or_else(Body::new)
+}
+
 fn without_final_newline(mut text: String) -> String {
     if text.ends_with('\n') {
         text.pop();
@@ -223,7 +240,7 @@ fn without_final_newline(mut text: String) -> String {
     text
 }
 
-enum Body {
+enum Structure {
     Single(SinglePart),
     Multi(MultiPart),
 }

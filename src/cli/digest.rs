@@ -1,0 +1,102 @@
+//! `mailer digest`.
+
+use clap::{Args, ValueEnum};
+
+use crate::commands::digest::{self, DigestRequest, Outcome};
+use crate::error::{Exit, Failure};
+use crate::message::compose;
+
+/// Mail a summary of what arrived since the last digest (for cron)
+///
+/// Lists date, sender, subject and the first lines of each new message, as text and
+/// HTML, and submits it through the account's SMTP (queued when the server is down).
+/// Silent on success unless -v. A first digest covers the last 24 hours.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example crontab line:\n  0 3 * * *  mailer -a work digest --to me@example.org --skip-if-running"
+)]
+pub struct DigestArgs {
+    /// Where to send the digest; repeatable
+    #[arg(long, value_name = "ADDR", required = true)]
+    to: Vec<String>,
+
+    /// Mailbox to summarise
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    mailbox: String,
+
+    /// At most this many messages per digest; the rest go in the next one
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    max: usize,
+
+    /// Subject; {date} and {count} are replaced
+    #[arg(long, default_value = "Daily digest {date}: {count} new")]
+    subject: String,
+
+    /// With no new mail: send nothing (skip) or an empty digest (send)
+    #[arg(long, value_enum, default_value_t = IfEmpty::Skip)]
+    if_empty: IfEmpty,
+
+    /// Attach each summarised message (message/rfc822)
+    #[arg(long)]
+    attach_originals: bool,
+
+    /// Exit 0 instead of 75 when another digest of this mailbox is running
+    #[arg(long)]
+    skip_if_running: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum IfEmpty {
+    Skip,
+    Send,
+}
+
+impl DigestArgs {
+    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        let to = compose::parse_mailboxes("--to", &self.to)
+            .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
+        if self.max == 0 {
+            return Err(Failure::new(Exit::Usage, "--max 0: give at least 1"));
+        }
+        let account = ctx.account()?;
+        let _lock = match digest::lock(&account, &self.mailbox) {
+            Ok(l) => l,
+            Err(e) if self.skip_if_running => {
+                tracing::info!("{e}");
+                return Ok(());
+            }
+            Err(e) => return Err(Failure::new(Exit::TempFail, e.to_string())),
+        };
+        let request = DigestRequest {
+            to,
+            mailbox: self.mailbox.clone(),
+            max: self.max,
+            subject: self.subject.clone(),
+            send_if_empty: self.if_empty == IfEmpty::Send,
+            attach_originals: self.attach_originals,
+        };
+        match ctx.block_on(digest::run(&account, &request))?? {
+            Outcome::Skipped => {
+                tracing::info!("no new messages in {}: no digest sent", self.mailbox)
+            }
+            Outcome::Sent {
+                count,
+                more,
+                message_id,
+            } => {
+                tracing::info!(
+                    "digest of {count} message(s) sent as {message_id}; {more} wait for the next"
+                )
+            }
+            Outcome::Queued { count, id, reason } => {
+                return Err(Failure::new(
+                    Exit::TempFail,
+                    format!(
+                        "{reason}; the digest of {count} message(s) is queued as {id} and goes out with the next send or `mailer queue flush`"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
