@@ -465,3 +465,81 @@ timeout_secs = 10
         setup
     }
 }
+
+impl Stack {
+    /// Stops or starts only Postfix ("stop" / "start").
+    pub fn postfix(&self, action: &str) {
+        let dir = self.dir.to_string_lossy().into_owned();
+        self.script(&["postfix", &dir, action]);
+    }
+
+    /// How many messages in `user`'s INBOX contain `needle`.
+    pub fn count_containing(&self, user: &str, needle: &str) -> usize {
+        ["new", "cur"]
+            .iter()
+            .flat_map(|sub| {
+                std::fs::read_dir(self.maildir(user).join(sub))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter(|e| std::fs::read(e.path()).is_ok_and(|b| contains(&b, needle.as_bytes())))
+            .count()
+    }
+
+    /// Waits (bounded) until exactly `n` messages in `user`'s INBOX contain `needle`, and
+    /// a little longer to be sure no more arrive.
+    pub fn wait_for_count(&self, user: &str, needle: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.count_containing(user, needle) < n {
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {n} messages with {needle:?} reached {user}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Postfix hands mail to Dovecot in well under a second; a duplicate would be here.
+        let settle = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < settle {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            self.count_containing(user, needle),
+            n,
+            "{needle:?} reached {user} more than {n} time(s)"
+        );
+    }
+}
+
+impl Setup {
+    /// `user`'s account with both IMAP (IMAPS) and SMTP (implicit TLS submission).
+    pub fn imap_smtp(stack: &Stack, user: &str) -> Setup {
+        let setup = Setup::new("");
+        let text = format!(
+            r#"[accounts.{user}]
+email = "{user}@example.test"
+password_command = "echo {user}pw"
+maildir = "{}"
+
+[accounts.{user}.imap]
+host = "localhost"
+port = {}
+ca_file = "{}"
+timeout_secs = 10
+
+[accounts.{user}.smtp]
+host = "localhost"
+port = {}
+ca_file = "{}"
+timeout_secs = 10
+"#,
+            setup.path("Mail").display(),
+            stack.port("IMAPS_PORT"),
+            stack.ca_file(),
+            stack.port("SUBMISSIONS_PORT"),
+            stack.ca_file()
+        );
+        std::fs::write(setup.config(), text).unwrap();
+        setup
+    }
+}

@@ -1,0 +1,219 @@
+//! Cron-shaped use against the real mail stack: sendmail as cron calls it, refusals that
+//! must not be queued, and digests.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{Setup, stack};
+
+#[test]
+fn a_permanent_refusal_is_not_queued() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "alice");
+    let err = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "nobody@elsewhere.invalid",
+            "--subject",
+            "x",
+            "--body",
+            "y",
+        ])
+        .fails_with(65);
+    assert!(err.contains("Relay access denied"), "{err}");
+    assert!(setup.mailer(&["queue", "list"]).stdout().is_empty());
+}
+
+#[test]
+fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "alice");
+    // Called as `sendmail` through a symlink, with cron's bare environment and no terminal.
+    let link = setup.path("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailer"), &link).unwrap();
+    let message = "To: bob@example.test\nBcc: carol@example.test\nSubject: Cron <alice@host> backup.sh cron-token\n\nbackup done\n.\nline after a lone dot\n";
+    let mut child = Command::new(&link)
+        .args(["-t", "-oi", "-F", "Cron Daemon"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", setup.dir.path())
+        .env("MAILER_CONFIG", setup.config())
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "cron mails any output"
+    );
+    stack.wait_for_count("bob", "cron-token", 1);
+    stack.wait_for_count("carol", "cron-token", 1);
+    for user in ["bob", "carol"] {
+        let copy = common::message_files(&stack.maildir(user))
+            .into_iter()
+            .find(|m| common::contains(m, b"cron-token"))
+            .unwrap();
+        let text = String::from_utf8_lossy(&copy);
+        assert!(!text.to_ascii_lowercase().contains("\nbcc:"), "{text}");
+        assert!(
+            text.contains("From: \"Cron Daemon\" <alice@example.test>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n.\nline after a lone dot"),
+            "-oi keeps the lone dot: {text}"
+        );
+    }
+}
+
+fn digest(setup: &Setup, mailbox: &str, subject: &str, extra: &[&str]) -> common::Run {
+    let mut args = vec![
+        "digest",
+        "--to",
+        "alice@example.test",
+        "-m",
+        mailbox,
+        "--subject",
+        subject,
+    ];
+    args.extend_from_slice(extra);
+    setup.mailer(&args)
+}
+
+#[test]
+fn digest_lists_exactly_the_new_messages_and_skips_or_sends_when_empty() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "bob");
+    stack.deliver(
+        "bob",
+        "DigestA",
+        &[
+            "Subject: =?utf-8?b?5ZGo5oql?= first-a\r\nFrom: Zhang <z@example.test>\r\nMessage-ID: <da1@example.test>\r\n\r\n第一行内容\r\n".as_bytes(),
+            b"Subject: second-a\r\nFrom: w@example.test\r\nMessage-ID: <da2@example.test>\r\n\r\nhello\r\n",
+        ],
+    );
+    let run = digest(&setup, "DigestA", "digest-one {count}", &[]);
+    assert!(
+        run.ok().is_empty() && run.stderr().is_empty(),
+        "silent on success: {}",
+        run.stderr()
+    );
+    stack.wait_for_count("alice", "digest-one 2", 1);
+    let first = common::message_files(&stack.maildir("alice"))
+        .into_iter()
+        .find(|m| common::contains(m, b"digest-one 2"))
+        .unwrap();
+    let full = mail_parser::MessageParser::default().parse(&first).unwrap();
+    let text = full.body_text(0).unwrap().into_owned();
+    assert!(
+        text.contains("周报 first-a") && text.contains("第一行内容") && text.contains("second-a"),
+        "{text}"
+    );
+    assert!(
+        full.body_html(0).unwrap().contains("<table"),
+        "an HTML part too"
+    );
+
+    // Nothing new: skip sends nothing, twice.
+    digest(&setup, "DigestA", "digest-empty-skip", &[]).ok();
+    digest(&setup, "DigestA", "digest-empty-skip", &[]).ok();
+    // --if-empty send sends an empty one.
+    digest(
+        &setup,
+        "DigestA",
+        "digest-empty-send",
+        &["--if-empty", "send"],
+    )
+    .ok();
+    stack.wait_for_count("alice", "digest-empty-send", 1);
+    assert_eq!(stack.count_containing("alice", "digest-empty-skip"), 0);
+
+    // New mail: the next digest lists exactly it.
+    stack.deliver(
+        "bob",
+        "DigestA",
+        &[b"Subject: third-a\r\nMessage-ID: <da3@example.test>\r\n\r\nnew\r\n"],
+    );
+    digest(
+        &setup,
+        "DigestA",
+        "digest-two {count}",
+        &["--attach-originals"],
+    )
+    .ok();
+    stack.wait_for_count("alice", "digest-two 1", 1);
+    let second = common::message_files(&stack.maildir("alice"))
+        .into_iter()
+        .find(|m| common::contains(m, b"digest-two 1"))
+        .unwrap();
+    let full = mail_parser::MessageParser::default()
+        .parse(&second)
+        .unwrap();
+    let text = full.body_text(0).unwrap().into_owned();
+    assert!(
+        text.contains("third-a") && !text.contains("first-a") && !text.contains("second-a"),
+        "{text}"
+    );
+    assert_eq!(full.attachment_count(), 1);
+}
+
+#[test]
+fn overlapping_digests_send_one() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "carol");
+    stack.deliver(
+        "carol",
+        "DigestB",
+        &[b"Subject: only-b\r\nMessage-ID: <db1@example.test>\r\n\r\nx\r\n"],
+    );
+    // A digest of this mailbox is running (it holds the lock).
+    let lock = setup.path("state/mailer/carol/digest-DigestB.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let held = std::fs::File::create(&lock).unwrap();
+    held.lock().unwrap();
+    let err = digest(&setup, "DigestB", "digest-b", &[]).fails_with(75);
+    assert!(err.contains("another mailer run holds"), "{err}");
+    digest(&setup, "DigestB", "digest-b", &["--skip-if-running"]).ok();
+    drop(held);
+    // Two at once: exactly one digest goes out.
+    let a = setup.spawn(&[
+        "digest",
+        "--to",
+        "alice@example.test",
+        "-m",
+        "DigestB",
+        "--subject",
+        "digest-b",
+        "--skip-if-running",
+    ]);
+    let b = setup.spawn(&[
+        "digest",
+        "--to",
+        "alice@example.test",
+        "-m",
+        "DigestB",
+        "--subject",
+        "digest-b",
+        "--skip-if-running",
+    ]);
+    assert!(a.wait_with_output().unwrap().status.success());
+    assert!(b.wait_with_output().unwrap().status.success());
+    stack.wait_for_count("alice", "digest-b", 1);
+}
