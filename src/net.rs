@@ -135,6 +135,10 @@ impl<S> Idle<S> {
         }
     }
 
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
     fn rearm(&mut self) {
         let at = tokio::time::Instant::now() + self.timeout;
         self.deadline.as_mut().reset(at);

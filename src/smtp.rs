@@ -6,16 +6,24 @@
 //! messages, which is how a queue is flushed over a single connection.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
 use crate::config::{Password, Security, Server};
 use crate::error::{Exit, Failure};
 use crate::message::Outgoing;
+use crate::net::{self, Idle};
 
 /// A failed SMTP step.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +118,8 @@ pub struct Session {
     conn: AsyncSmtpConnection,
     addr: String,
     timeout: Duration,
+    /// Implicit TLS or STARTTLS succeeded (lettre cannot tell for a stream it was given).
+    encrypted: bool,
 }
 
 impl Session {
@@ -124,19 +134,38 @@ impl Session {
         let hello = ClientId::default();
         let tls = || tls_parameters(server);
 
-        let implicit = match server.security {
-            Security::Tls => Some(tls()?),
-            _ => None,
+        // Our own connection (TCP_NODELAY, an idle timeout on reads, TLS through net.rs)
+        // handed to lettre: without NODELAY, the final "." of each message waits on a
+        // delayed ACK, 40 ms per message when flushing a queue.
+        let tcp = net::connect(server).await.map_err(Error::from)?;
+        let peer = tcp.get_ref().peer_addr().map_err(|e| Error::Connect {
+            addr: addr.clone(),
+            reason: e.to_string(),
+            temporary: true,
+        })?;
+        let stream: Box<dyn AsyncTokioStream> = match server.security {
+            Security::Tls => {
+                let tls = match tokio::time::timeout(timeout, net::tls_wrap(server, tcp)).await {
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            addr,
+                            step: "TLS handshake".into(),
+                            secs: timeout.as_secs(),
+                        });
+                    }
+                    Ok(r) => r.map_err(Error::from)?,
+                };
+                Box::new(Stream::Tls(tls, peer))
+            }
+            _ => Box::new(Stream::Plain(tcp, peer)),
         };
-        let connecting = AsyncSmtpConnection::connect_tokio1(
-            (server.host.as_str(), server.port),
-            Some(timeout),
-            &hello,
-            implicit,
-            None,
-        );
+        let connecting = AsyncSmtpConnection::connect_with_transport(stream, &hello);
+        let timed_out = |e: &lettre::transport::smtp::Error| {
+            find_io_error(e).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        };
         let mut conn = match tokio::time::timeout(timeout, connecting).await {
-            Err(_) => {
+            Ok(Err(e)) if !timed_out(&e) => return Err(connect_error(&addr, e)),
+            Err(_) | Ok(Err(_)) => {
                 // A port that expects implicit TLS stays silent until the client's hello.
                 let step = match server.security {
                     Security::Tls => "greeting".to_string(),
@@ -149,7 +178,6 @@ impl Session {
                     secs: timeout.as_secs(),
                 });
             }
-            Ok(Err(e)) => return Err(connect_error(&addr, e)),
             Ok(Ok(c)) => c,
         };
 
@@ -182,6 +210,7 @@ impl Session {
             conn,
             addr,
             timeout,
+            encrypted: server.security != Security::None,
         };
         session.authenticate(server, password).await?;
         Ok(session)
@@ -204,7 +233,7 @@ impl Session {
             );
             return Ok(());
         }
-        if !self.conn.is_encrypted() && !server.allow_insecure_auth {
+        if !self.encrypted && !server.allow_insecure_auth {
             tracing::warn!(
                 "{}: not sending a password over an unencrypted connection (set allow_insecure_auth = true to allow it)",
                 self.addr
@@ -348,6 +377,79 @@ async fn bounded<T>(
         }),
         Ok(Err(e)) => Err(step_error(addr, step, e)),
         Ok(Ok(v)) => Ok(v),
+    }
+}
+
+impl From<net::Error> for Error {
+    fn from(e: net::Error) -> Self {
+        match e {
+            net::Error::Connect {
+                addr,
+                reason,
+                temporary,
+            } => Error::Connect {
+                addr,
+                reason,
+                temporary,
+            },
+            net::Error::Tls { addr, reason } => Error::Tls { addr, reason },
+            net::Error::CaFile { path, reason } => Error::CaFile { path, reason },
+        }
+    }
+}
+
+/// The connection lettre runs over: plain (until STARTTLS) or implicit TLS.
+#[derive(Debug)]
+enum Stream {
+    Plain(Idle<TcpStream>, SocketAddr),
+    Tls(async_native_tls::TlsStream<Idle<TcpStream>>, SocketAddr),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s, _) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s, _) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s, _) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s, _) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s, _) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s, _) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s, _) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s, _) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl AsyncTokioStream for Stream {
+    fn peer_addr(&self) -> std::io::Result<SocketAddr> {
+        match self {
+            Stream::Plain(_, a) | Stream::Tls(_, a) => Ok(*a),
+        }
     }
 }
 
