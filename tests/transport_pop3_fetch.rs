@@ -82,7 +82,7 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     let run = cut_with_state(&cut, &state_src);
     let err = run.fails_with(75);
     assert!(
-        err.contains("QUIT") && err.contains("kept every message"),
+        err.contains("QUIT failed") && err.contains("every one is stored"),
         "{err}"
     );
     assert_eq!(stack.server_messages("carol", "INBOX").len(), 5);

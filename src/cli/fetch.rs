@@ -23,7 +23,8 @@ pub struct FetchArgs {
     #[arg(short, long, value_name = "NAME")]
     mailbox: Option<String>,
 
-    /// Only the newest N of the new messages; older ones are skipped for good
+    /// Only the newest N of the new messages (IMAP: older ones are skipped for good; POP3:
+    /// a later run fetches them)
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
 

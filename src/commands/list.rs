@@ -8,6 +8,12 @@ use crate::message::parse::{self, Envelope};
 /// login, one FETCH by position. Over POP3 (accounts without IMAP): TOP n 0 for each.
 pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Envelope>, Failure> {
     if let (None, Some(server)) = (&account.imap, &account.pop3) {
+        if !mailbox.eq_ignore_ascii_case("INBOX") {
+            return Err(Failure::new(
+                crate::error::Exit::Usage,
+                format!("--mailbox {mailbox:?}: account {:?} uses POP3, which has only the inbox", account.name),
+            ));
+        }
         return pop3(account, server, limit).await;
     }
     let mut session = super::imap_session(account).await?;

@@ -133,7 +133,11 @@ impl Session {
                 other => other?,
             };
         } else {
-            s.command(&format!("USER {}", server.user), "USER").await?;
+            // Some servers refuse an unknown user at USER already.
+            match s.command(&format!("USER {}", server.user), "USER").await {
+                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
+                other => other?,
+            };
             s.send(&format!("PASS {}", password.expose()), "PASS")
                 .await?;
             match s.status("PASS").await {

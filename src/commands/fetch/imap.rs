@@ -151,10 +151,15 @@ async fn fetch_mailbox(
         .as_ref()
         .is_none_or(|s| s.uidvalidity != info.uidvalidity);
     let mut compare_with: HashMap<u32, Vec<PathBuf>> = HashMap::new();
+    // Messages found stored under the old UIDVALIDITY count as done for the state, so a
+    // run killed after this point does not download them again.
+    let mut matched: Vec<Key> = Vec::new();
+    let to_cover = wanted.clone();
     if uids_changed && !foreign.is_empty() && !wanted.is_empty() {
         let (skip, check) = match_foreign(session, &wanted, &foreign).await?;
         report.already_stored += skip.len();
         wanted.retain(|u| !skip.contains(u));
+        matched = skip.iter().map(|u| Key::Uid(*u)).collect();
         compare_with = check;
     }
 
@@ -173,7 +178,9 @@ async fn fetch_mailbox(
         });
         // The state may advance to the highest UID below which every wanted message is
         // durable (stored, or found to be stored already).
-        let progress = Arc::new(Mutex::new(Watermark::new(wanted.clone(), known_last)));
+        let mut mark = Watermark::new(to_cover, known_last);
+        mark.done(matched.iter());
+        let progress = Arc::new(Mutex::new(mark));
         let on_commit = {
             let progress = progress.clone();
             let state_file = state_file.clone();

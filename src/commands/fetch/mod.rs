@@ -85,6 +85,15 @@ pub async fn run(
         )
     })?;
     let _lock = account_lock(&state_root, &account.name)?;
+    if request.delete && account.imap.is_some() {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "--delete is for POP3 accounts; account {:?} is fetched over IMAP, which keeps mail on the server",
+                account.name
+            ),
+        ));
+    }
     match &account.pop3 {
         Some(server) if account.imap.is_none() => {
             pop3::run(account, server, request, &root, &state_root, sink).await

@@ -144,7 +144,7 @@ pub async fn run(
             session.dele(*n).await?;
         }
         session.quit().await.map_err(|e| {
-            Failure::from(e).context("QUIT failed, so the server kept every message (nothing is lost; the next run deletes them)")
+            Failure::from(e).context("QUIT failed, so the server may have kept the messages marked for deletion (every one is stored; the next run deletes them)")
         })?;
         report.deleted = doomed.len();
     } else {
