@@ -11,7 +11,10 @@ pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Env
         if !mailbox.eq_ignore_ascii_case("INBOX") {
             return Err(Failure::new(
                 crate::error::Exit::Usage,
-                format!("--mailbox {mailbox:?}: account {:?} uses POP3, which has only the inbox", account.name),
+                format!(
+                    "--mailbox {mailbox:?}: account {:?} uses POP3, which has only the inbox",
+                    account.name
+                ),
             ));
         }
         return pop3(account, server, limit).await;
