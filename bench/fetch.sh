@@ -111,15 +111,25 @@ read -r mbsync_s mbsync_mb < <(measure mbsync -c "$work/mbsyncrc" -a)
 stored_mailer=$(find "$work/mailer-mail/new" "$work/mailer-mail/cur" -type f | wc -l)
 stored_mbsync=$(find "$work/mbsync-mail/INBOX/new" "$work/mbsync-mail/INBOX/cur" -type f | wc -l)
 
-best_list=$(python3 - "$mailer" "$work/mailer.toml" <<'PY'
-import subprocess, sys, time
-best = None
+# list --limit 50: the whole command, and the part after the TLS handshake (from the
+# timestamps of mailer's own -vv log), best of 10 each.
+read -r best_list best_after_tls < <(python3 - "$mailer" "$work/mailer.toml" <<'PY'
+import re, subprocess, sys, time
+whole, after = [], []
 for _ in range(10):
     t = time.perf_counter()
-    subprocess.run([sys.argv[1], "-c", sys.argv[2], "list", "--limit", "50"], check=True, stdout=subprocess.DEVNULL)
-    d = time.perf_counter() - t
-    best = d if best is None or d < best else best
-print(f"{best * 1000:.0f}")
+    r = subprocess.run([sys.argv[1], "-c", sys.argv[2], "-vv", "list", "--limit", "50"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    whole.append(time.perf_counter() - t)
+    stamps = {}
+    for line in r.stderr.splitlines():
+        m = re.search(r"([0-9.]+)s\S*\s+\S*DEBUG\S*\s+(.*)", line)
+        if m:
+            stamps[m.group(2)[:12]] = float(m.group(1))
+    tls = next(v for k, v in stamps.items() if k.startswith("TLS establis"))
+    done = next(v for k, v in stamps.items() if k.startswith("listed"))
+    after.append(done - tls)
+print(f"{min(whole) * 1000:.0f} {min(after) * 1000:.0f}")
 PY
 )
 
@@ -134,4 +144,4 @@ echo
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.50)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
 echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"
-echo "mailer list --limit 50:    ${best_list} ms, whole command incl. TLS handshake, best of 10   (target <= 50 ms after the handshake)"
+echo "mailer list --limit 50:    ${best_after_tls} ms after the TLS handshake (target <= 50); ${best_list} ms for the whole command; best of 10"

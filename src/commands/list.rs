@@ -46,6 +46,7 @@ pub async fn run(account: &Account, mailbox: &str, limit: u32) -> Result<Vec<Env
             })
             .collect();
         envelopes.sort_by_key(|e| std::cmp::Reverse(e.id.parse::<u32>().unwrap_or(0)));
+        tracing::debug!("listed {} envelopes", envelopes.len());
         Ok::<_, crate::imap::Error>(envelopes)
     }
     .await;
