@@ -13,26 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 
-need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing: $2" >&2; exit 69; }; }
-if [[ $(id -u) -eq 0 ]]; then
-    tests/mailstack.sh install
-    command -v mbsync >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq isync >/dev/null
-fi
-need mbsync "apt-get install isync"
-need python3 "apt-get install python3"
-[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing: apt-get install time" >&2; exit 69; }
-
-cargo build --release --locked -q
-mailer=$PWD/target/release/mailer
-
-work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
-chmod 755 "$work"
-stack=$work/stack
-cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-tests/mailstack.sh start "$stack" >/dev/null
-# shellcheck disable=SC1091
-source "$stack/stack.env"
+# shellcheck source=bench/common.sh
+source bench/common.sh
+need isync mbsync
 
 echo "seeding $n messages ..."
 tests/mailstack.sh seed "$stack" carol "$n" >/dev/null
@@ -49,15 +32,6 @@ typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
 assert typ == "OK"
 m.logout()
 PY
-}
-
-# Seconds and peak RSS (MB) of a command, from GNU time.
-measure() {
-    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" ||
-        { echo "bench: $* failed: $(tail -n 3 "$work/stderr")" >&2; exit 1; }
-    local out
-    out=$(tail -n 1 "$work/time")
-    printf '%s %s\n' "${out% *}" "$(( ${out#* } / 1024 ))"
 }
 
 echo "warming the server's caches ..."
@@ -133,7 +107,6 @@ print(f"{min(whole) * 1000:.0f} {min(after) * 1000:.0f}")
 PY
 )
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo
 echo "fetch of $n messages ($size MB in the server's Maildir), IMAPS on loopback"
 printf '%-8s %9s %9s %10s\n' "" "wall (s)" "RSS (MB)" "stored"

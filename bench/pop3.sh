@@ -11,36 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 
-if [[ $(id -u) -eq 0 ]]; then
-    tests/mailstack.sh install
-    command -v fetchmail >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fetchmail >/dev/null
-fi
-for tool in fetchmail python3 /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 69; }
-done
-
-cargo build --release --locked -q
-mailer=$PWD/target/release/mailer
-
-work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
-chmod 755 "$work"
-stack=$work/stack
-cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-tests/mailstack.sh start "$stack" >/dev/null
-# shellcheck disable=SC1091
-source "$stack/stack.env"
+# shellcheck source=bench/common.sh
+source bench/common.sh
+need fetchmail fetchmail
 echo "seeding $n messages ..."
 tests/mailstack.sh seed "$stack" carol "$n" >/dev/null
 size=$(du -sm "$(tests/mailstack.sh maildir "$stack" carol)" | cut -f1)
-
-measure() {
-    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" ||
-        { echo "bench: $* failed: $(tail -n 3 "$work/stderr")" >&2; exit 1; }
-    local out
-    out=$(tail -n 1 "$work/time")
-    printf '%s %s\n' "${out% *}" "$(( ${out#* } / 1024 ))"
-}
 
 cat >"$work/retr_loop.py" <<'PY'
 import poplib, ssl, sys
@@ -82,7 +58,6 @@ read -r mailer_s mailer_mb < <(measure env XDG_STATE_HOME="$work/state" "$mailer
 read -r fm_s fm_mb < <(measure env HOME="$work" fetchmail -f "$work/fetchmailrc" --nodetach --pidfile "$work/fetchmail.pid" -s)
 stored=$(find "$work/mailer-mail/new" "$work/mailer-mail/cur" -type f | wc -l)
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo
 echo "POP3S retrieval of $n messages ($size MB in the server's Maildir), loopback"
 printf '%-10s %9s %9s\n' "" "wall (s)" "RSS (MB)"

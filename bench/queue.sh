@@ -9,24 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 
-if [[ $(id -u) -eq 0 ]]; then
-    tests/mailstack.sh install
-    command -v msmtp >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq msmtp >/dev/null
-fi
-command -v msmtp >/dev/null || { echo "bench: msmtp is missing: apt-get install msmtp" >&2; exit 69; }
-
-cargo build --release --locked -q
-mailer=$PWD/target/release/mailer
-
-work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
-chmod 755 "$work"
-stack=$work/stack
-cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-tests/mailstack.sh start "$stack" >/dev/null
-# shellcheck disable=SC1091
-source "$stack/stack.env"
-export XDG_STATE_HOME=$work/state
+# shellcheck source=bench/common.sh
+source bench/common.sh
+need msmtp msmtp
 
 account() {  # PORT
     cat <<TOML

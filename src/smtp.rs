@@ -28,16 +28,9 @@ use crate::net::{self, Idle};
 /// A failed SMTP step.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("connecting to {addr}: {reason}")]
-    Connect {
-        addr: String,
-        reason: String,
-        temporary: bool,
-    },
-    #[error("TLS with {addr}: {reason}")]
-    Tls { addr: String, reason: String },
-    #[error("reading ca_file {path}: {reason}")]
-    CaFile { path: String, reason: String },
+    /// Reaching or securing the server failed (shared with IMAP and POP3).
+    #[error(transparent)]
+    Net(#[from] net::Error),
     #[error(
         "{addr} does not offer STARTTLS; refusing to continue unencrypted (use security = \"tls\" if the server listens for implicit TLS)"
     )]
@@ -77,16 +70,10 @@ impl Error {
     /// The sysexits code for this failure.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Connect {
-                temporary: true, ..
-            }
-            | Error::Timeout { .. }
-            | Error::Broken { .. } => Exit::TempFail,
-            Error::Connect { .. } | Error::Tls { .. } | Error::NoStartTls { .. } => {
-                Exit::Unavailable
-            }
-            Error::NoMechanism { .. } => Exit::Unavailable,
-            Error::CaFile { .. } | Error::Password(_) => Exit::Config,
+            Error::Net(e) => e.exit(),
+            Error::Timeout { .. } | Error::Broken { .. } => Exit::TempFail,
+            Error::NoStartTls { .. } | Error::NoMechanism { .. } => Exit::Unavailable,
+            Error::Password(_) => Exit::Config,
             Error::AuthRefused { .. } => Exit::NoPerm,
             Error::Rejected { code, step, .. } => {
                 if (400..500).contains(code) {
@@ -138,7 +125,7 @@ impl Session {
         // handed to lettre: without NODELAY, the final "." of each message waits on a
         // delayed ACK, 40 ms per message when flushing a queue.
         let tcp = net::connect(server).await.map_err(Error::from)?;
-        let peer = tcp.get_ref().peer_addr().map_err(|e| Error::Connect {
+        let peer = tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
             addr: addr.clone(),
             reason: e.to_string(),
             temporary: true,
@@ -196,10 +183,11 @@ impl Session {
                     });
                 }
                 Ok(Err(e)) if tls_failure(&e).is_some() => {
-                    return Err(Error::Tls {
+                    return Err(net::Error::Tls {
                         addr,
                         reason: tls_failure(&e).unwrap_or_default(),
-                    });
+                    }
+                    .into());
                 }
                 Ok(Err(e)) => return Err(step_error(&addr, "STARTTLS", e)),
                 Ok(Ok(())) => {}
@@ -380,24 +368,6 @@ async fn bounded<T>(
     }
 }
 
-impl From<net::Error> for Error {
-    fn from(e: net::Error) -> Self {
-        match e {
-            net::Error::Connect {
-                addr,
-                reason,
-                temporary,
-            } => Error::Connect {
-                addr,
-                reason,
-                temporary,
-            },
-            net::Error::Tls { addr, reason } => Error::Tls { addr, reason },
-            net::Error::CaFile { path, reason } => Error::CaFile { path, reason },
-        }
-    }
-}
-
 /// The connection lettre runs over: plain (until STARTTLS) or implicit TLS.
 #[derive(Debug)]
 enum Stream {
@@ -457,28 +427,32 @@ fn tls_parameters(server: &Server) -> Result<TlsParameters, Error> {
     let mut builder = TlsParameters::builder(server.host.clone());
     if let Some(path) = &server.ca_file {
         let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|e| Error::CaFile {
+        let pem = std::fs::read(path).map_err(|e| net::Error::CaFile {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| Error::CaFile {
+        let cert = Certificate::from_pem(&pem).map_err(|e| net::Error::CaFile {
             path: shown,
             reason: format!("not a PEM certificate ({})", crate::error::chain(&e)),
         })?;
         builder = builder.add_root_certificate(cert);
     }
-    builder.build_native().map_err(|e| Error::Tls {
-        addr: server.address(),
-        reason: crate::error::chain(&e),
+    builder.build_native().map_err(|e| {
+        net::Error::Tls {
+            addr: server.address(),
+            reason: crate::error::chain(&e),
+        }
+        .into()
     })
 }
 
 fn connect_error(addr: &str, e: lettre::transport::smtp::Error) -> Error {
     if let Some(reason) = tls_failure(&e) {
-        return Error::Tls {
+        return net::Error::Tls {
             addr: addr.to_string(),
             reason,
-        };
+        }
+        .into();
     }
     if e.status().is_some() {
         return step_error(addr, "greeting", e);
@@ -499,11 +473,12 @@ fn connect_error(addr: &str, e: lettre::transport::smtp::Error) -> Error {
         // A name that does not resolve is most often a network outage for a configured host.
         _ => reason.contains("failed to lookup address") || reason.contains("Temporary failure"),
     };
-    Error::Connect {
+    net::Error::Connect {
         addr: addr.to_string(),
         reason,
         temporary,
     }
+    .into()
 }
 
 fn step_error(addr: &str, step: &str, e: lettre::transport::smtp::Error) -> Error {

@@ -337,13 +337,7 @@ impl Session {
 
     /// Every mailbox of the account.
     pub async fn list(&mut self) -> Result<Vec<MailboxName>, Error> {
-        let (addr, t) = (self.addr.clone(), self.timeout);
-        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some("*")))
-            .await?
-            .map_err(|e| imap_error(&addr, "LIST", e))?;
-        let names: Vec<async_imap::types::Name> = bounded(&addr, t, "LIST", stream.try_collect())
-            .await?
-            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        let names = self.list_names("*").await?;
         Ok(names
             .iter()
             .map(|n| {
@@ -362,6 +356,17 @@ impl Session {
             .collect())
     }
 
+    /// `LIST "" pattern`.
+    async fn list_names(&mut self, pattern: &str) -> Result<Vec<async_imap::types::Name>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some(pattern)))
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        bounded(&addr, t, "LIST", stream.try_collect())
+            .await?
+            .map_err(|e| imap_error(&addr, "LIST", e))
+    }
+
     /// MESSAGES and UNSEEN of a mailbox, by its raw name.
     pub async fn status(&mut self, raw: &str) -> Result<(u32, u32), Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
@@ -376,15 +381,9 @@ impl Session {
         Ok((mb.exists, mb.unseen.unwrap_or(0)))
     }
 
-    /// The hierarchy delimiter of the account's mailboxes.
+    /// The hierarchy delimiter of the account's mailboxes (`LIST "" ""`).
     pub async fn delimiter(&mut self) -> Result<Option<char>, Error> {
-        let (addr, t) = (self.addr.clone(), self.timeout);
-        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some("\"\"")))
-            .await?
-            .map_err(|e| imap_error(&addr, "LIST", e))?;
-        let names: Vec<async_imap::types::Name> = bounded(&addr, t, "LIST", stream.try_collect())
-            .await?
-            .map_err(|e| imap_error(&addr, "LIST", e))?;
+        let names = self.list_names("\"\"").await?;
         Ok(names
             .first()
             .and_then(|n| n.delimiter())

@@ -1,0 +1,49 @@
+# Shared by the benchmarks: sourced, not run. Installs what is missing (as root), builds
+# mailer in release mode, starts a private mail stack in a temporary directory (stopped
+# and removed on exit), and offers `measure`.
+
+# need PACKAGE COMMAND...: install PACKAGE when a COMMAND is missing (as root), else fail.
+need() {
+    local package=$1 cmd
+    shift
+    for cmd in "$@"; do
+        command -v "$cmd" >/dev/null && continue
+        if [[ $(id -u) -eq 0 ]]; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+        else
+            echo "bench: $cmd is missing: apt-get install $package" >&2
+            exit 69
+        fi
+    done
+}
+
+if [[ $(id -u) -eq 0 ]]; then
+    tests/mailstack.sh install
+fi
+need python3 python3
+need time /usr/bin/time
+
+cargo build --release --locked -q
+mailer=$PWD/target/release/mailer
+
+work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
+chmod 755 "$work"
+stack=$work/stack
+cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+tests/mailstack.sh start "$stack" >/dev/null
+# shellcheck disable=SC1091
+source "$stack/stack.env"
+export XDG_STATE_HOME=$work/state
+
+# measure COMMAND...: prints its wall seconds and peak RSS in MB, from GNU time.
+measure() {
+    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" ||
+        { echo "bench: $* failed: $(tail -n 3 "$work/stderr")" >&2; exit 1; }
+    local out
+    out=$(tail -n 1 "$work/time")
+    printf '%s %s\n' "${out% *}" "$(( ${out#* } / 1024 ))"
+}
+
+# ratio A B: A / B with two decimals.
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
