@@ -70,52 +70,95 @@ pub fn lock(account: &Account, mailbox: &str) -> Result<lock::Lock, lock::Error>
     lock::acquire(&path, LOCK_WAIT)
 }
 
-pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, Failure> {
-    if account.imap.is_none() {
-        return Err(Failure::new(
-            Exit::Config,
-            format!(
-                "{}: digest reads the mailbox over IMAP; account {:?} has no [accounts.{}.imap] section",
-                account.config_path.display(),
-                account.name,
-                account.name
-            ),
-        ));
+/// A summarised message: its server key, parsed form and raw bytes.
+type Item = (String, Full, Vec<u8>);
+
+/// The state to save once the digest is accepted or queued.
+enum Pending {
+    Imap(PathBuf, DigestState),
+    Pop3(PathBuf, Pop3DigestState),
+}
+
+impl Pending {
+    fn save(&self) -> Result<(), Failure> {
+        let (path, result) = match self {
+            Pending::Imap(p, s) => (p, state::save(p, s)),
+            Pending::Pop3(p, s) => (p, state::save(p, s)),
+        };
+        result.map_err(|e| {
+            Failure::new(
+                Exit::Io,
+                format!("saving digest state {}: {e}", path.display()),
+            )
+        })
     }
+}
+
+/// The POP3 digest's state: the UIDLs already summarised (or older than the first run).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Pop3DigestState {
+    uidls: Vec<String>,
+}
+
+pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, Failure> {
     let state_root = store::state_root().ok_or_else(|| {
         Failure::new(
             Exit::Config,
             "no state directory: set XDG_STATE_HOME or HOME",
         )
     })?;
-    let state_path = state::path(&state_root, &account.name, "digest", &request.mailbox);
-    let saved: Option<DigestState> = state::load(&state_path).map_err(|e| {
+    let load_error = |e: String| {
         Failure::new(
             Exit::Data,
             format!("{e}: remove it to start the digest afresh"),
         )
-    })?;
-
-    let mut session = super::imap_session(account).await?;
-    let collected = collect(&mut session, request, saved.as_ref()).await;
-    session.logout().await;
-    let (uidvalidity, messages, more) = collected?;
+    };
+    let (messages, more, pending) = match (&account.imap, &account.pop3) {
+        (None, Some(server)) => {
+            if !request.mailbox.eq_ignore_ascii_case("INBOX") {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
+                        request.mailbox, account.name
+                    ),
+                ));
+            }
+            let path = state::path(&state_root, &account.name, "digest-pop3", "INBOX");
+            let saved: Option<Pop3DigestState> = state::load(&path).map_err(load_error)?;
+            let (messages, more, next) = collect_pop3(account, server, request, saved).await?;
+            (messages, more, Pending::Pop3(path, next))
+        }
+        (None, None) => {
+            return Err(Failure::new(
+                Exit::Config,
+                format!(
+                    "{}: account {:?} has neither [accounts.{}.imap] nor [accounts.{}.pop3] to read",
+                    account.config_path.display(),
+                    account.name,
+                    account.name,
+                    account.name
+                ),
+            ));
+        }
+        _ => {
+            let path = state::path(&state_root, &account.name, "digest", &request.mailbox);
+            let saved: Option<DigestState> = state::load(&path).map_err(load_error)?;
+            let mut session = super::imap_session(account).await?;
+            let collected = collect(&mut session, request, saved.as_ref()).await;
+            session.logout().await;
+            let (messages, more, next) = collected?;
+            (messages, more, Pending::Imap(path, next))
+        }
+    };
 
     if messages.is_empty() && !request.send_if_empty {
-        // Remember the UIDVALIDITY, so the next run starts from here, not a day back.
-        if saved.as_ref().is_none_or(|s| s.uidvalidity != uidvalidity) {
-            let last = messages_floor(saved.as_ref(), uidvalidity);
-            save(&state_path, uidvalidity, last)?;
-        }
+        // Remember where this run started, so the next one does not go back a day.
+        pending.save()?;
         return Ok(Outcome::Skipped);
     }
 
     let count = messages.len();
-    let last_uid = messages
-        .iter()
-        .map(|(uid, _, _)| *uid)
-        .max()
-        .unwrap_or_else(|| messages_floor(saved.as_ref(), uidvalidity));
     let draft = build(account, request, &messages, more);
     let sender: lettre::Address = account.email.parse().map_err(|_| {
         Failure::new(
@@ -127,7 +170,7 @@ pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, 
         .map_err(|e| Failure::new(Exit::Data, format!("building the digest: {e}")))?;
     let delivery = deliver(account, &message, true).await?;
     // Accepted or durably queued: either way these messages have been digested.
-    save(&state_path, uidvalidity, last_uid)?;
+    pending.save()?;
     Ok(match delivery {
         Delivery::Sent { .. } => Outcome::Sent {
             count,
@@ -138,52 +181,29 @@ pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, 
     })
 }
 
-fn messages_floor(saved: Option<&DigestState>, uidvalidity: u32) -> u32 {
-    saved
-        .filter(|s| s.uidvalidity == uidvalidity)
-        .map_or(0, |s| s.last_uid)
-}
-
-fn save(path: &std::path::Path, uidvalidity: u32, last_uid: u32) -> Result<(), Failure> {
-    state::save(
-        path,
-        &DigestState {
-            uidvalidity,
-            last_uid,
-        },
-    )
-    .map_err(|e| {
-        Failure::new(
-            Exit::Io,
-            format!("saving digest state {}: {e}", path.display()),
-        )
-    })
-}
-
-/// The new messages, oldest first, at most `max`; and how many more are waiting.
+/// The new messages of an IMAP mailbox, oldest first, at most `max`; how many more wait;
+/// and the state once they are digested.
 async fn collect(
     session: &mut imap::Session,
     request: &DigestRequest,
     saved: Option<&DigestState>,
-) -> Result<(u32, Vec<(u32, Full, Vec<u8>)>, usize), Failure> {
+) -> Result<(Vec<Item>, usize, DigestState), Failure> {
     let info = session.select(&request.mailbox, true).await?;
+    let floor = saved
+        .filter(|s| s.uidvalidity == info.uidvalidity)
+        .map_or(0, |s| s.last_uid);
     let query = match saved.filter(|s| s.uidvalidity == info.uidvalidity) {
         Some(s) => format!("UID {}:*", s.last_uid.saturating_add(1)),
-        None => {
-            // A first digest (or a recreated mailbox) covers the last day, not all history.
-            let since = SystemTime::now()
-                .checked_sub(FIRST_RUN_WINDOW)
-                .unwrap_or(UNIX_EPOCH)
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            let day = parse::imap_day(since.as_secs() as i64);
-            format!("SINCE {day}")
-        }
+        // A first digest (or a recreated mailbox) covers the last day, not all history.
+        None => format!("SINCE {}", parse::imap_day(first_run_start())),
+    };
+    let mut next = DigestState {
+        uidvalidity: info.uidvalidity,
+        last_uid: floor,
     };
     if info.exists == 0 {
-        return Ok((info.uidvalidity, Vec::new(), 0));
+        return Ok((Vec::new(), 0, next));
     }
-    let floor = messages_floor(saved, info.uidvalidity);
     let uids: Vec<u32> = session
         .search(&query)
         .await?
@@ -193,21 +213,91 @@ async fn collect(
     let more = uids.len().saturating_sub(request.max);
     let chosen: Vec<u32> = uids.into_iter().take(request.max).collect();
     if chosen.is_empty() {
-        return Ok((info.uidvalidity, Vec::new(), 0));
+        return Ok((Vec::new(), 0, next));
     }
     let fetched = session
         .fetch_all(&imap::uid_set(&chosen), "(UID BODY.PEEK[])")
         .await?;
-    let mut out: Vec<(u32, Full, Vec<u8>)> = fetched
+    let mut out: Vec<(u32, Item)> = fetched
         .iter()
         .filter_map(|f| {
             let uid = f.uid()?;
             let body = f.body()?;
-            Some((uid, parse::full(body), body.to_vec()))
+            Some((uid, (uid.to_string(), parse::full(body), body.to_vec())))
         })
         .collect();
-    out.sort_by_key(|(uid, _, _)| *uid);
-    Ok((info.uidvalidity, out, more))
+    out.sort_by_key(|(uid, _)| *uid);
+    next.last_uid = chosen.iter().copied().max().unwrap_or(floor);
+    Ok((out.into_iter().map(|(_, item)| item).collect(), more, next))
+}
+
+/// The same over POP3: new = a UIDL not summarised before. A first run reads each
+/// message's Date (TOP n 0) to cover only the last day.
+async fn collect_pop3(
+    account: &Account,
+    server: &crate::config::Server,
+    request: &DigestRequest,
+    saved: Option<Pop3DigestState>,
+) -> Result<(Vec<Item>, usize, Pop3DigestState), Failure> {
+    let password = super::password_reader(account, server, "pop3");
+    let mut session = crate::pop3::Session::open(server, password).await?;
+    let Some(on_server) = session.uidl().await? else {
+        return Err(Failure::new(
+            Exit::Unavailable,
+            format!(
+                "{}: the POP3 server has no UIDL, which a digest needs to tell new mail",
+                server.address()
+            ),
+        ));
+    };
+    let first_run = saved.is_none();
+    let known: std::collections::HashSet<String> =
+        saved.unwrap_or_default().uidls.into_iter().collect();
+    let mut baseline = Vec::new();
+    let mut candidates = Vec::new();
+    for (n, uidl) in &on_server {
+        if known.contains(uidl) {
+            continue;
+        }
+        if first_run {
+            let header = session.top(*n).await?;
+            let date = parse::envelope_from_headers(&header, 0).date;
+            let recent = date
+                .as_deref()
+                .and_then(|d| mail_parser::DateTime::parse_rfc3339(d))
+                .is_none_or(|d| d.to_timestamp() >= first_run_start());
+            if !recent {
+                baseline.push(uidl.clone());
+                continue;
+            }
+        }
+        candidates.push((*n, uidl.clone()));
+    }
+    let more = candidates.len().saturating_sub(request.max);
+    candidates.truncate(request.max);
+    let mut items = Vec::with_capacity(candidates.len());
+    for (n, uidl) in &candidates {
+        let mut body = Vec::new();
+        session.send_retr(*n).await?;
+        session.read_retr(&mut body).await?;
+        items.push((uidl.clone(), parse::full(&body), body));
+    }
+    let _ = session.quit().await;
+    let present: std::collections::HashSet<&String> = on_server.iter().map(|(_, u)| u).collect();
+    let mut uidls: Vec<String> = known.into_iter().filter(|u| present.contains(u)).collect();
+    uidls.extend(baseline);
+    uidls.extend(candidates.into_iter().map(|(_, u)| u));
+    uidls.sort_unstable();
+    Ok((items, more, Pop3DigestState { uidls }))
+}
+
+/// The Unix time a first digest starts from.
+fn first_run_start() -> i64 {
+    SystemTime::now()
+        .checked_sub(FIRST_RUN_WINDOW)
+        .unwrap_or(UNIX_EPOCH)
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The first lines of a body, for the summary.
@@ -237,12 +327,7 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn build(
-    account: &Account,
-    request: &DigestRequest,
-    messages: &[(u32, Full, Vec<u8>)],
-    more: usize,
-) -> Draft {
+fn build(account: &Account, request: &DigestRequest, messages: &[Item], more: usize) -> Draft {
     let today = parse::today();
     let subject = request
         .subject
@@ -311,8 +396,8 @@ fn build(
     let attachments = if request.attach_originals {
         messages
             .iter()
-            .map(|(uid, _, raw)| AttachmentFile {
-                filename: format!("message-{uid}.eml"),
+            .map(|(key, _, raw)| AttachmentFile {
+                filename: format!("message-{}.eml", crate::store::path_component(key)),
                 content_type: "message/rfc822".into(),
                 data: raw.clone(),
             })

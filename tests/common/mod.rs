@@ -543,3 +543,27 @@ timeout_secs = 10
         setup
     }
 }
+
+impl Setup {
+    /// `user`'s account with POP3 (POP3S) for reading and SMTP (implicit TLS) for sending.
+    pub fn pop3_smtp(stack: &Stack, user: &str) -> Setup {
+        let setup = Setup::pop3(stack, user, stack.port("POP3S_PORT"), "tls");
+        let mut text = std::fs::read_to_string(setup.config()).unwrap();
+        text.push_str(&format!(
+            "\n[accounts.{user}.smtp]\nhost = \"localhost\"\nport = {}\nca_file = \"{}\"\n",
+            stack.port("SUBMISSIONS_PORT"),
+            stack.ca_file()
+        ));
+        std::fs::write(setup.config(), text).unwrap();
+        setup
+    }
+}
+
+/// An RFC 5322 date for the current time.
+pub fn now_rfc5322() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    mail_parser::DateTime::from_timestamp(secs).to_rfc822()
+}
