@@ -264,7 +264,7 @@ async fn collect_pop3(
             let date = parse::envelope_from_headers(&header, 0).date;
             let recent = date
                 .as_deref()
-                .and_then(|d| mail_parser::DateTime::parse_rfc3339(d))
+                .and_then(mail_parser::DateTime::parse_rfc3339)
                 .is_none_or(|d| d.to_timestamp() >= first_run_start());
             if !recent {
                 baseline.push(uidl.clone());
