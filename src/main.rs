@@ -5,6 +5,11 @@ use mailer::cli::Cli;
 use mailer::error::Exit;
 
 fn main() -> ExitCode {
+    // Like any Unix filter, end quietly when the reader goes away (`mailer man | head`).
+    // SAFETY: restoring the default disposition of a signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Called as `sendmail` (a symlink), behave as `mailer sendmail`.
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let called_as_sendmail = args

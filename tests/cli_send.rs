@@ -91,6 +91,12 @@ fn line_breaks_in_subject_or_header_are_refused() {
         .mailer(&with(&["--body", "x", "--header", "Bcc: x@evil.test"]))
         .fails_with(64);
     assert!(err.contains("use --bcc"), "{err}");
+    let err = setup
+        .mailer(&with(&[
+            "--body", "x", "--header", "X-A: 1", "--header", "x-a: 2",
+        ]))
+        .fails_with(64);
+    assert!(err.contains("given twice"), "{err}");
 }
 
 #[test]

@@ -49,6 +49,8 @@ pub enum Error {
     HeaderName(String),
     #[error("--header {name:?}: mailer sets this header itself; {hint}")]
     ReservedHeader { name: String, hint: &'static str },
+    #[error("--header {0:?} is given twice; give each header once")]
+    RepeatedHeader(String),
     #[error("no recipients: give --to, --cc or --bcc")]
     NoRecipients,
     #[error("no sender: the account has no email")]
@@ -138,13 +140,13 @@ pub fn build(
     if let Some(subject) = &draft.subject {
         check_one_line("--subject", subject)?;
     }
-    let recipients: Vec<Address> = draft
-        .to
-        .iter()
-        .chain(&draft.cc)
-        .chain(&draft.bcc)
-        .map(|m| m.email.clone())
-        .collect();
+    // Each address once in the envelope, however many times the flags name it.
+    let mut recipients: Vec<Address> = Vec::new();
+    for m in draft.to.iter().chain(&draft.cc).chain(&draft.bcc) {
+        if !recipients.contains(&m.email) {
+            recipients.push(m.email.clone());
+        }
+    }
     if recipients.is_empty() {
         return Err(Error::NoRecipients);
     }
@@ -170,6 +172,14 @@ pub fn build(
     // Bcc recipients travel in the envelope only; the header is never written.
     if let Some(s) = draft.subject {
         builder = builder.subject(s);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (name, _) in &draft.headers {
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            return Err(Error::RepeatedHeader(name.clone()));
+        }
+        seen.push(lower);
     }
     for (name, value) in draft.headers {
         let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| Error::HeaderName(name))?;
