@@ -1,7 +1,9 @@
 //! mailer: a command-line mail user agent.
 //!
-//! Dependencies point one way: `cli -> commands -> {smtp, message} -> config`.
-//! Protocol modules never print; commands never parse protocol bytes.
+//! Dependencies point one way:
+//! `cli -> commands -> {smtp, imap, pop3, store, message} -> {net, config}`, with `output`
+//! beside `cli` for what people and scripts read. Protocol modules never print;
+//! commands never parse protocol bytes.
 
 pub mod cli;
 pub mod commands;
