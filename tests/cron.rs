@@ -26,16 +26,15 @@ fn a_permanent_refusal_is_not_queued() {
     assert!(setup.mailer(&["queue", "list"]).stdout().is_empty());
 }
 
-#[test]
-fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
-    let stack = stack();
-    let setup = Setup::imap_smtp(stack, "alice");
-    // Called as `sendmail` through a symlink, with cron's bare environment and no terminal.
+/// Runs `sendmail ARGS` as cron does: through a symlink named sendmail, with cron's bare
+/// environment and no terminal, `message` on standard input.
+fn cron_sendmail(setup: &Setup, args: &[&str], message: &str) -> std::process::Output {
     let link = setup.path("sendmail");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailer"), &link).unwrap();
-    let message = "To: bob@example.test\nBcc: carol@example.test\nSubject: Cron <alice@host> backup.sh cron-token\n\nbackup done\n.\nline after a lone dot\n";
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailer"), &link).unwrap();
+    }
     let mut child = Command::new(&link)
-        .args(["-t", "-oi", "-F", "Cron Daemon"])
+        .args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", setup.dir.path())
@@ -53,7 +52,15 @@ fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
         .unwrap()
         .write_all(message.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "alice");
+    let message = "To: bob@example.test\nBcc: carol@example.test\nSubject: Cron <alice@host> backup.sh cron-token\n\nbackup done\n.\nline after a lone dot\n";
+    let out = cron_sendmail(&setup, &["-t", "-oi", "-F", "Cron Daemon"], message);
     assert!(
         out.status.success(),
         "{}",
@@ -81,6 +88,48 @@ fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
             "-oi keeps the lone dot: {text}"
         );
     }
+}
+
+#[test]
+fn the_exact_calls_of_cronie_and_debian_cron_deliver_to_the_account_holder() {
+    let stack = stack();
+    let setup = Setup::imap_smtp(stack, "bob");
+    // cronie, with no MAILTO: its own headers name the local user.
+    let cronie = "From: \"(Cron Daemon)\" <root>\nTo: root\nSubject: Cron <root@host> /usr/bin/true cronie-token\nContent-Type: text/plain; charset=UTF-8\nAuto-Submitted: auto-generated\n\noutput\n";
+    let out = cron_sendmail(
+        &setup,
+        &[
+            "-FCronDaemon",
+            "-i",
+            "-B8BITMIME",
+            "-oem",
+            "-oi",
+            "-t",
+            "-f",
+            "root",
+        ],
+        cronie,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Debian's cron names the recipient as an argument.
+    let debian =
+        "From: root (Cron Daemon)\nTo: bob\nSubject: Cron <bob@host> ls debian-token\n\noutput\n";
+    let out = cron_sendmail(
+        &setup,
+        &["-i", "-FCronDaemon", "-B", "8BITMIME", "-oem", "bob"],
+        debian,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stack.wait_for_count("bob", "cronie-token", 1);
+    stack.wait_for_count("bob", "debian-token", 1);
 }
 
 fn digest(setup: &Setup, mailbox: &str, subject: &str, extra: &[&str]) -> common::Run {

@@ -10,7 +10,7 @@ use crate::message::compose;
 ///
 /// Lists date, sender, subject and the first lines of each new message, as text and
 /// HTML, and submits it through the account's SMTP (queued when the server is down).
-/// Silent on success unless -v. A first digest covers the last 24 hours.
+/// Silent on success unless -v. A first digest covers mail since yesterday (UTC).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example crontab line:\n  0 3 * * *  mailer -a work digest --to me@example.org --skip-if-running"
@@ -61,11 +61,11 @@ impl DigestArgs {
         let account = ctx.account()?;
         let _lock = match digest::lock(&account, &self.mailbox) {
             Ok(l) => l,
-            Err(e) if self.skip_if_running => {
-                tracing::info!("{e}");
+            Err(f) if f.exit == Exit::TempFail && self.skip_if_running => {
+                tracing::info!("{f}");
                 return Ok(());
             }
-            Err(e) => return Err(Failure::new(Exit::TempFail, e.to_string())),
+            Err(f) => return Err(f),
         };
         let request = DigestRequest {
             to,

@@ -15,9 +15,11 @@ use crate::error::{Exit, Failure};
 /// Send a message read from standard input, as /usr/sbin/sendmail does
 ///
 /// Options: -t (recipients from To/Cc/Bcc, Bcc removed), -i / -oi (a lone "." does not
-/// end the input), -f ADDR (envelope sender), -F NAME (sender's name when the message has
-/// no From). Other -o, -B, -N, -b and -v options are accepted and ignored. A message that
-/// cannot be sent now is queued and the exit status is 75.
+/// end the input), -f ADDR (envelope sender; a bare user name keeps the account's), -F NAME
+/// (sender's name when the message has no From). -o, -B, -N and -bm are accepted and
+/// ignored; -v logs mailer's steps. A recipient without a domain (cron's crontab owner)
+/// means the account's own address. A message that cannot be sent now is queued and the
+/// exit status is 75.
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct SendmailArgs {
@@ -59,14 +61,22 @@ pub fn parse(args: &[String]) -> Result<Options, Failure> {
                 Ok(inline.to_string())
             }
         };
+        // -t and -i may come grouped (-ti).
+        if opt.chars().all(|c| c == 't' || c == 'i') {
+            o.extract |= opt.contains('t');
+            o.ignore_dots |= opt.contains('i');
+            continue;
+        }
         match opt.split_at(1) {
-            ("t", "") => o.extract = true,
-            ("i", "") => o.ignore_dots = true,
             ("o", "i") => o.ignore_dots = true,
             ("f", rest) | ("r", rest) => o.envelope_from = Some(value("f", rest)?),
             ("F", rest) => o.full_name = Some(value("F", rest)?),
-            // Delivery mode, error mode, DSN, body type, verbosity: mailer has one way.
-            ("o", _) | ("B", _) | ("N", _) | ("v", "") | ("b", "m") | ("U", "") => {}
+            // Body type and DSN take a value, inline or as the next argument.
+            ("B", rest) | ("N", rest) => {
+                value(&opt[..1], rest)?;
+            }
+            // Delivery and error modes, verbosity: mailer has one way.
+            ("o", _) | ("v", "") | ("b", "m") | ("U", "") => {}
             ("b", mode) => {
                 return Err(usage(format!(
                     "-b{mode} is not supported; only sending (-bm)"
@@ -100,8 +110,17 @@ fn read_input(ignore_dots: bool) -> Result<Vec<u8>, Failure> {
 impl SendmailArgs {
     pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
         let o = parse(&self.args)?;
+        let account = ctx.account()?;
         let parse_address = |what: &str, a: &str| -> Result<Address, Failure> {
-            a.trim_matches(['<', '>']).parse().map_err(|_| {
+            let a = a.trim_matches(['<', '>']);
+            // cron names the crontab's owner by user name (`root`): that is the account
+            // holder, so a name without a domain means the account's own address.
+            let a = if a.contains('@') {
+                a
+            } else {
+                account.email.as_str()
+            };
+            a.parse().map_err(|_| {
                 Failure::new(
                     Exit::Usage,
                     format!("sendmail: {what} {a:?} is not an address"),
@@ -122,13 +141,14 @@ impl SendmailArgs {
                 "sendmail: no recipients: give them as arguments, or -t to read them from the message",
             ));
         }
+        // A bare user name (cronie passes -f root) keeps the account's address, which the
+        // submission server accepts.
         let envelope_from = o
             .envelope_from
             .as_deref()
-            .filter(|f| !f.is_empty() && *f != "<>")
+            .filter(|f| f.contains('@'))
             .map(|f| parse_address("-f", f))
             .transpose()?;
-        let account = ctx.account()?;
         let input = read_input(o.ignore_dots)?;
         let request = SendmailRequest {
             input,
@@ -175,6 +195,17 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(o.recipients, ["a@example.org", "-b@example.org"]);
+        let o = parse(&args(&[
+            "-ti",
+            "-B",
+            "8BITMIME",
+            "-N",
+            "never",
+            "x@example.org",
+        ]))
+        .unwrap();
+        assert!(o.extract && o.ignore_dots);
+        assert_eq!(o.recipients, ["x@example.org"]);
         assert!(parse(&args(&["-bs"])).is_err());
         assert!(parse(&args(&["-q"])).is_err());
         assert!(parse(&args(&["-f"])).is_err());

@@ -62,12 +62,25 @@ const LOCK_WAIT: Duration = Duration::ZERO;
 const FIRST_RUN_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// Takes the account's digest lock, or says another digest is running.
-pub fn lock(account: &Account, mailbox: &str) -> Result<lock::Lock, lock::Error> {
-    let root = store::state_root().unwrap_or_else(|| PathBuf::from("."));
+pub fn lock(account: &Account, mailbox: &str) -> Result<lock::Lock, Failure> {
+    let root = store::state_root().ok_or_else(|| {
+        Failure::new(
+            Exit::Config,
+            "no state directory: set XDG_STATE_HOME or HOME",
+        )
+    })?;
+    let mailbox = if mailbox.eq_ignore_ascii_case("INBOX") {
+        "INBOX"
+    } else {
+        mailbox
+    };
     let path = root
         .join(store::path_component(&account.name))
         .join(format!("digest-{}.lock", store::path_component(mailbox)));
-    lock::acquire(&path, LOCK_WAIT)
+    lock::acquire(&path, LOCK_WAIT).map_err(|e| match e {
+        lock::Error::Busy { .. } => Failure::new(Exit::TempFail, e.to_string()),
+        lock::Error::Io { .. } => Failure::new(Exit::Io, e.to_string()),
+    })
 }
 
 /// A summarised message: its server key, parsed form and raw bytes.
@@ -142,7 +155,12 @@ pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, 
             ));
         }
         _ => {
-            let path = state::path(&state_root, &account.name, "digest", &request.mailbox);
+            let mailbox = if request.mailbox.eq_ignore_ascii_case("INBOX") {
+                "INBOX"
+            } else {
+                &request.mailbox
+            };
+            let path = state::path(&state_root, &account.name, "digest", mailbox);
             let saved: Option<DigestState> = state::load(&path).map_err(load_error)?;
             let mut session = super::imap_session(account).await?;
             let collected = collect(&mut session, request, saved.as_ref()).await;
@@ -197,9 +215,15 @@ async fn collect(
         // A first digest (or a recreated mailbox) covers the last day, not all history.
         None => format!("SINCE {}", parse::imap_day(first_run_start())),
     };
+    // Whatever this run does not list is older than its window: a first run (or one after
+    // a UIDVALIDITY change) covers it, so the next run starts from now.
+    let fresh_start = saved.is_none_or(|s| s.uidvalidity != info.uidvalidity);
     let mut next = DigestState {
         uidvalidity: info.uidvalidity,
-        last_uid: floor,
+        last_uid: match (fresh_start, info.uid_next) {
+            (true, Some(n)) => n.saturating_sub(1),
+            _ => floor,
+        },
     };
     if info.exists == 0 {
         return Ok((Vec::new(), 0, next));
@@ -227,7 +251,13 @@ async fn collect(
         })
         .collect();
     out.sort_by_key(|(uid, _)| *uid);
-    next.last_uid = chosen.iter().copied().max().unwrap_or(floor);
+    // With more waiting than --max, the next digest continues after the last one listed.
+    next.last_uid = match more {
+        0 => next
+            .last_uid
+            .max(chosen.iter().copied().max().unwrap_or(floor)),
+        _ => chosen.iter().copied().max().unwrap_or(floor),
+    };
     Ok((out.into_iter().map(|(_, item)| item).collect(), more, next))
 }
 

@@ -227,17 +227,25 @@ pub fn build(
 }
 
 /// The encoded body of an attachment. Files go as base64, so their bytes arrive exactly
-/// (a text file with bare LF line ends would otherwise be sent as invalid 7bit). A
-/// message/rfc822 part must not be base64 (RFC 2046): 8bit, or lettre's choice when the
-/// message has lines too long for 8bit.
+/// (a text file with bare LF line ends would otherwise be sent as invalid 7bit).
+/// A message/rfc822 part may not be base64 or quoted-printable (RFC 2046): it goes as it
+/// is, with CRLF line ends, labelled 7bit or 8bit; only a message with a line over SMTP's
+/// 998-character limit or a NUL falls back to base64, which readers still open.
 fn attachment_body(content_type: &str, data: Vec<u8>) -> Body {
     use lettre::message::header::ContentTransferEncoding;
-    let encoding = if content_type.eq_ignore_ascii_case("message/rfc822") {
-        ContentTransferEncoding::EightBit
-    } else {
-        ContentTransferEncoding::Base64
-    };
-    Body::new_with_encoding(data, encoding).unwrap_or_else(Body::new)
+    if content_type.eq_ignore_ascii_case("message/rfc822") {
+        let crlf = super::raw::to_crlf(&data);
+        let fits = !crlf.contains(&0) && crlf.split(|&b| b == b'\n').all(|l| l.len() <= 999);
+        if fits {
+            let encoding = if crlf.is_ascii() {
+                ContentTransferEncoding::SevenBit
+            } else {
+                ContentTransferEncoding::EightBit
+            };
+            return Body::dangerous_pre_encoded(crlf, encoding);
+        }
+    }
+    Body::new_with_encoding(data, ContentTransferEncoding::Base64).unwrap_or_else(Body::new)
 }
 
 fn without_final_newline(mut text: String) -> String {

@@ -53,8 +53,16 @@ pub fn prepare(
                 .flatten()
             {
                 for addr in list.iter() {
-                    let Some(a) = addr.address() else { continue };
-                    let a: Address = a.parse().map_err(|_| Error::BadAddress(a.to_string()))?;
+                    // A bare user name (cron writes `To: root`, which parses as a name
+                    // without an address) is the account holder.
+                    let Some(a) = addr.address().or(addr.name()) else {
+                        continue;
+                    };
+                    let a: Address = if a.contains('@') {
+                        a.parse().map_err(|_| Error::BadAddress(a.to_string()))?
+                    } else {
+                        from.email.clone()
+                    };
                     if !out.contains(&a) {
                         out.push(a);
                     }
