@@ -139,6 +139,12 @@ impl<S> Idle<S> {
         &self.inner
     }
 
+    /// Changes the allowed silence; for SMTP, whose steps carry their own bounds.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+        self.rearm();
+    }
+
     fn rearm(&mut self) {
         let at = tokio::time::Instant::now() + self.timeout;
         self.deadline.as_mut().reset(at);

@@ -124,7 +124,12 @@ impl Session {
         // Our own connection (TCP_NODELAY, an idle timeout on reads, TLS through net.rs)
         // handed to lettre: without NODELAY, the final "." of each message waits on a
         // delayed ACK, 40 ms per message when flushing a queue.
-        let tcp = net::connect(server).await.map_err(Error::from)?;
+        let mut tcp = net::connect(server).await.map_err(Error::from)?;
+        // Each SMTP step has its own bound, DATA's growing with the message size. The idle
+        // bound must not fire first: while a large message drains from the kernel's buffer
+        // over a slow link, the server is silent, and a false timeout would queue a message
+        // the server is about to accept, sending it twice.
+        tcp.set_timeout(Duration::from_secs(24 * 3600));
         let peer = tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
             addr: addr.clone(),
             reason: e.to_string(),

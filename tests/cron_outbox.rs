@@ -80,7 +80,7 @@ fn postfix_down_queues_and_flush_delivers_each_message_exactly_once() {
     }
     assert_eq!(stack.count_containing("bob", "Subject: never"), 0);
 
-    // A message queued while down is delivered by the next ordinary send, before it.
+    // A message queued while down is delivered by the next ordinary send.
     stack.postfix("stop");
     setup
         .mailer(&[

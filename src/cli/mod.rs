@@ -93,14 +93,14 @@ impl Context {
     /// The selected account, from the config file.
     pub fn account(&self) -> Result<Account, Failure> {
         self.config()?
-            .account(self.account.as_deref())
+            .account(self.account.as_deref().filter(|a| !a.is_empty()))
             .cloned()
             .map_err(config_failure)
     }
 
     /// The accounts a command about "all accounts unless -a" works on.
     pub fn accounts(&self) -> Result<Vec<Account>, Failure> {
-        match &self.account {
+        match self.account.as_deref().filter(|a| !a.is_empty()) {
             Some(_) => Ok(vec![self.account()?]),
             None => Ok(self.config()?.accounts().to_vec()),
         }

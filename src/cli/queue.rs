@@ -50,32 +50,43 @@ impl QueueArgs {
                 Ok(())
             }
             Action::Flush => {
-                let mut waiting = Vec::new();
+                // Every account is tried; the worst outcome decides the exit code.
+                let mut problems: Vec<Failure> = Vec::new();
                 for account in ctx.accounts()? {
                     match ctx.block_on(queue::flush(&account))? {
                         Ok(report) => {
                             for (id, message_id) in &report.sent {
                                 tracing::info!("{}: sent {message_id} ({id})", account.name);
                             }
+                            let exit = if report.retry {
+                                Exit::TempFail
+                            } else {
+                                Exit::Unavailable
+                            };
                             for (id, why) in report.kept {
-                                waiting.push(format!("{}: {id} still waits: {why}", account.name));
+                                problems.push(Failure::new(
+                                    exit,
+                                    format!("{}: {id} still waits: {why}", account.name),
+                                ));
                             }
                         }
-                        Err(f) if f.exit == Exit::TempFail => {
-                            waiting.push(format!("{}: {}", account.name, f.message))
-                        }
-                        Err(f) => return Err(f),
+                        Err(f) => problems.push(f.context(&account.name)),
                     }
                 }
-                match waiting.len() {
-                    0 => Ok(()),
-                    _ => {
-                        let last = waiting.pop().unwrap_or_default();
-                        for line in waiting {
-                            eprintln!("mailer: {line}");
+                // 75 when a later flush may succeed; otherwise the first other code.
+                let exit = problems
+                    .iter()
+                    .map(|f| f.exit)
+                    .find(|e| *e == Exit::TempFail)
+                    .or(problems.first().map(|f| f.exit));
+                match (exit, problems.pop()) {
+                    (Some(exit), Some(last)) => {
+                        for f in &problems {
+                            eprintln!("mailer: {f}");
                         }
-                        Err(Failure::new(Exit::TempFail, last))
+                        Err(Failure::new(exit, last.message))
                     }
+                    _ => Ok(()),
                 }
             }
             Action::Drop { id } => {

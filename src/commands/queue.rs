@@ -37,6 +37,9 @@ pub struct FlushReport {
     pub sent: Vec<(String, String)>,
     /// Ids that are still queued, with why.
     pub kept: Vec<(String, String)>,
+    /// Whether any of `kept` may go through on a later try (else each was refused for
+    /// good and waits for `mailer queue drop`).
+    pub retry: bool,
 }
 
 /// Sends queued messages over `session`, oldest first; each file is removed only after
@@ -44,8 +47,15 @@ pub struct FlushReport {
 /// is struggling, and the rest waits for the next try.
 pub async fn flush_with(session: &mut Session, outbox: &Outbox) -> FlushReport {
     let mut report = FlushReport::default();
-    let Ok(items) = outbox.list() else {
-        return report;
+    let items = match outbox.list() {
+        Ok(items) => items,
+        Err(e) => {
+            report.kept.push((
+                String::new(),
+                format!("reading {}: {e}", outbox.dir().display()),
+            ));
+            return report;
+        }
     };
     let mut stop = false;
     for item in items {
@@ -58,6 +68,7 @@ pub async fn flush_with(session: &mut Session, outbox: &Outbox) -> FlushReport {
         };
         if stop {
             report.kept.push((item.id.clone(), item.error.clone()));
+            report.retry = true;
             continue;
         }
         match session.send(&item.message).await {
@@ -69,9 +80,16 @@ pub async fn flush_with(session: &mut Session, outbox: &Outbox) -> FlushReport {
                 )),
             },
             Err(e) => {
-                let reason = crate::error::one_line(&e.to_string());
+                let mut reason = crate::error::one_line(&e.to_string());
                 let _ = outbox.note_failure(&item, &reason);
                 stop = e.is_temporary();
+                report.retry |= stop;
+                if !stop {
+                    reason.push_str(&format!(
+                        "; refused for good: fix and resend it, then `mailer queue drop {}`",
+                        item.id
+                    ));
+                }
                 report.kept.push((item.id, reason));
             }
         }

@@ -78,6 +78,15 @@ impl Outbox {
     }
 
     fn write(&self, item: &Queued) -> io::Result<()> {
+        // Queued messages are private mail, Bcc recipients included: owner only.
+        if !self.dir.is_dir() {
+            std::fs::create_dir_all(&self.dir)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
         let mut out = Vec::with_capacity(item.message.bytes.len() + 256);
         out.extend_from_slice(b"mailer-outbox: 1\n");
         out.extend_from_slice(format!("sender: {}\n", item.message.sender).as_bytes());
