@@ -100,8 +100,15 @@ pub async fn flush_with(session: &mut Session, outbox: &Outbox) -> FlushReport {
 /// Opens a session and flushes the account's outbox.
 pub async fn flush(account: &Account) -> Result<FlushReport, Failure> {
     let outbox = outbox(account)?;
-    if outbox.list().map(|l| l.is_empty()).unwrap_or(true) {
-        return Ok(FlushReport::default());
+    match outbox.list() {
+        Ok(items) if items.is_empty() => return Ok(FlushReport::default()),
+        Ok(_) => {}
+        Err(e) => {
+            return Err(Failure::new(
+                Exit::Io,
+                format!("reading the outbox {}: {e}", outbox.dir().display()),
+            ));
+        }
     }
     let _lock = flush_lock(&outbox, Duration::from_secs(10)).map_err(|e| match e {
         lock::Error::Busy { .. } => Failure::new(Exit::TempFail, e.to_string()),
