@@ -79,11 +79,12 @@ impl Outbox {
 
     fn write(&self, item: &Queued) -> io::Result<()> {
         // Queued messages are private mail, Bcc recipients included: owner only.
-        if !self.dir.is_dir() {
-            std::fs::create_dir_all(&self.dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(&self.dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&self.dir)?.permissions().mode() & 0o777;
+            if mode != 0o700 {
                 std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
             }
         }
@@ -214,6 +215,12 @@ mod tests {
         outbox.note_failure(q, "again").unwrap();
         assert_eq!(outbox.load(&id).unwrap().attempts, 2);
         assert!(outbox.contains(&id) && !outbox.contains("../x"));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(outbox.dir())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "queued mail is private");
         outbox.remove(&id).unwrap();
         assert!(outbox.list().unwrap().is_empty());
     }
