@@ -197,5 +197,11 @@ fn help_completions_and_man_page_work() {
             .contains("_mailer")
     );
     assert!(setup.mailer(&["man"]).stdout().contains(".TH mailer"));
+    assert!(
+        setup
+            .mailer(&["sendmail", "--help"])
+            .ok()
+            .contains("/usr/sbin/sendmail")
+    );
     setup.mailer(&["send", "--no-such-flag"]).fails_with(64);
 }

@@ -109,6 +109,15 @@ fn read_input(ignore_dots: bool) -> Result<Vec<u8>, Failure> {
 
 impl SendmailArgs {
     pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+        // sendmail has no --help of its own, so the word is free for ours.
+        if self.args.iter().any(|a| a == "--help") {
+            use clap::CommandFactory;
+            let mut cli = super::Cli::command();
+            if let Some(cmd) = cli.find_subcommand_mut("sendmail") {
+                let _ = cmd.print_long_help();
+            }
+            return Ok(());
+        }
         let o = parse(&self.args)?;
         let account = ctx.account()?;
         let parse_address = |what: &str, a: &str| -> Result<Address, Failure> {
