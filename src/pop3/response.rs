@@ -79,46 +79,4 @@ pub async fn lines<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Vec<String>, Re
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn read_body(input: &[u8]) -> Result<Vec<u8>, ReadError> {
-        let mut r = tokio::io::BufReader::new(input);
-        let mut out = Vec::new();
-        body(&mut r, &mut out).await.map(|()| out)
-    }
-
-    #[tokio::test]
-    async fn unstuffs_dots_and_stops_at_the_terminator() {
-        let got =
-            read_body(b"Subject: x\r\n\r\n..hidden\r\n.\r\n...two\r\nend\r\n.\r\n+OK next").await;
-        assert_eq!(got.unwrap(), b"Subject: x\r\n\r\n.hidden\r\n".to_vec());
-        let got = read_body(b"a\r\n...two\r\n.\r\n").await;
-        assert_eq!(got.unwrap(), b"a\r\n..two\r\n".to_vec());
-    }
-
-    #[tokio::test]
-    async fn accepts_bare_lf_and_reports_a_cut() {
-        assert_eq!(
-            read_body(b"a\n..b\n.\n").await.unwrap(),
-            b"a\n.b\n".to_vec()
-        );
-        assert_eq!(read_body(b"a\r\nb").await, Err(ReadError::Closed));
-        assert_eq!(read_body(b"").await, Err(ReadError::Closed));
-    }
-
-    #[tokio::test]
-    async fn status_lines() {
-        let mut r =
-            tokio::io::BufReader::new(&b"+OK 2 320\r\n-ERR no such message\r\nHELLO\r\n"[..]);
-        assert_eq!(status(&mut r).await, Ok("2 320".into()));
-        assert_eq!(
-            status(&mut r).await,
-            Err(ReadError::Negative("no such message".into()))
-        );
-        assert_eq!(
-            status(&mut r).await,
-            Err(ReadError::Garbage("HELLO".into()))
-        );
-    }
-}
+mod tests;

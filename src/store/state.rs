@@ -50,22 +50,4 @@ pub fn save<T: Serialize>(path: &Path, state: &T) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip_and_damage() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = path(dir.path(), "personal", "imap", "INBOX");
-        assert_eq!(load::<MailboxState>(&p).unwrap(), None);
-        let s = MailboxState {
-            uidvalidity: 7,
-            last_uid: 42,
-            folder: "/m".into(),
-        };
-        save(&p, &s).unwrap();
-        assert_eq!(load(&p).unwrap(), Some(s));
-        std::fs::write(&p, b"{garbage").unwrap();
-        assert!(load::<MailboxState>(&p).unwrap_err().contains("damaged"));
-    }
-}
+mod tests;

@@ -1,0 +1,113 @@
+//! Unit tests of the parent module.
+
+use super::*;
+
+fn parse_str(text: &str) -> Result<super::super::Config, Error> {
+    parse(Path::new("config.toml"), text, true)
+}
+
+#[test]
+fn applies_defaults_and_inheritance() {
+    let cfg = parse_str(
+        r#"
+[accounts.personal]
+email = "alice@example.org"
+password_command = "pass show mail"
+[accounts.personal.smtp]
+host = "smtp.example.org"
+security = "starttls"
+[accounts.personal.imap]
+host = "imap.example.org"
+user = "alice"
+password_env = "IMAP_PW"
+"#,
+    )
+    .unwrap();
+    let acc = cfg.account(None).unwrap();
+    let smtp = acc.smtp.as_ref().unwrap();
+    assert_eq!(smtp.port, 587);
+    assert_eq!(smtp.user, "alice@example.org");
+    assert!(matches!(smtp.secret, Some(SecretSource::Command(_))));
+    let imap = acc.imap.as_ref().unwrap();
+    assert_eq!((imap.port, imap.user.as_str()), (993, "alice"));
+    assert!(matches!(imap.secret, Some(SecretSource::Env(_))));
+    assert_eq!(smtp.timeout, Duration::from_secs(30));
+}
+
+#[test]
+fn unknown_key_names_line_and_key() {
+    let err =
+        parse_str("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhots = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+    assert!(err.starts_with("config.toml:4:1: accounts.a.smtp"), "{err}");
+    assert!(err.contains("hots"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_line_and_key() {
+    let err = parse_str(
+        "[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhost = \"h\"\nport = \"x\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("config.toml:5:8: accounts.a.smtp.port"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_required_key_is_named() {
+    let err = parse_str("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nport = 25\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("accounts.a.smtp") && err.contains("host"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plain_password_needs_private_file() {
+    let text = "[accounts.a]\nemail = \"a@example.org\"\npassword = \"hunter2\"\n";
+    let err = parse(Path::new("c.toml"), text, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("c.toml:3:12: accounts.a.password"), "{err}");
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(parse(Path::new("c.toml"), text, true).is_ok());
+}
+
+#[test]
+fn default_account_must_exist() {
+    let err = parse_str("default_account = \"b\"\n[accounts.a]\nemail = \"a@example.org\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config.toml:1:19: default_account"),
+        "{err}"
+    );
+}
+
+#[test]
+fn several_accounts_need_a_choice() {
+    let cfg = parse_str(
+        "[accounts.a]\nemail = \"a@example.org\"\n[accounts.b]\nemail = \"b@example.org\"\n",
+    )
+    .unwrap();
+    assert!(cfg.account(None).is_err());
+    assert_eq!(cfg.account(Some("b")).unwrap().email, "b@example.org");
+    assert!(
+        cfg.account(Some("c"))
+            .unwrap_err()
+            .to_string()
+            .contains("a, b")
+    );
+}
+
+#[test]
+fn line_col_counts_characters() {
+    assert_eq!(line_col("ab\n周报x", 9), (2, 3));
+}

@@ -1,0 +1,66 @@
+//! Unit tests of the parent module.
+
+use super::*;
+
+#[test]
+fn decodes_legacy_cjk_and_cyrillic_charsets() {
+    let msg = concat!(
+        "From: =?gb2312?B?1dTI/Q==?= <z@example.org>\r\n",
+        "Subject: =?gb2312?B?1tyxqA==?=\r\n",
+        "To: =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= <j@example.jp>,\r\n",
+        " =?euc-kr?B?x9Gxub7u?= <k@example.kr>, =?koi8-r?B?8NLJ18XU?= <r@example.ru>,\r\n",
+        " =?shift_jis?B?k/qWe4zq?= <s@example.jp>\r\n\r\nhi\r\n"
+    );
+    let e = envelope(msg.as_bytes());
+    assert_eq!(e.subject.as_deref(), Some("周报"));
+    assert_eq!(e.from[0].name.as_deref(), Some("赵三"));
+    let names: Vec<_> = e.to.iter().map(|p| p.display()).collect();
+    assert_eq!(names, ["会議", "한국어", "Привет", "日本語"]);
+}
+
+#[test]
+fn big5_body_and_html_only_message() {
+    let mut msg = b"Content-Type: text/plain; charset=big5\r\n\r\n".to_vec();
+    msg.extend_from_slice(&[0xa4, 0xa4, 0xa4, 0xe5, b'\r', b'\n']);
+    assert_eq!(full(&msg).text.as_deref(), Some("中文\r\n"));
+    let html = b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>world</b></p>\r\n";
+    let f = full(html);
+    assert!(f.text.unwrap().contains("Hello world"));
+    assert!(f.html.unwrap().contains("<b>"));
+    assert_eq!(full(b"Subject: t\r\n\r\njust text\r\n").html, None);
+}
+
+#[test]
+fn summary_lists_attachments_like_a_full_parse() {
+    let msg = concat!(
+        "Subject: =?utf-8?b?5ZGo5oql?=\r\nMIME-Version: 1.0\r\n",
+        "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n",
+        "--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n",
+        "--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n",
+        "--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n",
+        "--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n",
+        "Content-Disposition: attachment; filename*=utf-8''%E6%8A%A5%E5%91%8A.pdf\r\n\r\n",
+        "AAECAwQFBgcICQoL\r\nDA0ODw==\r\n",
+        "--b1\r\nContent-Type: text/csv; name=\"d.csv\"\r\nContent-Disposition: attachment\r\n\r\na,b\r\n",
+        "--b1--\r\n"
+    );
+    let fast = summary(msg.as_bytes());
+    let full = envelope(msg.as_bytes());
+    assert_eq!(fast.subject.as_deref(), Some("周报"));
+    let names = |e: &Envelope| {
+        e.attachments
+            .iter()
+            .map(|a| (a.filename.clone(), a.content_type.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&fast), names(&full));
+    assert_eq!(fast.attachments[0].filename.as_deref(), Some("报告.pdf"));
+    assert_eq!(fast.attachments[0].size, 16);
+    assert_eq!(full.attachments[0].size, 16);
+}
+
+#[test]
+fn garbage_gives_an_empty_envelope() {
+    let e = envelope(b"\x00\xff\xfe");
+    assert!(e.subject.is_none());
+}
