@@ -324,14 +324,13 @@ fn attachment_names_never_escape_the_directory_or_overwrite() {
 fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
     let stack = stack();
     let setup = Setup::carol_imap(stack);
-    let text = std::fs::read_to_string(setup.config()).unwrap();
-    std::fs::write(setup.config(), text.replace("echo carolpw", "echo nope")).unwrap();
+    setup.edit("echo carolpw", "echo nope");
     let err = setup.mailer(&["fetch", "--inbox"]).fails_with(77);
     assert!(
         err.contains("refused the login of user \"carol@example.test\""),
         "{err}"
     );
-    std::fs::write(setup.config(), text).unwrap();
+    setup.edit("echo nope", "echo carolpw");
     let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
     assert!(err.contains("\"NoSuchBox\" cannot be opened"), "{err}");
 }

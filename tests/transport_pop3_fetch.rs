@@ -72,12 +72,10 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     let cut = Setup::pop3(stack, "carol", port, "none");
     std::fs::remove_dir_all(cut.path("Mail")).ok();
     // Same Maildir and state as the direct account, through the proxy.
-    let text = std::fs::read_to_string(cut.config()).unwrap().replace(
+    cut.edit(
         &cut.path("Mail").display().to_string(),
         &direct.path("Mail").display().to_string(),
     );
-    std::fs::write(cut.config(), text).unwrap();
-    std::fs::create_dir_all(cut.path("state")).unwrap();
     let state_src = direct.path("state");
     let run = cut_with_state(&cut, &state_src);
     let err = run.fails_with(75);
@@ -113,8 +111,7 @@ fn cut_with_state(cut: &Setup, state: &std::path::Path) -> common::Run {
 fn wrong_password_exits_77_and_plain_text_login_needs_consent() {
     let stack = stack();
     let setup = Setup::pop3(stack, "alice", stack.port("POP3S_PORT"), "tls");
-    let text = std::fs::read_to_string(setup.config()).unwrap();
-    std::fs::write(setup.config(), text.replace("echo alicepw", "echo wrong")).unwrap();
+    setup.edit("echo alicepw", "echo wrong");
     let err = setup.mailer(&["fetch", "--inbox"]).fails_with(77);
     assert!(
         err.contains("refused the login of user \"alice@example.test\""),
@@ -122,12 +119,7 @@ fn wrong_password_exits_77_and_plain_text_login_needs_consent() {
     );
 
     let plain = Setup::pop3(stack, "alice", stack.port("POP3_PORT"), "none");
-    let text = std::fs::read_to_string(plain.config()).unwrap();
-    std::fs::write(
-        plain.config(),
-        text.replace("allow_insecure_auth = true", "allow_insecure_auth = false"),
-    )
-    .unwrap();
+    plain.edit("allow_insecure_auth = true", "allow_insecure_auth = false");
     let err = plain.mailer(&["fetch", "--inbox"]).fails_with(78);
     assert!(
         err.contains("not sending a password over an unencrypted connection"),

@@ -6,6 +6,17 @@ mod common;
 use common::{Setup, stack};
 use mail_parser::{MessageParser, MimeHeaders};
 
+/// A send whose content does not matter to the test.
+const PLAIN_SEND: &[&str] = &[
+    "send",
+    "--to",
+    "bob@example.test",
+    "--subject",
+    "x",
+    "--body",
+    "y",
+];
+
 fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
     MessageParser::default()
         .parse(bytes)
@@ -145,11 +156,8 @@ fn bcc_recipient_gets_the_message_but_no_header_names_them() {
 #[test]
 fn wrong_password_exits_77_without_showing_it() {
     let stack = stack();
-    let config =
-        std::fs::read_to_string(Setup::alice(stack, "SUBMISSION_PORT", "starttls").config())
-            .unwrap()
-            .replace("echo alicepw", "echo wr0ng-s3cret");
-    let setup = Setup::new(&config);
+    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    setup.edit("echo alicepw", "echo wr0ng-s3cret");
     let run = setup.mailer(&[
         "-vvv",
         "send",
@@ -254,22 +262,9 @@ security = "none"
 #[test]
 fn untrusted_certificate_is_refused() {
     let stack = stack();
-    let config = std::fs::read_to_string(Setup::alice(stack, "SUBMISSIONS_PORT", "tls").config())
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("ca_file"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let setup = Setup::new(&config);
-    let run = setup.mailer(&[
-        "send",
-        "--to",
-        "bob@example.test",
-        "--subject",
-        "x",
-        "--body",
-        "y",
-    ]);
+    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
+    setup.edit(&format!("ca_file = \"{}\"\n", stack.ca_file()), "");
+    let run = setup.mailer(PLAIN_SEND);
     let err = run.fails_with(69);
     assert!(err.contains("TLS with localhost:"), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
@@ -278,20 +273,9 @@ fn untrusted_certificate_is_refused() {
 #[test]
 fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     let stack = stack();
-    let config =
-        std::fs::read_to_string(Setup::alice(stack, "SUBMISSIONS_PORT", "starttls").config())
-            .unwrap()
-            .replace("timeout_secs = 10", "timeout_secs = 2");
-    let setup = Setup::new(&config);
-    let run = setup.mailer(&[
-        "send",
-        "--to",
-        "bob@example.test",
-        "--subject",
-        "x",
-        "--body",
-        "y",
-    ]);
+    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "starttls");
+    setup.edit("timeout_secs = 10", "timeout_secs = 2");
+    let run = setup.mailer(PLAIN_SEND);
     let err = run.fails_with(75);
     assert!(
         err.contains("no reply within 2 s") && err.contains("security = \"tls\""),
@@ -300,17 +284,8 @@ fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     assert_eq!(err.lines().count(), 1, "{err}");
 
     // And the other way round: an implicit-TLS account on a STARTTLS port.
-    let config =
-        std::fs::read_to_string(Setup::alice(stack, "SUBMISSION_PORT", "tls").config()).unwrap();
-    let run = Setup::new(&config).mailer(&[
-        "send",
-        "--to",
-        "bob@example.test",
-        "--subject",
-        "x",
-        "--body",
-        "y",
-    ]);
+    let setup = Setup::alice(stack, "SUBMISSION_PORT", "tls");
+    let run = setup.mailer(PLAIN_SEND);
     let err = run.fails_with(69);
     assert!(err.contains("security = \"starttls\""), "{err}");
 }

@@ -180,6 +180,13 @@ timeout_secs = 10
         ))
     }
 
+    /// Rewrites the config file, replacing `from` with `to` (which must be there).
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.config()).expect("reading the config");
+        assert!(text.contains(from), "the config has no {from:?}");
+        std::fs::write(self.config(), text.replace(from, to)).expect("writing the config");
+    }
+
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("config.toml")
     }
