@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Setup, set_mode};
+use common::{Account, Setup, set_mode};
 
 /// A loopback port with nothing listening on it.
 fn closed_port() -> u16 {
@@ -14,10 +14,10 @@ fn closed_port() -> u16 {
 }
 
 fn offline() -> Setup {
-    Setup::new(&format!(
-        "[accounts.alice]\nemail = \"alice@example.test\"\n[accounts.alice.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n",
-        closed_port()
-    ))
+    Account::new("alice")
+        .server("smtp", "127.0.0.1", closed_port())
+        .security("none")
+        .build()
 }
 
 const SEND: &[&str] = &["send", "--to", "bob@example.test", "--subject", "s"];
@@ -124,15 +124,17 @@ fn body_file_that_is_not_utf8_is_refused_with_the_fix() {
 fn dry_run_prints_the_mime_and_sends_nothing() {
     let setup = offline();
     setup.write("notes.txt", b"plain notes");
-    let run = setup.mailer(&with(&[
-        "--body",
-        "正文",
-        "--bcc",
-        "hidden@example.test",
-        "--attach",
-        "notes.txt",
-        "--dry-run",
-    ]));
+    let run = setup
+        .mailer(&with(&[
+            "--body",
+            "正文",
+            "--bcc",
+            "hidden@example.test",
+            "--attach",
+            "notes.txt",
+            "--dry-run",
+        ]))
+        .run();
     let out = run.ok();
     assert!(!out.is_empty());
     let text = run.stdout();
@@ -193,10 +195,11 @@ fn help_completions_and_man_page_work() {
     assert!(
         setup
             .mailer(&["completions", "bash"])
+            .run()
             .stdout()
             .contains("_mailer")
     );
-    assert!(setup.mailer(&["man"]).stdout().contains(".TH mailer"));
+    assert!(setup.mailer(&["man"]).run().stdout().contains(".TH mailer"));
     assert!(
         setup
             .mailer(&["sendmail", "--help"])

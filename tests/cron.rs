@@ -3,14 +3,20 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use common::{Account, Setup, Stack, stack};
 
-use common::{Setup, stack};
+/// `user` reading over IMAPS and sending over implicit-TLS submission.
+fn imap_smtp(stack: &Stack, user: &str) -> Setup {
+    Account::new(user)
+        .imap(stack, "IMAPS_PORT")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build()
+}
 
 #[test]
 fn a_permanent_refusal_is_not_queued() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "alice");
+    let setup = imap_smtp(stack, "alice");
     let err = setup
         .mailer(&[
             "send",
@@ -23,42 +29,26 @@ fn a_permanent_refusal_is_not_queued() {
         ])
         .fails_with(65);
     assert!(err.contains("Relay access denied"), "{err}");
-    assert!(setup.mailer(&["queue", "list"]).stdout().is_empty());
+    assert!(setup.mailer(&["queue", "list"]).run().stdout().is_empty());
 }
 
 /// Runs `sendmail ARGS` as cron does: through a symlink named sendmail, with cron's bare
 /// environment and no terminal, `message` on standard input.
 fn cron_sendmail(setup: &Setup, args: &[&str], message: &str) -> std::process::Output {
-    let link = setup.path("sendmail");
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailer"), &link).unwrap();
-    }
-    let mut child = Command::new(&link)
-        .args(args)
+    setup
+        .sendmail(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", setup.dir.path())
-        .env("MAILER_CONFIG", setup.config())
-        .env("XDG_STATE_HOME", setup.path("state"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(message.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+        .stdin(message)
+        .run()
+        .0
 }
 
 #[test]
 fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "alice");
+    let setup = imap_smtp(stack, "alice");
     let message = "To: bob@example.test\nBcc: carol@example.test\nSubject: Cron <alice@host> backup.sh cron-token\n\nbackup done\n.\nline after a lone dot\n";
     let out = cron_sendmail(&setup, &["-t", "-oi", "-F", "Cron Daemon"], message);
     assert!(
@@ -93,7 +83,7 @@ fn sendmail_t_from_a_cron_shaped_invocation_delivers() {
 #[test]
 fn the_exact_calls_of_cronie_and_debian_cron_deliver_to_the_account_holder() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "bob");
+    let setup = imap_smtp(stack, "bob");
     // cronie, with no MAILTO: its own headers name the local user.
     let cronie = "From: \"(Cron Daemon)\" <root>\nTo: root\nSubject: Cron <root@host> /usr/bin/true cronie-token\nContent-Type: text/plain; charset=UTF-8\nAuto-Submitted: auto-generated\n\noutput\n";
     let out = cron_sendmail(
@@ -132,7 +122,7 @@ fn the_exact_calls_of_cronie_and_debian_cron_deliver_to_the_account_holder() {
     stack.wait_for_count("bob", "debian-token", 1);
 }
 
-fn digest(setup: &Setup, mailbox: &str, subject: &str, extra: &[&str]) -> common::Run {
+fn digest(setup: &Setup, mailbox: &str, subject: &str, extra: &[&str]) -> common::Mailer {
     let mut args = vec![
         "digest",
         "--to",
@@ -149,7 +139,7 @@ fn digest(setup: &Setup, mailbox: &str, subject: &str, extra: &[&str]) -> common
 #[test]
 fn digest_lists_exactly_the_new_messages_and_skips_or_sends_when_empty() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "bob");
+    let setup = imap_smtp(stack, "bob");
     stack.deliver(
         "bob",
         "DigestA",
@@ -158,7 +148,7 @@ fn digest_lists_exactly_the_new_messages_and_skips_or_sends_when_empty() {
             b"Subject: second-a\r\nFrom: w@example.test\r\nMessage-ID: <da2@example.test>\r\n\r\nhello\r\n",
         ],
     );
-    let run = digest(&setup, "DigestA", "digest-one {count}", &[]);
+    let run = digest(&setup, "DigestA", "digest-one {count}", &[]).run();
     assert!(
         run.ok().is_empty() && run.stderr().is_empty(),
         "silent on success: {}",
@@ -226,7 +216,7 @@ fn digest_lists_exactly_the_new_messages_and_skips_or_sends_when_empty() {
 #[test]
 fn overlapping_digests_send_one() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "carol");
+    let setup = imap_smtp(stack, "carol");
     stack.deliver(
         "carol",
         "DigestB",
@@ -242,26 +232,8 @@ fn overlapping_digests_send_one() {
     digest(&setup, "DigestB", "digest-b", &["--skip-if-running"]).ok();
     drop(held);
     // Two at once: exactly one digest goes out.
-    let a = setup.spawn(&[
-        "digest",
-        "--to",
-        "alice@example.test",
-        "-m",
-        "DigestB",
-        "--subject",
-        "digest-b",
-        "--skip-if-running",
-    ]);
-    let b = setup.spawn(&[
-        "digest",
-        "--to",
-        "alice@example.test",
-        "-m",
-        "DigestB",
-        "--subject",
-        "digest-b",
-        "--skip-if-running",
-    ]);
+    let a = digest(&setup, "DigestB", "digest-b", &["--skip-if-running"]).spawn();
+    let b = digest(&setup, "DigestB", "digest-b", &["--skip-if-running"]).spawn();
     assert!(a.wait_with_output().unwrap().status.success());
     assert!(b.wait_with_output().unwrap().status.success());
     stack.wait_for_count("alice", "digest-b", 1);

@@ -3,12 +3,15 @@
 
 mod common;
 
-use common::{Setup, stack};
+use common::{Account, stack};
 
 #[test]
 fn postfix_down_queues_and_flush_delivers_each_message_exactly_once() {
     let stack = stack();
-    let setup = Setup::imap_smtp(stack, "alice");
+    let setup = Account::new("alice")
+        .imap(stack, "IMAPS_PORT")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
     stack.postfix("stop");
 
     let mut ids = Vec::new();
@@ -46,7 +49,7 @@ fn postfix_down_queues_and_flush_delivers_each_message_exactly_once() {
         .fails_with(75);
     assert!(!err.contains("queued"), "{err}");
 
-    let listed = setup.mailer(&["queue", "list", "--json"]);
+    let listed = setup.mailer(&["queue", "list", "--json"]).run();
     let list: serde_json::Value = serde_json::from_str(&listed.stdout()).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
     assert!(
@@ -58,7 +61,7 @@ fn postfix_down_queues_and_flush_delivers_each_message_exactly_once() {
     setup.mailer(&["queue", "flush"]).fails_with(75);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(
-            &setup.mailer(&["queue", "list", "--json"]).stdout()
+            &setup.mailer(&["queue", "list", "--json"]).run().stdout()
         )
         .unwrap()
         .as_array()
@@ -72,7 +75,7 @@ fn postfix_down_queues_and_flush_delivers_each_message_exactly_once() {
     for subject in &ids {
         stack.wait_for_count("bob", subject, 1);
     }
-    assert!(setup.mailer(&["queue", "list"]).stdout().is_empty());
+    assert!(setup.mailer(&["queue", "list"]).run().stdout().is_empty());
     // Flushing again sends nothing twice.
     setup.mailer(&["queue", "flush"]).ok();
     for subject in &ids {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Setup, now_rfc5322, stack};
+use common::{Account, now_rfc5322, stack};
 
 fn digest_text(stack: &common::Stack, needle: &str) -> String {
     stack.wait_for_count("alice", needle, 1);
@@ -18,7 +18,10 @@ fn digest_text(stack: &common::Stack, needle: &str) -> String {
 #[test]
 fn pop3_digest_lists_recent_then_only_new_mail() {
     let stack = stack();
-    let setup = Setup::pop3_smtp(stack, "carol");
+    let setup = Account::new("carol")
+        .pop3(stack, "POP3S_PORT")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
     let now = now_rfc5322();
     let recent_1 = format!(
         "Date: {now}\r\nSubject: pop-recent-1\r\nMessage-ID: <p1@example.test>\r\n\r\none\r\n"

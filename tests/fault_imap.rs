@@ -5,20 +5,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::Setup;
+use common::Account;
 use common::fault::{Step, serve};
 
-fn account(port: u16) -> Setup {
-    let setup = Setup::new("");
-    std::fs::write(
-        setup.config(),
-        format!(
-            "[accounts.x]\nemail = \"x@example.test\"\npassword = \"pw\"\nmaildir = \"{}\"\n[accounts.x.imap]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nallow_insecure_auth = true\ntimeout_secs = 1\n",
-            setup.path("Mail").display()
-        ),
-    )
-    .unwrap();
-    setup
+fn account(port: u16) -> Account {
+    Account::new("x")
+        .password("pw")
+        .maildir()
+        .server("imap", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .server_key("timeout_secs", 1)
 }
 
 fn assert_clean_failure(run: &common::Run, code: i32, needle: &str) {
@@ -31,7 +28,7 @@ fn assert_clean_failure(run: &common::Run, code: i32, needle: &str) {
 #[test]
 fn a_silent_server_times_out() {
     let port = serve(vec![Step::Stall(Duration::from_secs(5))]);
-    let run = account(port).mailer(&["fetch", "--inbox"]);
+    let run = account(port).build().mailer(&["fetch", "--inbox"]).run();
     assert_clean_failure(&run, 75, "greeting: no reply within 1 s");
 }
 
@@ -41,7 +38,7 @@ fn garbage_instead_of_a_greeting() {
         Step::Send(b"\x00\xffHELLO THERE\r\n* NONSENSE {\r\n"),
         Step::Stall(Duration::from_secs(3)),
     ]);
-    let run = account(port).mailer(&["fetch", "--inbox"]);
+    let run = account(port).build().mailer(&["fetch", "--inbox"]).run();
     assert!(
         matches!(run.code(), 69 | 75),
         "exit {}: {}",
@@ -68,8 +65,8 @@ fn connection_cut_in_the_middle_of_a_fetch_stores_nothing_broken() {
         ),
         Step::Close,
     ]);
-    let setup = account(port);
-    let run = setup.mailer(&["fetch", "--inbox"]);
+    let setup = account(port).build();
+    let run = setup.mailer(&["fetch", "--inbox"]).run();
     assert_clean_failure(&run, 75, "UID FETCH");
     let stored: usize = ["new", "cur"]
         .iter()

@@ -6,19 +6,16 @@ mod common;
 use std::time::Duration;
 
 use common::fault::{Step, serve};
-use common::{Setup, message_files};
+use common::{Account, message_files};
 
-fn account(port: u16) -> Setup {
-    let setup = Setup::new("");
-    std::fs::write(
-        setup.config(),
-        format!(
-            "[accounts.x]\nemail = \"x@example.test\"\npassword = \"pw\"\nmaildir = \"{}\"\n[accounts.x.pop3]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nallow_insecure_auth = true\ntimeout_secs = 1\n",
-            setup.path("Mail").display()
-        ),
-    )
-    .unwrap();
-    setup
+fn account(port: u16) -> Account {
+    Account::new("x")
+        .password("pw")
+        .maildir()
+        .server("pop3", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .server_key("timeout_secs", 1)
 }
 
 const LOGIN: [Step; 6] = [
@@ -40,7 +37,10 @@ fn script(rest: &[Step]) -> Vec<Step> {
 #[test]
 fn garbage_reply_is_a_clear_temporary_failure() {
     let port = serve(vec![Step::Send(b"HTTP/1.1 400 Bad Request\r\n\r\n")]);
-    let err = account(port).mailer(&["fetch", "--inbox"]).fails_with(75);
+    let err = account(port)
+        .build()
+        .mailer(&["fetch", "--inbox"])
+        .fails_with(75);
     assert!(err.contains("greeting: not a POP3 reply"), "{err}");
     assert_eq!(err.lines().count(), 1);
 }
@@ -51,25 +51,11 @@ fn a_stall_mid_session_times_out() {
         Step::ReadLine,
         Step::Stall(Duration::from_secs(4)),
     ]));
-    let err = account(port).mailer(&["fetch", "--inbox"]).fails_with(75);
+    let err = account(port)
+        .build()
+        .mailer(&["fetch", "--inbox"])
+        .fails_with(75);
     assert!(err.contains("LIST: no reply within 1 s"), "{err}");
-}
-
-/// Points the account at another port.
-fn repoint(setup: &Setup, port: u16) {
-    let text = std::fs::read_to_string(setup.config())
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.starts_with("port = ") {
-                format!("port = {port}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(setup.config(), text).unwrap();
 }
 
 const LIST_AND_UIDL: [Step; 4] = [
@@ -90,7 +76,7 @@ fn a_cut_inside_a_message_keeps_what_was_complete_and_a_rerun_adds_no_duplicate(
         Step::Send(b"+OK\r\nSubject: two\r\n\r\nhalf"),
         Step::Close,
     ]);
-    let setup = account(serve(script(&first)));
+    let setup = account(serve(script(&first))).build();
     let err = setup.mailer(&["fetch", "--inbox"]).fails_with(75);
     assert!(err.contains("RETR"), "{err}");
     assert_eq!(
@@ -106,7 +92,7 @@ fn a_cut_inside_a_message_keeps_what_was_complete_and_a_rerun_adds_no_duplicate(
         Step::ReadLine,
         Step::Send(b"+OK bye\r\n"),
     ]);
-    repoint(&setup, serve(script(&second)));
+    setup.configure(&account(serve(script(&second))));
     setup.mailer(&["fetch", "--inbox"]).ok();
     assert_eq!(
         message_files(&setup.path("Mail")),
@@ -133,7 +119,7 @@ fn a_message_slower_than_the_timeout_arrives_while_bytes_keep_coming() {
         Step::ReadLine,
         Step::Send(b"+OK bye\r\n"),
     ]);
-    let setup = account(serve(script(&steps)));
+    let setup = account(serve(script(&steps))).build();
     setup.mailer(&["fetch", "--inbox"]).ok();
     assert_eq!(message_files(&setup.path("Mail")).len(), 2);
 }

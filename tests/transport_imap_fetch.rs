@@ -6,10 +6,16 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{Setup, message_files, stack};
+use common::{Account, Mailer, Stack, message_files, stack};
 use serde_json::Value;
 
-fn json(run: &common::Run) -> Vec<Value> {
+/// carol over IMAPS, fetching into the setup's Maildir.
+fn carol(stack: &Stack) -> Account {
+    Account::new("carol").maildir().imap(stack, "IMAPS_PORT")
+}
+
+fn json(mailer: Mailer) -> Vec<Value> {
+    let run = mailer.run();
     run.ok();
     let v: Value = serde_json::from_str(&run.stdout())
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout()));
@@ -34,9 +40,9 @@ fn message_ids(folder: &std::path::Path) -> Vec<String> {
 fn fetch_stores_every_message_byte_identical_and_only_once() {
     let stack = stack();
     stack.seed("carol", 40, "Once");
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
 
-    let first = json(&setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
+    let first = json(setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
     assert_eq!(first.len(), 40);
     let local = setup.local_folder("Once");
     assert_eq!(
@@ -70,13 +76,13 @@ fn fetch_stores_every_message_byte_identical_and_only_once() {
         .collect();
     assert_eq!(python_ids, message_ids(&local));
 
-    let second = json(&setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
+    let second = json(setup.mailer(&["fetch", "--mailbox", "Once", "--json"]));
     assert!(second.is_empty(), "{second:?}");
     assert_eq!(message_files(&local).len(), 40);
 
     // New mail after that: only it is fetched.
     stack.seed("carol", 3, "Once");
-    let third = setup.mailer(&["fetch", "--mailbox", "Once"]);
+    let third = setup.mailer(&["fetch", "--mailbox", "Once"]).run();
     third.ok();
     assert_eq!(third.stdout().lines().count(), 3, "{}", third.stdout());
     assert_eq!(message_files(&local).len(), 43);
@@ -86,10 +92,10 @@ fn fetch_stores_every_message_byte_identical_and_only_once() {
 fn limit_takes_the_newest_and_since_filters_by_date() {
     let stack = stack();
     stack.seed("carol", 12, "Limit");
-    let setup = Setup::carol_imap(stack);
-    let none = json(&setup.mailer(&["fetch", "-m", "Limit", "--since", "2999-01-01", "--json"]));
+    let setup = carol(stack).build();
+    let none = json(setup.mailer(&["fetch", "-m", "Limit", "--since", "2999-01-01", "--json"]));
     assert!(none.is_empty());
-    let newest = json(&setup.mailer(&["fetch", "-m", "Limit", "--limit", "5", "--json"]));
+    let newest = json(setup.mailer(&["fetch", "-m", "Limit", "--limit", "5", "--json"]));
     let ids: Vec<u32> = newest
         .iter()
         .map(|m| m["id"].as_str().unwrap().parse().unwrap())
@@ -107,8 +113,8 @@ fn chinese_japanese_and_legacy_charsets_decode_exactly() {
     let gbk: &[u8] = b"From: =?gbk?B?1dTI/Q==?= <zhao@example.test>\r\nTo: carol@example.test\r\nSubject: =?gb2312?B?1tyxqA==?=\r\nMessage-ID: <gbk-1@example.test>\r\nDate: Thu, 26 Nov 2026 09:00:00 +0800\r\nContent-Type: text/plain; charset=gbk\r\n\r\n\xc4\xe3\xba\xc3\r\n";
     let jis: &[u8] = b"From: =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= <jp@example.test>\r\nTo: carol@example.test\r\nSubject: =?shift_jis?B?k/qWe4zq?=\r\nMessage-ID: <jis-1@example.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0900\r\n\r\nhi\r\n";
     stack.deliver("carol", "Charsets", &[gbk, jis]);
-    let setup = Setup::carol_imap(stack);
-    let got = json(&setup.mailer(&["fetch", "-m", "Charsets", "--json"]));
+    let setup = carol(stack).build();
+    let got = json(setup.mailer(&["fetch", "-m", "Charsets", "--json"]));
     let mut seen: Vec<(String, String)> = got
         .iter()
         .map(|m| {
@@ -128,7 +134,9 @@ fn chinese_japanese_and_legacy_charsets_decode_exactly() {
     );
     // The same message read offline decodes its GBK body.
     let gbk_file = setup.write("gbk.eml", gbk);
-    let read = setup.mailer(&["read", "--file", gbk_file.to_str().unwrap(), "--json"]);
+    let read = setup
+        .mailer(&["read", "--file", gbk_file.to_str().unwrap(), "--json"])
+        .run();
     let v: Value = serde_json::from_str(&read.stdout()).unwrap();
     assert_eq!(v["text"].as_str().map(|t| t.trim()), Some("你好"));
     assert_eq!(v["subject"], "周报");
@@ -139,10 +147,10 @@ fn killed_mid_fetch_and_rerun_stores_each_message_exactly_once() {
     let stack = stack();
     let total = 1500;
     stack.seed("carol", total, "Kill");
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
     let local = setup.local_folder("Kill");
 
-    let mut child = setup.spawn(&["fetch", "-m", "Kill"]);
+    let mut child = setup.mailer(&["fetch", "-m", "Kill"]).spawn();
     let deadline = Instant::now() + Duration::from_secs(60);
     let partial = loop {
         let n = ["new", "cur"]
@@ -183,9 +191,9 @@ fn killed_mid_fetch_and_rerun_stores_each_message_exactly_once() {
 fn uidvalidity_change_does_not_duplicate() {
     let stack = stack();
     stack.seed("carol", 10, "Recreated");
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
     assert_eq!(
-        json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"])).len(),
+        json(setup.mailer(&["fetch", "-m", "Recreated", "--json"])).len(),
         10
     );
 
@@ -211,7 +219,7 @@ fn uidvalidity_change_does_not_duplicate() {
             b"Subject: no message id\r\n\r\nb\r\n",
         ],
     );
-    let again = json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"]));
+    let again = json(setup.mailer(&["fetch", "-m", "Recreated", "--json"]));
     assert_eq!(again.len(), 2, "{again:?}");
     let local = setup.local_folder("Recreated");
     assert_eq!(
@@ -219,13 +227,13 @@ fn uidvalidity_change_does_not_duplicate() {
         stack.server_messages("carol", "Recreated")
     );
     // And it stays settled.
-    assert!(json(&setup.mailer(&["fetch", "-m", "Recreated", "--json"])).is_empty());
+    assert!(json(setup.mailer(&["fetch", "-m", "Recreated", "--json"])).is_empty());
 }
 
 #[test]
 fn a_second_fetch_while_one_runs_exits_75() {
     let stack = stack();
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
     let lock_path = setup.path("state/mailer/carol/lock");
     std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
     let held = std::fs::File::create(&lock_path).unwrap();
@@ -240,18 +248,18 @@ fn a_second_fetch_while_one_runs_exits_75() {
 fn list_read_mailboxes_and_mark_seen() {
     let stack = stack();
     stack.seed("carol", 8, "Browse");
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
 
-    let listed = json(&setup.mailer(&["list", "-m", "Browse", "--limit", "3", "--json"]));
+    let listed = json(setup.mailer(&["list", "-m", "Browse", "--limit", "3", "--json"]));
     let ids: Vec<&str> = listed.iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["8", "7", "6"]);
     assert!(listed.iter().all(|m| m.get("path").is_none()));
 
-    let read = setup.mailer(&["read", "-m", "Browse", "7"]);
+    let read = setup.mailer(&["read", "-m", "Browse", "7"]).run();
     assert!(read.ok().starts_with("Date:"), "{}", read.stdout());
     assert!(read.stdout().contains("Subject:"));
 
-    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let boxes = json(setup.mailer(&["mailboxes", "--json"]));
     let browse = boxes
         .iter()
         .find(|b| b["name"] == "Browse")
@@ -265,12 +273,12 @@ fn list_read_mailboxes_and_mark_seen() {
     setup
         .mailer(&["fetch", "-m", "Browse", "--limit", "2"])
         .ok();
-    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let boxes = json(setup.mailer(&["mailboxes", "--json"]));
     let browse = boxes.iter().find(|b| b["name"] == "Browse").unwrap();
     assert_eq!(browse["unseen"].as_u64(), Some(8));
     stack.seed("carol", 2, "Browse");
     setup.mailer(&["fetch", "-m", "Browse", "--mark-seen"]).ok();
-    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let boxes = json(setup.mailer(&["mailboxes", "--json"]));
     let browse = boxes.iter().find(|b| b["name"] == "Browse").unwrap();
     assert_eq!(
         browse["unseen"].as_u64(),
@@ -293,20 +301,21 @@ fn attachment_names_never_escape_the_directory_or_overwrite() {
         "--b--\r\n"
     );
     stack.deliver("carol", "Hostile", &[hostile.as_bytes()]);
-    let setup = Setup::carol_imap(stack);
+    let setup = carol(stack).build();
     let out_dir = setup.path("out");
     std::fs::create_dir(&out_dir).unwrap();
     std::fs::write(out_dir.join("keep.txt"), b"mine").unwrap();
 
-    let run = setup.mailer(&[
-        "attachments",
-        "-m",
-        "Hostile",
-        "1",
-        "--dir",
-        out_dir.to_str().unwrap(),
-    ]);
-    run.ok();
+    setup
+        .mailer(&[
+            "attachments",
+            "-m",
+            "Hostile",
+            "1",
+            "--dir",
+            out_dir.to_str().unwrap(),
+        ])
+        .ok();
     let mut names: Vec<String> = std::fs::read_dir(&out_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -323,14 +332,13 @@ fn attachment_names_never_escape_the_directory_or_overwrite() {
 #[test]
 fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
     let stack = stack();
-    let setup = Setup::carol_imap(stack);
-    setup.edit("echo carolpw", "echo nope");
+    let setup = carol(stack).password_command("echo nope").build();
     let err = setup.mailer(&["fetch", "--inbox"]).fails_with(77);
     assert!(
         err.contains("refused the login of user \"carol@example.test\""),
         "{err}"
     );
-    setup.edit("echo nope", "echo carolpw");
+    setup.configure(&carol(stack));
     let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
     assert!(err.contains("\"NoSuchBox\" cannot be opened"), "{err}");
 }
@@ -340,10 +348,10 @@ fn a_chinese_mailbox_name_is_fetched_into_dovecots_own_folder_name() {
     let stack = stack();
     // 已发送 ("Sent") as IMAP spells it on the wire and Dovecot names its folder.
     stack.seed("carol", 3, "&XfJT0ZAB-");
-    let setup = Setup::carol_imap(stack);
-    let boxes = json(&setup.mailer(&["mailboxes", "--json"]));
+    let setup = carol(stack).build();
+    let boxes = json(setup.mailer(&["mailboxes", "--json"]));
     assert!(boxes.iter().any(|b| b["name"] == "已发送"), "{boxes:?}");
-    let got = json(&setup.mailer(&["fetch", "-m", "已发送", "--json"]));
+    let got = json(setup.mailer(&["fetch", "-m", "已发送", "--json"]));
     assert_eq!(got.len(), 3);
     assert!(got.iter().all(|m| m["mailbox"] == "已发送"));
     assert_eq!(

@@ -4,9 +4,10 @@
 mod common;
 
 use common::fault::cut_proxy;
-use common::{Setup, message_files, stack};
+use common::{Account, Mailer, message_files, stack};
 
-fn json(run: &common::Run) -> Vec<serde_json::Value> {
+fn json(mailer: Mailer) -> Vec<serde_json::Value> {
+    let run = mailer.run();
     run.ok();
     serde_json::from_str::<serde_json::Value>(&run.stdout())
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout()))
@@ -19,25 +20,25 @@ fn json(run: &common::Run) -> Vec<serde_json::Value> {
 fn pop3s_fetch_is_byte_identical_and_incremental() {
     let stack = stack();
     stack.seed("alice", 25, "INBOX");
-    let setup = Setup::pop3(stack, "alice", stack.port("POP3S_PORT"), "tls");
-    let first = json(&setup.mailer(&["fetch", "--inbox", "--json"]));
+    let setup = Account::new("alice")
+        .maildir()
+        .pop3(stack, "POP3S_PORT")
+        .build();
+    let first = json(setup.mailer(&["fetch", "--inbox", "--json"]));
     assert_eq!(first.len(), 25);
     assert!(first.iter().all(|m| !m["id"].as_str().unwrap().is_empty()));
     assert_eq!(
         message_files(&setup.path("Mail")),
         stack.server_messages("alice", "INBOX")
     );
-    assert!(json(&setup.mailer(&["fetch", "--inbox", "--json"])).is_empty());
+    assert!(json(setup.mailer(&["fetch", "--inbox", "--json"])).is_empty());
     stack.seed("alice", 2, "INBOX");
-    assert_eq!(
-        json(&setup.mailer(&["fetch", "--inbox", "--json"])).len(),
-        2
-    );
+    assert_eq!(json(setup.mailer(&["fetch", "--inbox", "--json"])).len(), 2);
     assert_eq!(message_files(&setup.path("Mail")).len(), 27);
     // The server keeps everything by default.
     assert_eq!(stack.server_messages("alice", "INBOX").len(), 27);
 
-    let listed = json(&setup.mailer(&["list", "--limit", "3", "--json"]));
+    let listed = json(setup.mailer(&["list", "--limit", "3", "--json"]));
     assert_eq!(listed.len(), 3);
 }
 
@@ -46,8 +47,12 @@ fn stls_round_trips_lines_that_start_with_a_dot() {
     let stack = stack();
     let dotted: &[u8] = b"Message-ID: <dots@example.test>\r\nSubject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\n. space\r\nend\r\n";
     stack.deliver("bob", "INBOX", &[dotted]);
-    let setup = Setup::pop3(stack, "bob", stack.port("POP3_PORT"), "starttls");
-    let got = json(&setup.mailer(&["fetch", "--inbox", "--json"]));
+    let setup = Account::new("bob")
+        .maildir()
+        .pop3(stack, "POP3_PORT")
+        .security("starttls")
+        .build();
+    let got = json(setup.mailer(&["fetch", "--inbox", "--json"]));
     assert_eq!(got.len(), 1);
     let local = message_files(&setup.path("Mail"));
     assert_eq!(local, stack.server_messages("bob", "INBOX"));
@@ -60,8 +65,11 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     stack.seed("carol", 5, "INBOX");
 
     // --limit 2 stores the newest two; only those two are deleted.
-    let direct = Setup::pop3(stack, "carol", stack.port("POP3S_PORT"), "tls");
-    let first = json(&direct.mailer(&["fetch", "--inbox", "--limit", "2", "--delete", "--json"]));
+    let direct = Account::new("carol")
+        .maildir()
+        .pop3(stack, "POP3S_PORT")
+        .build();
+    let first = json(direct.mailer(&["fetch", "--inbox", "--limit", "2", "--delete", "--json"]));
     assert_eq!(first.len(), 2);
     assert_eq!(stack.server_messages("carol", "INBOX").len(), 3);
 
@@ -69,15 +77,17 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     // keep all five, and nothing is stored twice.
     stack.seed("carol", 2, "INBOX");
     let port = cut_proxy(stack.port("POP3_PORT"), b"QUIT");
-    let cut = Setup::pop3(stack, "carol", port, "none");
-    std::fs::remove_dir_all(cut.path("Mail")).ok();
     // Same Maildir and state as the direct account, through the proxy.
-    cut.edit(
-        &cut.path("Mail").display().to_string(),
-        &direct.path("Mail").display().to_string(),
-    );
-    let state_src = direct.path("state");
-    let run = cut_with_state(&cut, &state_src);
+    let cut = Account::new("carol")
+        .set("maildir", direct.path("Mail"))
+        .pop3(stack, port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build();
+    let run = cut
+        .mailer(&["fetch", "--inbox", "--delete"])
+        .env("XDG_STATE_HOME", direct.path("state"))
+        .run();
     let err = run.fails_with(75);
     assert!(
         err.contains("QUIT failed") && err.contains("every one is stored"),
@@ -88,38 +98,32 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     assert_eq!(message_files(&direct.path("Mail")).len(), 7);
 
     // A clean rerun stores nothing new and now deletes them.
-    let again = json(&direct.mailer(&["fetch", "--inbox", "--delete", "--json"]));
+    let again = json(direct.mailer(&["fetch", "--inbox", "--delete", "--json"]));
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(stack.server_messages("carol", "INBOX").len(), 0);
     assert_eq!(message_files(&direct.path("Mail")).len(), 7);
 }
 
-/// Runs `fetch --delete` through the cutting proxy with the direct account's state.
-fn cut_with_state(cut: &Setup, state: &std::path::Path) -> common::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailer"))
-        .arg("-c")
-        .arg(cut.config())
-        .args(["fetch", "--inbox", "--delete"])
-        .env("XDG_STATE_HOME", state)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    common::Run(out)
-}
-
 #[test]
 fn wrong_password_exits_77_and_plain_text_login_needs_consent() {
     let stack = stack();
-    let setup = Setup::pop3(stack, "alice", stack.port("POP3S_PORT"), "tls");
-    setup.edit("echo alicepw", "echo wrong");
+    let setup = Account::new("alice")
+        .password_command("echo wrong")
+        .maildir()
+        .pop3(stack, "POP3S_PORT")
+        .build();
     let err = setup.mailer(&["fetch", "--inbox"]).fails_with(77);
     assert!(
         err.contains("refused the login of user \"alice@example.test\""),
         "{err}"
     );
 
-    let plain = Setup::pop3(stack, "alice", stack.port("POP3_PORT"), "none");
-    plain.edit("allow_insecure_auth = true", "allow_insecure_auth = false");
+    // Without allow_insecure_auth.
+    let plain = Account::new("alice")
+        .maildir()
+        .pop3(stack, "POP3_PORT")
+        .security("none")
+        .build();
     let err = plain.mailer(&["fetch", "--inbox"]).fails_with(78);
     assert!(
         err.contains("not sending a password over an unencrypted connection"),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Setup, stack};
+use common::{Account, Setup, stack};
 use mail_parser::{MessageParser, MimeHeaders};
 
 /// A send whose content does not matter to the test.
@@ -40,7 +40,11 @@ fn header_section(bytes: &[u8]) -> String {
 #[test]
 fn starttls_delivers_cjk_subject_body_html_and_attachments_intact() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    let setup = Account::new("alice")
+        .name("Alice 测试")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
+        .build();
     let body =
         "你好，鲍勃：\n\n本周进展见附件。\n.a line starting with a dot\nLast line — ünïcödé ✓\n";
     setup.write("report.md", body.as_bytes());
@@ -105,18 +109,18 @@ fn starttls_delivers_cjk_subject_body_html_and_attachments_intact() {
 #[test]
 fn implicit_tls_delivers_a_body_read_from_stdin() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
     let id = setup
-        .mailer_with_stdin(
-            &[
-                "send",
-                "--to",
-                "bob@example.test",
-                "--subject",
-                "disk alert",
-            ],
-            Some("disk is 91% full\n".as_bytes()),
-        )
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "disk alert",
+        ])
+        .stdin("disk is 91% full\n")
         .ok();
     let bytes = stack.wait_for_message("bob", &id);
     let msg = parse(&bytes);
@@ -127,7 +131,10 @@ fn implicit_tls_delivers_a_body_read_from_stdin() {
 #[test]
 fn bcc_recipient_gets_the_message_but_no_header_names_them() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
+        .build();
     let id = setup
         .mailer(&[
             "send",
@@ -156,18 +163,23 @@ fn bcc_recipient_gets_the_message_but_no_header_names_them() {
 #[test]
 fn wrong_password_exits_77_without_showing_it() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
-    setup.edit("echo alicepw", "echo wr0ng-s3cret");
-    let run = setup.mailer(&[
-        "-vvv",
-        "send",
-        "--to",
-        "bob@example.test",
-        "--subject",
-        "x",
-        "--body",
-        "y",
-    ]);
+    let setup = Account::new("alice")
+        .password_command("echo wr0ng-s3cret")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
+        .build();
+    let run = setup
+        .mailer(&[
+            "-vvv",
+            "send",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "x",
+            "--body",
+            "y",
+        ])
+        .run();
     let err = run.fails_with(77);
     assert!(err.contains("refused the login"), "{err}");
     assert!(err.contains("535"), "{err}");
@@ -177,19 +189,23 @@ fn wrong_password_exits_77_without_showing_it() {
 #[test]
 fn recipient_outside_the_domain_is_refused_with_the_servers_reply() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSION_PORT", "starttls");
-    let run = setup.mailer(&[
-        "send",
-        "--to",
-        "bob@example.test",
-        "--to",
-        "someone@elsewhere.invalid",
-        "--subject",
-        "relay test",
-        "--body",
-        "should go nowhere",
-    ]);
-    let err = run.fails_with(65);
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
+        .build();
+    let err = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--to",
+            "someone@elsewhere.invalid",
+            "--subject",
+            "relay test",
+            "--body",
+            "should go nowhere",
+        ])
+        .fails_with(65);
     assert!(err.contains("RCPT TO <someone@elsewhere.invalid>"), "{err}");
     assert!(
         err.contains("554") && err.contains("Relay access denied"),
@@ -203,7 +219,9 @@ fn recipient_outside_the_domain_is_refused_with_the_servers_reply() {
 #[test]
 fn raw_message_goes_to_its_header_recipients_without_bcc() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
     let raw = "From: Alice <alice@example.test>\nTo: bob@example.test\nBcc: carol@example.test\nSubject: =?utf-8?b?5pel5oql?=\nMessage-ID: <raw-1@example.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n原样发送\n..two dots\n";
     setup.write("message.eml", raw.as_bytes());
     let id = setup.mailer(&["send", "--raw", "message.eml"]).ok();
@@ -223,24 +241,14 @@ fn raw_message_goes_to_its_header_recipients_without_bcc() {
 #[test]
 fn security_none_never_reads_or_sends_the_password() {
     let stack = stack();
-    let setup = Setup::new("");
+    let setup = Setup::empty();
     let marker = setup.path("password-was-read");
-    std::fs::write(
-        setup.config(),
-        format!(
-            r#"[accounts.alice]
-email = "alice@example.test"
-password_command = "touch '{}'; echo alicepw"
-[accounts.alice.smtp]
-host = "127.0.0.1"
-port = {}
-security = "none"
-"#,
-            marker.display(),
-            stack.port("SMTP_PORT")
-        ),
-    )
-    .unwrap();
+    setup.configure(
+        &Account::new("alice")
+            .password_command(&format!("touch '{}'; echo alicepw", marker.display()))
+            .server("smtp", "127.0.0.1", stack.port("SMTP_PORT"))
+            .security("none"),
+    );
     let id = setup
         .mailer(&[
             "send",
@@ -262,10 +270,11 @@ security = "none"
 #[test]
 fn untrusted_certificate_is_refused() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "tls");
-    setup.edit(&format!("ca_file = \"{}\"\n", stack.ca_file()), "");
-    let run = setup.mailer(PLAIN_SEND);
-    let err = run.fails_with(69);
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .server_unset("ca_file")
+        .build();
+    let err = setup.mailer(PLAIN_SEND).fails_with(69);
     assert!(err.contains("TLS with localhost:"), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
 }
@@ -273,10 +282,12 @@ fn untrusted_certificate_is_refused() {
 #[test]
 fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     let stack = stack();
-    let setup = Setup::alice(stack, "SUBMISSIONS_PORT", "starttls");
-    setup.edit("timeout_secs = 10", "timeout_secs = 2");
-    let run = setup.mailer(PLAIN_SEND);
-    let err = run.fails_with(75);
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .security("starttls")
+        .server_key("timeout_secs", 2)
+        .build();
+    let err = setup.mailer(PLAIN_SEND).fails_with(75);
     assert!(
         err.contains("no reply within 2 s") && err.contains("security = \"tls\""),
         "{err}"
@@ -284,8 +295,10 @@ fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     assert_eq!(err.lines().count(), 1, "{err}");
 
     // And the other way round: an implicit-TLS account on a STARTTLS port.
-    let setup = Setup::alice(stack, "SUBMISSION_PORT", "tls");
-    let run = setup.mailer(PLAIN_SEND);
-    let err = run.fails_with(69);
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("tls")
+        .build();
+    let err = setup.mailer(PLAIN_SEND).fails_with(69);
     assert!(err.contains("security = \"starttls\""), "{err}");
 }

@@ -1,15 +1,20 @@
 //! The test harness: a private Postfix + Dovecot started by `tests/mailstack.sh` on free
-//! loopback ports, once per test binary, and stopped when the binary exits. Helpers here
-//! write account configs and run the real `mailer` binary, the way a user would.
+//! loopback ports, once per test binary, and stopped when the binary exits. [`Account`]
+//! writes a config file into a [`Setup`], and [`Setup::mailer`] runs the real `mailer`
+//! binary the way a user would.
 
 #![allow(dead_code)]
 
+pub mod account;
 pub mod fault;
 
+pub use account::Account;
+
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -151,40 +156,29 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// A config file with `toml` as its content, readable by its owner only.
+    /// A scratch directory with no config file yet (see [`Setup::configure`]).
+    pub fn empty() -> Setup {
+        Setup {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A config file with exactly `toml` as its content, readable by its owner only: for
+    /// tests about the text of a config file. Others build theirs with [`Account`].
     pub fn new(toml: &str) -> Setup {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, toml).expect("writing config");
-        set_mode(&path, 0o600);
-        Setup { dir }
+        let setup = Setup::empty();
+        setup.write_config(toml);
+        setup
     }
 
-    /// alice's account on the stack's `port_key` with `security`, password from a command.
-    pub fn alice(stack: &Stack, port_key: &str, security: &str) -> Setup {
-        Setup::new(&format!(
-            r#"[accounts.alice]
-email = "alice@example.test"
-name = "Alice 测试"
-password_command = "echo alicepw"
-
-[accounts.alice.smtp]
-host = "localhost"
-port = {}
-security = "{security}"
-ca_file = "{}"
-timeout_secs = 10
-"#,
-            stack.port(port_key),
-            stack.ca_file()
-        ))
+    /// Writes `account`'s config file here, replacing the one there is.
+    pub fn configure(&self, account: &Account) {
+        self.write_config(&account.toml(self));
     }
 
-    /// Rewrites the config file, replacing `from` with `to` (which must be there).
-    pub fn edit(&self, from: &str, to: &str) {
-        let text = std::fs::read_to_string(self.config()).expect("reading the config");
-        assert!(text.contains(from), "the config has no {from:?}");
-        std::fs::write(self.config(), text.replace(from, to)).expect("writing the config");
+    fn write_config(&self, toml: &str) {
+        std::fs::write(self.config(), toml).expect("writing config");
+        set_mode(&self.config(), 0o600);
     }
 
     pub fn config(&self) -> PathBuf {
@@ -201,34 +195,148 @@ timeout_secs = 10
         p
     }
 
-    /// Runs `mailer -c CONFIG ARGS...` with nothing on standard input.
-    pub fn mailer(&self, args: &[&str]) -> Run {
-        self.mailer_with_stdin(args, None)
+    /// The account's local Maildir folder for `mailbox` (see [`Account::maildir`]).
+    pub fn local_folder(&self, mailbox: &str) -> PathBuf {
+        if mailbox == "INBOX" {
+            self.path("Mail")
+        } else {
+            self.path("Mail").join(format!(".{mailbox}"))
+        }
     }
 
-    /// Runs mailer with `stdin` piped in.
-    pub fn mailer_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailer"));
-        cmd.arg("-c")
-            .arg(self.config())
-            .args(args)
-            .env("XDG_STATE_HOME", self.path("state"))
+    /// `mailer -c CONFIG ARGS...`, run in the scratch directory with its own state
+    /// directory and no MAILER_CONFIG or MAILER_LOG from the caller. Nothing on standard
+    /// input unless [`Mailer::stdin`] says otherwise.
+    pub fn mailer(&self, args: &[&str]) -> Mailer {
+        let mut argv = vec!["-c".into(), self.config().into()];
+        argv.extend(args.iter().map(OsString::from));
+        self.in_scratch_dir(env!("CARGO_BIN_EXE_mailer").into(), argv)
             .env_remove("MAILER_CONFIG")
-            .env_remove("MAILER_LOG")
-            .current_dir(self.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
-        let mut child = cmd.spawn().expect("running mailer");
-        if let Some(input) = stdin {
+    }
+
+    /// `sendmail ARGS...` as cron and other programs call it: mailer through a symlink
+    /// named sendmail, the config named by MAILER_CONFIG instead of `-c`.
+    pub fn sendmail(&self, args: &[&str]) -> Mailer {
+        let link = self.path("sendmail");
+        if !link.exists() {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailer"), &link)
+                .expect("linking sendmail to mailer");
+        }
+        self.in_scratch_dir(link, args.iter().map(OsString::from).collect())
+            .env("MAILER_CONFIG", self.config())
+    }
+
+    fn in_scratch_dir(&self, program: PathBuf, args: Vec<OsString>) -> Mailer {
+        Mailer {
+            program,
+            args,
+            env: Vec::new(),
+            env_clear: false,
+            stdin: None,
+            dir: self.dir.path().to_path_buf(),
+        }
+        .env("XDG_STATE_HOME", self.path("state"))
+        .env_remove("MAILER_LOG")
+    }
+}
+
+/// A mailer command to run: `setup.mailer(&["fetch", "--inbox"]).ok()`, or with
+/// `.stdin(..)`, `.env(..)` first and `.run()` for the whole [`Run`].
+pub struct Mailer {
+    program: PathBuf,
+    args: Vec<OsString>,
+    /// Applied in order: a value sets the variable, `None` removes it.
+    env: Vec<(OsString, Option<OsString>)>,
+    env_clear: bool,
+    stdin: Option<Vec<u8>>,
+    dir: PathBuf,
+}
+
+impl Mailer {
+    /// Pipes `bytes` to standard input.
+    pub fn stdin(mut self, bytes: impl AsRef<[u8]>) -> Mailer {
+        self.stdin = Some(bytes.as_ref().to_vec());
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Mailer {
+        self.env
+            .push((key.as_ref().into(), Some(value.as_ref().into())));
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Mailer {
+        self.env.push((key.as_ref().into(), None));
+        self
+    }
+
+    /// Inherits nothing from the test's environment: only the harness's own variables
+    /// and those of [`Mailer::env`] are set.
+    pub fn env_clear(mut self) -> Mailer {
+        self.env_clear = true;
+        self
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).current_dir(&self.dir);
+        if self.env_clear {
+            cmd.env_clear();
+        }
+        for (key, value) in &self.env {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        cmd
+    }
+
+    fn feed(&self, child: &mut Child) {
+        if let Some(input) = &self.stdin {
             let mut pipe = child.stdin.take().expect("stdin pipe");
             pipe.write_all(input).expect("writing stdin");
         }
+    }
+
+    /// Runs it to the end.
+    pub fn run(self) -> Run {
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running mailer");
+        self.feed(&mut child);
         Run(child.wait_with_output().expect("waiting for mailer"))
+    }
+
+    /// Starts it without waiting (to kill it mid-run, or run two at once). Its standard
+    /// output is discarded, so a long run never blocks on a full pipe; stderr is piped.
+    pub fn spawn(self) -> Child {
+        let mut child = self
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting mailer");
+        self.feed(&mut child);
+        child
+    }
+
+    /// Runs it and asserts success: [`Run::ok`].
+    pub fn ok(self) -> String {
+        self.run().ok()
+    }
+
+    /// Runs it and asserts the exit code: [`Run::fails_with`].
+    pub fn fails_with(self, code: i32) -> String {
+        self.run().fails_with(code)
     }
 }
 
@@ -393,86 +501,6 @@ pub fn message_files(folder: &Path) -> Vec<Vec<u8>> {
     out
 }
 
-impl Setup {
-    /// carol's account with IMAP over implicit TLS, a Maildir and a state directory in
-    /// this setup's scratch directory.
-    pub fn carol_imap(stack: &Stack) -> Setup {
-        let setup = Setup::new("");
-        let text = format!(
-            r#"[accounts.carol]
-email = "carol@example.test"
-password_command = "echo carolpw"
-maildir = "{}"
-
-[accounts.carol.imap]
-host = "localhost"
-port = {}
-security = "tls"
-ca_file = "{}"
-timeout_secs = 10
-"#,
-            setup.path("Mail").display(),
-            stack.port("IMAPS_PORT"),
-            stack.ca_file()
-        );
-        std::fs::write(setup.config(), text).unwrap();
-        setup
-    }
-
-    /// The account's local Maildir folder for `mailbox`.
-    pub fn local_folder(&self, mailbox: &str) -> PathBuf {
-        if mailbox == "INBOX" {
-            self.path("Mail")
-        } else {
-            self.path("Mail").join(format!(".{mailbox}"))
-        }
-    }
-}
-
-impl Setup {
-    /// Starts mailer without waiting for it (to kill it mid-run).
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_mailer"))
-            .arg("-c")
-            .arg(self.config())
-            .args(args)
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env_remove("MAILER_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting mailer")
-    }
-}
-
-impl Setup {
-    /// `user`'s POP3 account: `port_key` of the stack with `security`.
-    pub fn pop3(stack: &Stack, user: &str, port: u16, security: &str) -> Setup {
-        let setup = Setup::new("");
-        let text = format!(
-            r#"[accounts.{user}]
-email = "{user}@example.test"
-password_command = "echo {user}pw"
-maildir = "{}"
-
-[accounts.{user}.pop3]
-host = "localhost"
-port = {port}
-security = "{security}"
-ca_file = "{}"
-allow_insecure_auth = {}
-timeout_secs = 10
-"#,
-            setup.path("Mail").display(),
-            stack.ca_file(),
-            security == "none"
-        );
-        std::fs::write(setup.config(), text).unwrap();
-        setup
-    }
-}
-
 impl Stack {
     /// Stops or starts only Postfix ("stop" / "start").
     pub fn postfix(&self, action: &str) {
@@ -515,54 +543,6 @@ impl Stack {
             n,
             "{needle:?} reached {user} more than {n} time(s)"
         );
-    }
-}
-
-impl Setup {
-    /// `user`'s account with both IMAP (IMAPS) and SMTP (implicit TLS submission).
-    pub fn imap_smtp(stack: &Stack, user: &str) -> Setup {
-        let setup = Setup::new("");
-        let text = format!(
-            r#"[accounts.{user}]
-email = "{user}@example.test"
-password_command = "echo {user}pw"
-maildir = "{}"
-
-[accounts.{user}.imap]
-host = "localhost"
-port = {}
-ca_file = "{}"
-timeout_secs = 10
-
-[accounts.{user}.smtp]
-host = "localhost"
-port = {}
-ca_file = "{}"
-timeout_secs = 10
-"#,
-            setup.path("Mail").display(),
-            stack.port("IMAPS_PORT"),
-            stack.ca_file(),
-            stack.port("SUBMISSIONS_PORT"),
-            stack.ca_file()
-        );
-        std::fs::write(setup.config(), text).unwrap();
-        setup
-    }
-}
-
-impl Setup {
-    /// `user`'s account with POP3 (POP3S) for reading and SMTP (implicit TLS) for sending.
-    pub fn pop3_smtp(stack: &Stack, user: &str) -> Setup {
-        let setup = Setup::pop3(stack, user, stack.port("POP3S_PORT"), "tls");
-        let mut text = std::fs::read_to_string(setup.config()).unwrap();
-        text.push_str(&format!(
-            "\n[accounts.{user}.smtp]\nhost = \"localhost\"\nport = {}\nca_file = \"{}\"\n",
-            stack.port("SUBMISSIONS_PORT"),
-            stack.ca_file()
-        ));
-        std::fs::write(setup.config(), text).unwrap();
-        setup
     }
 }
 
