@@ -8,8 +8,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod date;
 pub mod error;
 pub mod imap;
+pub mod mailbox;
 pub mod message;
 pub mod net;
 pub mod output;

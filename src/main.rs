@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("mailer: {failure}");
-            ExitCode::from(failure.exit as u8)
+            ExitCode::from(failure.exit() as u8)
         }
     }
 }

@@ -6,34 +6,70 @@ use std::io::{IsTerminal, Write};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use serde::Serialize;
+
+use crate::commands::deliver::Delivery;
 use crate::commands::fetch::Sink;
 use crate::commands::send::SendReport;
+use crate::error::{Exit, Failure};
 use crate::message::parse::Envelope;
+
+/// The JSON object `send --json` prints.
+#[derive(Serialize)]
+struct SendJson<'a> {
+    message_id: &'a str,
+    recipients: Vec<String>,
+    sent: bool,
+    queued: Option<&'a str>,
+    reason: Option<&'a str>,
+    /// The exact bytes, for `--dry-run`.
+    message: Option<String>,
+}
 
 /// `send`: the Message-ID once the server accepted the message (nothing on stdout when
 /// it was queued: the error line says so); for `--dry-run`, the exact bytes.
 pub fn send_report(report: &SendReport, json: bool) {
-    use crate::commands::queue::Delivery;
     let mut out = std::io::stdout().lock();
     let queued = match &report.delivery {
-        Some(Delivery::Queued { id, reason }) => Some((id, reason)),
+        Some(Delivery::Queued { id, reason }) => Some((id.as_str(), reason.as_str())),
         _ => None,
     };
     if json {
-        let value = serde_json::json!({
-            "message_id": report.message.message_id,
-            "recipients": report.message.recipients.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-            "sent": matches!(report.delivery, Some(Delivery::Sent { .. })),
-            "queued": queued.map(|(id, _)| id),
-            "reason": queued.map(|(_, reason)| reason),
-            "message": report.delivery.is_none().then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
-        });
-        let _ = writeln!(out, "{value}");
+        let value = SendJson {
+            message_id: &report.message.message_id,
+            recipients: report
+                .message
+                .recipients
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+            sent: matches!(report.delivery, Some(Delivery::Sent { .. })),
+            queued: queued.map(|(id, _)| id),
+            reason: queued.map(|(_, reason)| reason),
+            message: report
+                .delivery
+                .is_none()
+                .then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
+        };
+        let _ = writeln!(out, "{}", serde_json::to_string(&value).unwrap_or_default());
     } else if report.delivery.is_none() {
         let _ = out.write_all(&report.message.bytes);
     } else if queued.is_none() {
         let _ = writeln!(out, "{}", report.message.message_id);
     }
+}
+
+/// Every problem but the last on its own line of stderr; the last is the command's
+/// failure, with `exit`. Ok when there is none.
+pub fn problems(problems: &[Failure], exit: Option<Exit>) -> Result<(), Failure> {
+    let (Some(exit), Some((last, others))) = (exit, problems.split_last()) else {
+        return Ok(());
+    };
+    let mut err = std::io::stderr().lock();
+    for f in others {
+        let _ = writeln!(err, "mailer: {f}");
+    }
+    Err(Failure::new(exit, last.to_string()))
 }
 
 /// `text` cut or padded to exactly `width` display columns.
@@ -275,37 +311,50 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
     }
 }
 
+/// A queued message as `queue list --json` prints it.
+#[derive(Serialize)]
+struct QueuedJson<'a> {
+    id: &'a str,
+    account: &'a str,
+    message_id: &'a str,
+    sender: String,
+    recipients: Vec<String>,
+    /// When it was queued (RFC 3339).
+    queued: String,
+    attempts: u32,
+    error: &'a str,
+    size: usize,
+}
+
 /// `queue list`: a line per queued message, or a JSON array.
 pub fn queue(rows: &[(String, crate::store::outbox::Queued)], json: bool) {
+    let when = |q: &crate::store::outbox::Queued| {
+        mail_parser::DateTime::from_timestamp(q.queued_at as i64).to_rfc3339()
+    };
+    let recipients = |q: &crate::store::outbox::Queued| -> Vec<String> {
+        q.message.recipients.iter().map(|r| r.to_string()).collect()
+    };
     if json {
-        let list: Vec<serde_json::Value> = rows
+        let list: Vec<QueuedJson<'_>> = rows
             .iter()
-            .map(|(account, q)| {
-                serde_json::json!({
-                    "id": q.id,
-                    "account": account,
-                    "message_id": q.message.message_id,
-                    "sender": q.message.sender.to_string(),
-                    "recipients": q.message.recipients.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-                    "queued": mail_parser::DateTime::from_timestamp(q.queued_at as i64).to_rfc3339(),
-                    "attempts": q.attempts,
-                    "error": q.error,
-                    "size": q.message.bytes.len(),
-                })
+            .map(|(account, q)| QueuedJson {
+                id: &q.id,
+                account,
+                message_id: &q.message.message_id,
+                sender: q.message.sender.to_string(),
+                recipients: recipients(q),
+                queued: when(q),
+                attempts: q.attempts,
+                error: &q.error,
+                size: q.message.bytes.len(),
             })
             .collect();
         return print_json(&list);
     }
     let mut out = std::io::stdout().lock();
     for (account, q) in rows {
-        let when = mail_parser::DateTime::from_timestamp(q.queued_at as i64).to_rfc3339();
-        let to = q
-            .message
-            .recipients
-            .iter()
-            .map(|r| r.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let when = when(q);
+        let to = recipients(q).join(",");
         let _ = writeln!(
             out,
             "{}  {}  {}  {}x  {}  {}",

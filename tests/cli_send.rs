@@ -1,6 +1,8 @@
 //! `mailer send` refusing bad input before it connects anywhere: these tests point the
 //! account at a closed loopback port, so a run that tried to connect would exit 75 instead.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! Cron-shaped use against the real mail stack: sendmail as cron calls it, refusals that
 //! must not be queued, and digests.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Account, Setup, Stack, stack};

@@ -1,6 +1,8 @@
 //! The outbox against a real Postfix that goes down and comes back. Alone in its test
 //! binary, because stopping Postfix would fail any other test running beside it.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Account, stack};

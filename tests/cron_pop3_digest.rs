@@ -1,6 +1,8 @@
 //! A digest of a POP3 mailbox. Its own test binary: the other cron tests deliver into
 //! every INBOX of the stack, which a POP3 digest (INBOX only) would count.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Account, now_rfc5322, stack};

@@ -1,6 +1,8 @@
 //! IMAP servers misbehaving in ways a real one cannot be made to: garbage, stalls, cuts.
 //! Each ends in one clear line and a temporary-failure exit, never a panic.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

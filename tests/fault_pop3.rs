@@ -1,6 +1,8 @@
 //! POP3 servers misbehaving in ways a real one cannot be made to: garbage, stalls,
 //! a cut in the middle of a message. One clear line, exit 75, nothing stored twice.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! `mailer fetch` and friends against the harness's real Dovecot: messages arrive in the
 //! Maildir byte for byte, exactly once, whatever happens in between.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::HashSet;

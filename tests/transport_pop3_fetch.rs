@@ -1,6 +1,8 @@
 //! `mailer fetch` over POP3 against the harness's real Dovecot (POP3S, STLS, plain):
 //! byte-identical, incremental by UIDL, and deleting only what is durably stored.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::fault::cut_proxy;

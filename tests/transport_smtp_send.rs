@@ -1,6 +1,8 @@
 //! `mailer send` against the real Postfix + Dovecot of the harness: what arrives in the
 //! recipient's Maildir is what the user sent.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Account, Setup, stack};

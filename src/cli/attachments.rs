@@ -21,11 +21,11 @@ pub struct AttachmentsArgs {
 
     /// Mailbox holding the message
     #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
-    mailbox: String,
+    mailbox: crate::mailbox::MailboxName,
 }
 
 impl AttachmentsArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
         let saved = ctx.block_on(crate::commands::attachments::run(
             &account,

@@ -4,6 +4,7 @@ use clap::{Args, ValueEnum};
 
 use crate::commands::digest::{self, DigestRequest, Outcome};
 use crate::error::{Exit, Failure};
+use crate::mailbox::MailboxName;
 use crate::message::compose;
 
 /// Mail a summary of what arrived since the last digest (for cron)
@@ -22,7 +23,7 @@ pub struct DigestArgs {
 
     /// Mailbox to summarise
     #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
-    mailbox: String,
+    mailbox: MailboxName,
 
     /// At most this many messages per digest; the rest go in the next one
     #[arg(long, value_name = "N", default_value_t = 200)]
@@ -52,21 +53,13 @@ enum IfEmpty {
 }
 
 impl DigestArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let to = compose::parse_mailboxes("--to", &self.to)
             .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
         if self.max == 0 {
             return Err(Failure::new(Exit::Usage, "--max 0: give at least 1"));
         }
         let account = ctx.account()?;
-        let _lock = match digest::lock(&account, &self.mailbox) {
-            Ok(l) => l,
-            Err(f) if f.exit == Exit::TempFail && self.skip_if_running => {
-                tracing::info!("{f}");
-                return Ok(());
-            }
-            Err(f) => return Err(f),
-        };
         let request = DigestRequest {
             to,
             mailbox: self.mailbox.clone(),
@@ -76,6 +69,8 @@ impl DigestArgs {
             attach_originals: self.attach_originals,
         };
         match ctx.block_on(digest::run(&account, &request))?? {
+            Outcome::Running(busy) if self.skip_if_running => tracing::info!("{busy}"),
+            Outcome::Running(busy) => return Err(busy.into()),
             Outcome::Skipped => {
                 tracing::info!("no new messages in {}: no digest sent", self.mailbox)
             }

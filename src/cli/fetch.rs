@@ -2,8 +2,10 @@
 
 use clap::Args;
 
-use crate::commands::fetch::{FetchRequest, imap_date};
+use crate::commands::fetch::FetchRequest;
+use crate::date::Day;
 use crate::error::{Exit, Failure};
+use crate::mailbox::MailboxName;
 
 /// Download new messages into the account's Maildir
 ///
@@ -21,7 +23,7 @@ pub struct FetchArgs {
 
     /// Fetch this mailbox instead of INBOX (e.g. Archive, "Sent Items", 已发送)
     #[arg(short, long, value_name = "NAME")]
-    mailbox: Option<String>,
+    mailbox: Option<MailboxName>,
 
     /// Only the newest N of the new messages (IMAP: older ones are skipped for good; POP3:
     /// a later run fetches them)
@@ -43,7 +45,7 @@ pub struct FetchArgs {
 }
 
 impl FetchArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
         let request = self.to_request()?;
         let printer = Box::new(crate::output::FetchPrinter::new(ctx.json));
@@ -59,7 +61,7 @@ impl FetchArgs {
 
     pub fn to_request(&self) -> Result<FetchRequest, Failure> {
         let since = match &self.since {
-            Some(d) => Some(imap_date(d).ok_or_else(|| {
+            Some(d) => Some(Day::parse_iso(d).ok_or_else(|| {
                 Failure::new(
                     Exit::Usage,
                     format!("--since {d:?}: expected a date like 2026-11-01"),
@@ -71,7 +73,7 @@ impl FetchArgs {
             return Err(Failure::new(Exit::Usage, "--limit 0: give at least 1"));
         }
         Ok(FetchRequest {
-            mailbox: self.mailbox.clone().unwrap_or_else(|| "INBOX".to_string()),
+            mailbox: self.mailbox.clone().unwrap_or_else(MailboxName::inbox),
             limit: self.limit,
             since,
             mark_seen: self.mark_seen,

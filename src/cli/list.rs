@@ -9,7 +9,7 @@ use crate::error::Failure;
 pub struct ListArgs {
     /// Mailbox to list
     #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
-    mailbox: String,
+    mailbox: crate::mailbox::MailboxName,
 
     /// How many of the newest messages
     #[arg(short, long, value_name = "N", default_value_t = 20)]
@@ -17,7 +17,7 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
         let envelopes = ctx.block_on(crate::commands::list::run(
             &account,

@@ -9,7 +9,7 @@ use crate::error::Failure;
 pub struct MailboxesArgs {}
 
 impl MailboxesArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
         let counts = ctx.block_on(crate::commands::mailboxes::run(&account))??;
         crate::output::mailboxes(&counts, ctx.json);

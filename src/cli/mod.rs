@@ -2,6 +2,7 @@
 //! a typed request before anything touches the network.
 
 mod attachments;
+mod context;
 mod digest;
 mod fetch;
 mod list;
@@ -15,8 +16,8 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::config::{self, Account, Config};
-use crate::error::{Exit, Failure};
+use crate::error::Failure;
+use context::Context;
 
 /// A command-line mail client for people and for cron: send over SMTP, fetch over IMAP.
 #[derive(Debug, Parser)]
@@ -68,56 +69,6 @@ pub enum Command {
     Man,
 }
 
-/// What every command may need from the global options.
-pub struct Context {
-    config: Option<PathBuf>,
-    account: Option<String>,
-    pub json: bool,
-}
-
-impl Context {
-    /// The config file, parsed.
-    pub fn config(&self) -> Result<Config, Failure> {
-        let path = match self.config.clone().or_else(config::default_path) {
-            Some(p) => p,
-            None => {
-                return Err(Failure::new(
-                    Exit::Config,
-                    "no config file: pass -c PATH or set MAILER_CONFIG (HOME is not set)",
-                ));
-            }
-        };
-        Config::load(&path).map_err(config_failure)
-    }
-
-    /// The selected account, from the config file.
-    pub fn account(&self) -> Result<Account, Failure> {
-        self.config()?
-            .account(self.account.as_deref().filter(|a| !a.is_empty()))
-            .cloned()
-            .map_err(config_failure)
-    }
-
-    /// The accounts a command about "all accounts unless -a" works on.
-    pub fn accounts(&self) -> Result<Vec<Account>, Failure> {
-        match self.account.as_deref().filter(|a| !a.is_empty()) {
-            Some(_) => Ok(vec![self.account()?]),
-            None => Ok(self.config()?.accounts().to_vec()),
-        }
-    }
-
-    /// Runs a command's future on a single-threaded runtime.
-    pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> Result<T, Failure> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Failure::new(Exit::Software, format!("starting the async runtime: {e}"))
-            })?;
-        Ok(runtime.block_on(fut))
-    }
-}
-
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let ctx = Context {
@@ -134,6 +85,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mailboxes(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
         Command::Digest(args) => args.run(&ctx),
+        // sendmail has no --help of its own, so the word is free for ours.
+        Command::Sendmail(args) if args.wants_help() => {
+            if let Some(cmd) = Cli::command().find_subcommand_mut("sendmail") {
+                let _ = cmd.print_long_help();
+            }
+            Ok(())
+        }
         Command::Sendmail(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
@@ -141,10 +99,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut std::io::stdout())
-            .map_err(|e| Failure::new(Exit::Io, format!("writing the manual page: {e}"))),
+            .map_err(|e| Failure::io("writing the manual page", e)),
     }
-}
-
-fn config_failure(e: config::Error) -> Failure {
-    Failure::new(Exit::Config, crate::error::one_line(&e.to_string()))
 }

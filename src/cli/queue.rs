@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use crate::commands::queue;
-use crate::error::{Exit, Failure};
+use crate::error::Failure;
 
 /// Show, send or drop messages waiting in the outbox
 ///
@@ -30,84 +30,20 @@ enum Action {
 }
 
 impl QueueArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         match &self.action {
             Action::List => {
-                let mut rows = Vec::new();
-                for account in ctx.accounts()? {
-                    let outbox = queue::outbox(&account)?;
-                    let items = outbox.list().map_err(|e| {
-                        Failure::new(Exit::Io, format!("reading {}: {e}", outbox.dir().display()))
-                    })?;
-                    for item in items {
-                        match item {
-                            Ok(q) => rows.push((account.name.clone(), q)),
-                            Err(e) => tracing::warn!("{e}"),
-                        }
-                    }
-                }
+                let rows = queue::list(&ctx.accounts()?)?;
                 crate::output::queue(&rows, ctx.json);
                 Ok(())
             }
             Action::Flush => {
-                // Every account is tried; the worst outcome decides the exit code.
-                let mut problems: Vec<Failure> = Vec::new();
-                for account in ctx.accounts()? {
-                    match ctx.block_on(queue::flush(&account))? {
-                        Ok(report) => {
-                            for (id, message_id) in &report.sent {
-                                tracing::info!("{}: sent {message_id} ({id})", account.name);
-                            }
-                            let exit = if report.retry {
-                                Exit::TempFail
-                            } else {
-                                Exit::Unavailable
-                            };
-                            for (id, why) in report.kept {
-                                problems.push(Failure::new(
-                                    exit,
-                                    format!("{}: {id} still waits: {why}", account.name),
-                                ));
-                            }
-                        }
-                        Err(f) => problems.push(f.context(&account.name)),
-                    }
-                }
-                // 75 when a later flush may succeed; otherwise the first other code.
-                let exit = problems
-                    .iter()
-                    .map(|f| f.exit)
-                    .find(|e| *e == Exit::TempFail)
-                    .or(problems.first().map(|f| f.exit));
-                match (exit, problems.pop()) {
-                    (Some(exit), Some(last)) => {
-                        for f in &problems {
-                            eprintln!("mailer: {f}");
-                        }
-                        Err(Failure::new(exit, last.message))
-                    }
-                    _ => Ok(()),
-                }
+                let accounts = ctx.accounts()?;
+                let problems = ctx.block_on(queue::flush_all(&accounts))?.problems();
+                let exit = queue::flush_exit(&problems);
+                crate::output::problems(&problems, exit)
             }
-            Action::Drop { id } => {
-                let account = ctx.account()?;
-                let outbox = queue::outbox(&account)?;
-                if !outbox.contains(id) {
-                    return Err(Failure::new(
-                        Exit::Usage,
-                        format!(
-                            "no queued message {id:?} for account {}: see `mailer queue list`",
-                            account.name
-                        ),
-                    ));
-                }
-                outbox.remove(id).map_err(|e| {
-                    Failure::new(
-                        Exit::Io,
-                        format!("removing {id} from {}: {e}", outbox.dir().display()),
-                    )
-                })
-            }
+            Action::Drop { id } => queue::drop(&ctx.account()?, id),
         }
     }
 }

@@ -22,11 +22,11 @@ pub struct ReadArgs {
 
     /// Mailbox holding the message
     #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
-    mailbox: String,
+    mailbox: crate::mailbox::MailboxName,
 }
 
 impl ReadArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let full = match (&self.file, self.uid) {
             (Some(path), _) => crate::commands::read::from_file(path)?,
             (None, Some(uid)) => {

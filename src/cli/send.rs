@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::commands::send::{Content, SendReport, SendRequest};
+use crate::commands::send::{Content, SendRequest};
 use crate::error::{Exit, Failure};
 use crate::message::compose::{self, AttachmentFile, Draft};
 
@@ -77,37 +77,12 @@ pub struct SendArgs {
 }
 
 impl SendArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
         let request = self.to_request()?;
         let report = ctx.block_on(crate::commands::send::run(&account, request))??;
         crate::output::send_report(&report, ctx.json);
-        queued_failure(&report)
-    }
-}
-
-/// A queued message ends the command with exit 75, so cron and scripts see that it has
-/// not left yet.
-pub fn queued_failure(report: &SendReport) -> Result<(), Failure> {
-    use crate::commands::queue::Delivery;
-    match &report.delivery {
-        Some(Delivery::Queued { id, reason }) => Err(Failure::new(
-            Exit::TempFail,
-            format!(
-                "{reason}; queued {} as {id}: the next send or `mailer queue flush` delivers it",
-                report.message.message_id
-            ),
-        )),
-        Some(Delivery::Sent { flushed }) => {
-            for (id, message_id) in &flushed.sent {
-                tracing::info!("sent queued message {message_id} ({id})");
-            }
-            for (id, why) in &flushed.kept {
-                tracing::warn!("queued message {id} still waits: {why}");
-            }
-            Ok(())
-        }
-        None => Ok(()),
+        report.outcome()
     }
 }
 

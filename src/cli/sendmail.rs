@@ -108,27 +108,21 @@ fn read_input(ignore_dots: bool) -> Result<Vec<u8>, Failure> {
 }
 
 impl SendmailArgs {
-    pub fn run(&self, ctx: &super::Context) -> Result<(), Failure> {
-        // sendmail has no --help of its own, so the word is free for ours.
-        if self.args.iter().any(|a| a == "--help") {
-            use clap::CommandFactory;
-            let mut cli = super::Cli::command();
-            if let Some(cmd) = cli.find_subcommand_mut("sendmail") {
-                let _ = cmd.print_long_help();
-            }
-            return Ok(());
-        }
+    /// Whether `--help` is among the arguments.
+    pub fn wants_help(&self) -> bool {
+        self.args.iter().any(|a| a == "--help")
+    }
+
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let o = parse(&self.args)?;
         let account = ctx.account()?;
         let parse_address = |what: &str, a: &str| -> Result<Address, Failure> {
             let a = a.trim_matches(['<', '>']);
             // cron names the crontab's owner by user name (`root`): that is the account
             // holder, so a name without a domain means the account's own address.
-            let a = if a.contains('@') {
-                a
-            } else {
-                account.email.as_str()
-            };
+            if !a.contains('@') {
+                return Ok(account.email.clone());
+            }
             a.parse().map_err(|_| {
                 Failure::new(
                     Exit::Usage,
@@ -167,7 +161,7 @@ impl SendmailArgs {
             recipients,
         };
         let report = ctx.block_on(crate::commands::sendmail::run(&account, request))??;
-        super::send::queued_failure(&report)
+        report.outcome()
     }
 }
 

@@ -4,13 +4,14 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Account;
 use crate::error::{Exit, Failure};
+use crate::mailbox::MailboxName;
 use crate::message::parse;
 use crate::store::files;
 
 /// Saves every attachment of message `uid` into `dir`; returns the files written.
 pub async fn run(
     account: &Account,
-    mailbox: &str,
+    mailbox: &MailboxName,
     uid: u32,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Failure> {

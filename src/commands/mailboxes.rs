@@ -19,7 +19,7 @@ pub async fn run(account: &Account) -> Result<Vec<MailboxCount>, Failure> {
         let mut out = Vec::with_capacity(names.len());
         for n in names {
             let (total, unseen) = if n.selectable {
-                let (t, u) = session.status(&n.raw).await?;
+                let (t, u) = session.status(&n).await?;
                 (Some(t), Some(u))
             } else {
                 (None, None)

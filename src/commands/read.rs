@@ -2,20 +2,20 @@
 
 use crate::config::Account;
 use crate::error::{Exit, Failure};
+use crate::imap::{Access, UidSet};
+use crate::mailbox::MailboxName;
 use crate::message::parse::{self, Full};
 
 /// The raw bytes and flags of message `uid` of `mailbox`, without marking it read.
 pub async fn fetch_raw(
     account: &Account,
-    mailbox: &str,
+    mailbox: &MailboxName,
     uid: u32,
 ) -> Result<(Vec<u8>, Vec<String>), Failure> {
     let mut session = super::imap_session(account).await?;
     let result = async {
-        session.select(mailbox, true).await?;
-        session
-            .fetch_all(&uid.to_string(), "(UID FLAGS RFC822.SIZE BODY.PEEK[])")
-            .await
+        session.select(mailbox, Access::ReadOnly).await?;
+        session.bodies(&UidSet::one(uid)).await
     }
     .await;
     session.logout().await;
@@ -33,7 +33,11 @@ pub async fn fetch_raw(
 }
 
 /// Message `uid` of `mailbox`, parsed.
-pub async fn from_server(account: &Account, mailbox: &str, uid: u32) -> Result<Full, Failure> {
+pub async fn from_server(
+    account: &Account,
+    mailbox: &MailboxName,
+    uid: u32,
+) -> Result<Full, Failure> {
     let (bytes, flags) = fetch_raw(account, mailbox, uid).await?;
     let mut full = parse::full(&bytes);
     full.envelope.flags = flags;

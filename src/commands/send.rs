@@ -1,12 +1,12 @@
-//! `mailer send`: build or prepare the message, then submit it over the account's SMTP.
+//! `mailer send`: build or prepare the message, then hand it to `deliver`.
 
 use lettre::Address;
+use lettre::message::Mailbox;
 
-use super::queue::{Delivery, deliver};
+use super::deliver::{Delivery, deliver};
 use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::message::{Outgoing, compose, raw};
-use crate::smtp;
 
 /// What to send, with every file already read and every flag checked.
 #[derive(Debug)]
@@ -37,6 +37,32 @@ pub struct SendReport {
     pub delivery: Option<Delivery>,
 }
 
+impl SendReport {
+    /// A queued message ends the command with exit 75, so cron and scripts see that it
+    /// has not left yet. What an earlier queue flush did is logged.
+    pub fn outcome(&self) -> Result<(), Failure> {
+        match &self.delivery {
+            Some(Delivery::Queued { id, reason }) => Err(Failure::new(
+                Exit::TempFail,
+                format!(
+                    "{reason}; queued {} as {id}: the next send or `mailer queue flush` delivers it",
+                    self.message.message_id
+                ),
+            )),
+            Some(Delivery::Sent { flushed }) => {
+                for (id, message_id) in &flushed.sent {
+                    tracing::info!("sent queued message {message_id} ({id})");
+                }
+                for (id, why) in &flushed.kept {
+                    tracing::warn!("queued message {id} still waits: {why}");
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 /// Builds the message and submits it.
 pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, Failure> {
     let message = prepare(account, request.content)?;
@@ -53,58 +79,25 @@ pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, 
     })
 }
 
-/// The account's address as an envelope sender.
-fn sender(account: &Account) -> Result<Address, Failure> {
-    account.email.parse().map_err(|_| {
-        Failure::new(
-            Exit::Config,
-            format!(
-                "{}: accounts.{}.email {:?} is not an address",
-                account.config_path.display(),
-                account.name,
-                account.email
-            ),
-        )
-    })
-}
-
 fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
-    let sender = sender(account)?;
+    let sender = &account.email;
     match content {
-        Content::Draft(draft) => compose::build(*draft, &sender, account.display_name.as_deref())
+        Content::Draft(draft) => compose::build(*draft, sender, account.display_name.as_deref())
             .map_err(|e| {
                 let exit = match e {
                     compose::Error::Build(_) => Exit::Data,
                     _ => Exit::Usage,
                 };
-                Failure::new(exit, e.to_string())
+                Failure::with_cause(exit, e)
             }),
-        Content::Raw { bytes, recipients } => raw::prepare(
-            &bytes,
-            &sender,
-            match recipients {
+        Content::Raw { bytes, recipients } => {
+            let recipients = match recipients {
                 Some(r) => raw::Recipients::Given(r),
                 None => raw::Recipients::FromHeaders(Vec::new()),
-            },
-            &lettre::message::Mailbox::new(account.display_name.clone(), sender.clone()),
-        )
-        .map_err(|e| Failure::new(Exit::Data, format!("--raw: {e}"))),
+            };
+            let from = Mailbox::new(account.display_name.clone(), sender.clone());
+            raw::prepare(&bytes, sender, recipients, &from)
+                .map_err(|e| Failure::with_cause(Exit::Data, e).context("--raw"))
+        }
     }
-}
-
-/// Opens an authenticated session on the account's SMTP server.
-pub async fn open_smtp(account: &Account) -> Result<smtp::Session, Failure> {
-    let server = account.smtp.as_ref().ok_or_else(|| {
-        Failure::new(
-            Exit::Config,
-            format!(
-                "{}: account {:?} has no [accounts.{}.smtp] section: add one with at least host",
-                account.config_path.display(),
-                account.name,
-                account.name
-            ),
-        )
-    })?;
-    let password = super::password_reader(account, server, "smtp");
-    Ok(smtp::Session::open(server, password).await?)
 }

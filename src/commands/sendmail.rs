@@ -4,7 +4,7 @@
 use lettre::Address;
 use lettre::message::Mailbox;
 
-use super::queue::deliver;
+use super::deliver::deliver;
 use super::send::SendReport;
 use crate::config::Account;
 use crate::error::{Exit, Failure};
@@ -24,25 +24,18 @@ pub struct SendmailRequest {
 }
 
 pub async fn run(account: &Account, request: SendmailRequest) -> Result<SendReport, Failure> {
-    let own: Address = account.email.parse().map_err(|_| {
-        Failure::new(
-            Exit::Config,
-            format!(
-                "accounts.{}.email {:?} is not an address",
-                account.name, account.email
-            ),
-        )
-    })?;
-    let sender = request.envelope_from.unwrap_or_else(|| own.clone());
+    let sender = request
+        .envelope_from
+        .unwrap_or_else(|| account.email.clone());
     let name = request.full_name.or_else(|| account.display_name.clone());
-    let from = Mailbox::new(name, own);
+    let from = Mailbox::new(name, account.email.clone());
     let recipients = if request.extract {
         Recipients::FromHeaders(request.recipients)
     } else {
         Recipients::Given(request.recipients)
     };
     let message = raw::prepare(&request.input, &sender, recipients, &from)
-        .map_err(|e| Failure::new(Exit::Data, format!("sendmail: {e}")))?;
+        .map_err(|e| Failure::with_cause(Exit::Data, e).context("sendmail"))?;
     let delivery = deliver(account, &message, true).await?;
     Ok(SendReport {
         message,

@@ -7,7 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Account, Error, Protocol, SecretSource, Security, Server, expand_tilde};
+use lettre::Address;
+
+use super::account::{Account, Protocol, Retrieval, Security, Server};
+use super::error::Error;
+use super::paths::expand_tilde;
+use super::secret::SecretSource;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,10 +38,30 @@ struct FileAccount {
 }
 
 /// The three ways a section can name its password; at most one may be set.
-struct FileSecret {
-    password_command: Option<Spanned<String>>,
-    password_env: Option<Spanned<String>>,
-    password: Option<Spanned<String>>,
+struct FileSecret<'a> {
+    password_command: &'a Option<Spanned<String>>,
+    password_env: &'a Option<Spanned<String>>,
+    password: &'a Option<Spanned<String>>,
+}
+
+impl FileAccount {
+    fn secret(&self) -> FileSecret<'_> {
+        FileSecret {
+            password_command: &self.password_command,
+            password_env: &self.password_env,
+            password: &self.password,
+        }
+    }
+}
+
+impl FileServer {
+    fn secret(&self) -> FileSecret<'_> {
+        FileSecret {
+            password_command: &self.password_command,
+            password_env: &self.password_env,
+            password: &self.password,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -59,149 +84,183 @@ struct FileServer {
 /// Default bound on connecting and on each reply.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(super) fn parse(path: &Path, text: &str, private: bool) -> Result<super::Config, Error> {
-    let at = |offset: usize, key: &str, message: &str| -> Error {
-        let (line, col) = line_col(text, offset);
-        Error::Invalid(format!("{}:{line}:{col}: {key}: {message}", path.display()))
-    };
+/// A validated file: its accounts, in name order, and the default account's name.
+pub(super) struct Parsed {
+    pub default_account: Option<String>,
+    pub accounts: Vec<Account>,
+}
 
-    let deserializer = toml::Deserializer::new(text);
-    let raw: FileConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+/// Builds errors that point at a place in the file.
+struct Places<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Places<'_> {
+    fn at(&self, offset: usize, key: &str, message: &str) -> Error {
+        let (line, col) = line_col(self.text, offset);
+        Error::Invalid(format!(
+            "{}:{line}:{col}: {key}: {message}",
+            self.path.display()
+        ))
+    }
+
+    /// A serde error, named by its key path when it has one.
+    fn serde(&self, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
         let key = e.path().to_string();
         let inner = e.inner();
         let message = inner.message().trim().to_string();
         let offset = inner.span().map(|s| s.start).unwrap_or(0);
         if key == "." || key.is_empty() {
-            let (line, col) = line_col(text, offset);
-            Error::Invalid(format!("{}:{line}:{col}: {message}", path.display()))
+            let (line, col) = line_col(self.text, offset);
+            Error::Invalid(format!("{}:{line}:{col}: {message}", self.path.display()))
         } else {
-            at(offset, &key, &message)
+            self.at(offset, &key, &message)
         }
-    })?;
+    }
+}
 
-    let mut accounts = Vec::new();
-    for (name, acc) in &raw.accounts {
-        let key = format!("accounts.{name}");
-        let email = acc.email.get_ref().trim().to_string();
-        if email.parse::<lettre::Address>().is_err() {
-            return Err(at(
-                acc.email.span().start,
-                &format!("{key}.email"),
-                &format!("{email:?} is not an email address (like alice@example.org)"),
+pub(super) fn parse(path: &Path, text: &str, private: bool) -> Result<Parsed, Error> {
+    let places = Places { path, text };
+    let deserializer = toml::Deserializer::new(text);
+    let raw: FileConfig =
+        serde_path_to_error::deserialize(deserializer).map_err(|e| places.serde(e))?;
+    let accounts = raw
+        .accounts
+        .iter()
+        .map(|(name, acc)| account(&places, path, name, acc, private))
+        .collect::<Result<Vec<_>, _>>()?;
+    let default_account = match &raw.default_account {
+        Some(d) if !raw.accounts.contains_key(d.get_ref()) => {
+            let known = raw.accounts.keys().cloned().collect::<Vec<_>>().join(", ");
+            return Err(places.at(
+                d.span().start,
+                "default_account",
+                &format!("no account named {:?} (accounts: {known})", d.get_ref()),
             ));
         }
-        let user = acc.user.clone().unwrap_or_else(|| email.clone());
-        let own = FileSecret {
-            password_command: acc.password_command.clone(),
-            password_env: acc.password_env.clone(),
-            password: acc.password.clone(),
-        };
-        let account_secret = secret_source(&own, &key, private, &at)?;
-        let server =
-            |section: &Option<FileServer>, protocol: Protocol| -> Result<Option<Server>, Error> {
-                let Some(s) = section else { return Ok(None) };
-                let skey = format!("{key}.{}", protocol.key());
-                let host = s.host.get_ref().trim().to_string();
-                if host.is_empty() {
-                    return Err(at(
-                        s.host.span().start,
-                        &format!("{skey}.host"),
-                        "is empty: set the server's host name",
-                    ));
-                }
-                let security = s.security.unwrap_or(Security::Tls);
-                if let Some(d) = &s.delete_after_fetch
-                    && protocol != Protocol::Pop3
-                {
-                    return Err(at(
-                        d.span().start,
-                        &format!("{skey}.delete_after_fetch"),
-                        "only applies to [pop3] sections",
-                    ));
-                }
-                if s.port == Some(0) {
-                    return Err(at(
-                        s.host.span().start,
-                        &format!("{skey}.port"),
-                        "0 is not a port",
-                    ));
-                }
-                let own = FileSecret {
-                    password_command: s.password_command.clone(),
-                    password_env: s.password_env.clone(),
-                    password: s.password.clone(),
-                };
-                let secret = secret_source(&own, &skey, private, &at)?.or(account_secret.clone());
-                let timeout = match &s.timeout_secs {
-                    Some(t) if *t.get_ref() == 0 => {
-                        return Err(at(
-                            t.span().start,
-                            &format!("{skey}.timeout_secs"),
-                            "must be at least 1",
-                        ));
-                    }
-                    Some(t) => Duration::from_secs(*t.get_ref()),
-                    None => DEFAULT_TIMEOUT,
-                };
-                Ok(Some(Server {
-                    host,
-                    port: s.port.unwrap_or(protocol.default_port(security)),
-                    security,
-                    ca_file: s.ca_file.as_deref().map(expand_tilde),
-                    user: s.user.clone().unwrap_or_else(|| user.clone()),
-                    secret,
-                    allow_insecure_auth: s.allow_insecure_auth,
-                    delete_after_fetch: s.delete_after_fetch.as_ref().is_some_and(|d| *d.get_ref()),
-                    timeout,
-                }))
-            };
-        accounts.push(Account {
-            name: name.clone(),
-            email,
-            display_name: acc.name.clone().filter(|n| !n.trim().is_empty()),
-            maildir: acc.maildir.as_deref().map(expand_tilde),
-            smtp: server(&acc.smtp, Protocol::Smtp)?,
-            imap: server(&acc.imap, Protocol::Imap)?,
-            pop3: server(&acc.pop3, Protocol::Pop3)?,
-            config_path: path.to_path_buf(),
-        });
-    }
-
-    let default_account = match &raw.default_account {
-        Some(d) => {
-            let name = d.get_ref();
-            if !raw.accounts.contains_key(name) {
-                let known = raw.accounts.keys().cloned().collect::<Vec<_>>().join(", ");
-                return Err(at(
-                    d.span().start,
-                    "default_account",
-                    &format!("no account named {name:?} (accounts: {known})"),
-                ));
-            }
-            Some(name.clone())
-        }
+        Some(d) => Some(d.get_ref().clone()),
         None => None,
     };
-
-    Ok(super::Config {
-        path: path.to_path_buf(),
+    Ok(Parsed {
         default_account,
         accounts,
+    })
+}
+
+fn account(
+    places: &Places<'_>,
+    path: &Path,
+    name: &str,
+    acc: &FileAccount,
+    private: bool,
+) -> Result<Account, Error> {
+    let key = format!("accounts.{name}");
+    let email_text = acc.email.get_ref().trim();
+    let email: Address = email_text.parse().map_err(|_| {
+        places.at(
+            acc.email.span().start,
+            &format!("{key}.email"),
+            &format!("{email_text:?} is not an email address (like alice@example.org)"),
+        )
+    })?;
+    let inherited = Inherited {
+        user: acc.user.clone().unwrap_or_else(|| email.to_string()),
+        secret: secret_source(&acc.secret(), &key, private, places)?,
+    };
+    let section = |s: &Option<FileServer>, protocol| -> Result<Option<Server>, Error> {
+        s.as_ref()
+            .map(|s| server(places, &key, s, protocol, &inherited, private))
+            .transpose()
+    };
+    let imap = section(&acc.imap, Protocol::Imap)?;
+    let pop3 = section(&acc.pop3, Protocol::Pop3)?;
+    Ok(Account {
+        name: name.to_string(),
+        email,
+        display_name: acc.name.clone().filter(|n| !n.trim().is_empty()),
+        maildir: acc.maildir.as_deref().map(expand_tilde),
+        smtp: section(&acc.smtp, Protocol::Smtp)?,
+        retrieval: match (imap, pop3) {
+            (Some(imap), _) => Some(Retrieval::Imap(imap)),
+            (None, Some(pop3)) => Some(Retrieval::Pop3(pop3)),
+            (None, None) => None,
+        },
+        config_path: path.to_path_buf(),
+    })
+}
+
+/// What a server section takes from its account unless it says otherwise.
+struct Inherited {
+    user: String,
+    secret: Option<SecretSource>,
+}
+
+fn server(
+    places: &Places<'_>,
+    account_key: &str,
+    s: &FileServer,
+    protocol: Protocol,
+    inherited: &Inherited,
+    private: bool,
+) -> Result<Server, Error> {
+    let key = format!("{account_key}.{}", protocol.key());
+    let host = s.host.get_ref().trim().to_string();
+    if host.is_empty() {
+        let at = s.host.span().start;
+        return Err(places.at(
+            at,
+            &format!("{key}.host"),
+            "is empty: set the server's host name",
+        ));
+    }
+    let security = s.security.unwrap_or(Security::Tls);
+    if let Some(d) = &s.delete_after_fetch
+        && protocol != Protocol::Pop3
+    {
+        let key = format!("{key}.delete_after_fetch");
+        return Err(places.at(d.span().start, &key, "only applies to [pop3] sections"));
+    }
+    if s.port == Some(0) {
+        let at = s.host.span().start;
+        return Err(places.at(at, &format!("{key}.port"), "0 is not a port"));
+    }
+    let secret = secret_source(&s.secret(), &key, private, places)?.or(inherited.secret.clone());
+    let timeout = match &s.timeout_secs {
+        Some(t) if *t.get_ref() == 0 => {
+            let key = format!("{key}.timeout_secs");
+            return Err(places.at(t.span().start, &key, "must be at least 1"));
+        }
+        Some(t) => Duration::from_secs(*t.get_ref()),
+        None => DEFAULT_TIMEOUT,
+    };
+    Ok(Server {
+        host,
+        port: s.port.unwrap_or(protocol.default_port(security)),
+        security,
+        ca_file: s.ca_file.as_deref().map(expand_tilde),
+        user: s.user.clone().unwrap_or_else(|| inherited.user.clone()),
+        secret,
+        allow_insecure_auth: s.allow_insecure_auth,
+        delete_after_fetch: s.delete_after_fetch.as_ref().is_some_and(|d| *d.get_ref()),
+        timeout,
+        key,
     })
 }
 
 /// The one secret source a section names, if any. Two at once is ambiguous, and a
 /// plain-text password in a file others can read is refused, as OpenSSH refuses such keys.
 fn secret_source(
-    s: &FileSecret,
+    s: &FileSecret<'_>,
     key: &str,
     private: bool,
-    at: &dyn Fn(usize, &str, &str) -> Error,
+    places: &Places<'_>,
 ) -> Result<Option<SecretSource>, Error> {
+    let at = |offset, key: &str, message: &str| places.at(offset, key, message);
     let given: Vec<(&str, &Spanned<String>)> = [
-        ("password_command", &s.password_command),
-        ("password_env", &s.password_env),
-        ("password", &s.password),
+        ("password_command", s.password_command),
+        ("password_env", s.password_env),
+        ("password", s.password),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))

@@ -53,8 +53,6 @@ pub enum Error {
     RepeatedHeader(String),
     #[error("no recipients: give --to, --cc or --bcc")]
     NoRecipients,
-    #[error("no sender: the account has no email")]
-    NoSender,
     #[error("building the message: {0}")]
     Build(String),
 }

@@ -102,15 +102,6 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
     }
 }
 
-/// The envelope of a complete message. Input that is not a message still gives an
-/// envelope (with empty fields), never a panic.
-pub fn envelope(bytes: &[u8]) -> Envelope {
-    match MessageParser::default().parse(bytes) {
-        Some(msg) => envelope_of(&msg, bytes.len() as u64),
-        None => empty(bytes.len() as u64),
-    }
-}
-
 /// The envelope of a complete message without decoding its parts: headers are parsed,
 /// the MIME tree is walked by boundaries, and attachment sizes are estimated from the
 /// encoded size. Several times cheaper than [`envelope`] on messages with attachments,
@@ -279,26 +270,6 @@ fn empty(size: u64) -> Envelope {
         attachments: Vec::new(),
         path: None,
     }
-}
-
-/// IMAP's date for a Unix time, e.g. `25-Nov-2026` (UTC).
-pub fn imap_day(timestamp: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let d = mail_parser::DateTime::from_timestamp(timestamp);
-    let month = MONTHS[(usize::from(d.month).clamp(1, 12)) - 1];
-    format!("{}-{month}-{}", d.day, d.year)
-}
-
-/// Today's date, `2026-11-26` (UTC).
-pub fn today() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let d = mail_parser::DateTime::from_timestamp(now);
-    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
 /// Decodes RFC 2047 encoded words in a header value (`=?gbk?B?...?=`).

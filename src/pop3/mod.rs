@@ -12,7 +12,7 @@ use std::time::Duration;
 use base64::Engine;
 use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::config::{Password, Security, Server};
+use crate::config::{Security, Server};
 use crate::net::{self, Conn, SessionError, bounded, broken};
 use response::ReadError;
 
@@ -57,10 +57,7 @@ pub struct Session {
 
 impl Session {
     /// Connects, secures, and logs in with AUTH PLAIN when offered, else USER/PASS.
-    pub async fn open(
-        server: &Server,
-        password: impl FnOnce() -> Result<Option<Password>, String>,
-    ) -> Result<Session, Error> {
+    pub async fn open(server: &Server) -> Result<Session, Error> {
         let addr = server.address();
         let timeout = server.timeout;
         let tcp = net::connect(server).await?;
@@ -78,75 +75,75 @@ impl Session {
         };
         s.status("greeting").await?;
         s.caps = s.capa().await?;
-
         if server.security == Security::Starttls {
-            if !s.caps.stls {
-                return Err(Error::Refused {
-                    addr: s.addr,
-                    step: "STLS".into(),
-                    reply: "(not offered); use security = \"tls\" if the server listens for POP3S"
-                        .into(),
-                });
-            }
-            s.command("STLS", "STLS").await?;
-            // Nothing may be buffered from before the handshake (RFC 2595 section 4).
-            if !s.conn.buffer().is_empty() {
-                return Err(broken(
-                    &s.addr,
-                    "STLS",
-                    &"the server sent data before the TLS handshake",
-                ));
-            }
-            let plain = s.conn.into_inner();
-            let tls = bounded(
-                &s.addr,
-                timeout,
-                "TLS handshake",
-                net::tls_wrap(server, plain),
-            )
-            .await??;
-            s.conn = BufReader::new(Box::new(tls) as Conn);
-            // Capabilities may differ once encrypted (RFC 2595).
-            s.caps = s.capa().await?;
+            s = s.stls(server).await?;
         }
-
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr: s.addr });
         }
-        let password = password()
-            .map_err(Error::Password)?
-            .ok_or_else(|| Error::NoPassword(s.addr.clone()))?;
+        s.login(server).await?;
+        tracing::debug!("logged in as {}", server.user);
+        Ok(s)
+    }
+
+    /// Upgrades the connection with STLS (RFC 2595).
+    async fn stls(mut self, server: &Server) -> Result<Session, Error> {
+        if !self.caps.stls {
+            return Err(Error::Refused {
+                addr: self.addr,
+                step: "STLS".into(),
+                reply: "(not offered); use security = \"tls\" if the server listens for POP3S"
+                    .into(),
+            });
+        }
+        self.command("STLS", "STLS").await?;
+        // Nothing may be buffered from before the handshake (RFC 2595 section 4).
+        if !self.conn.buffer().is_empty() {
+            let why = &"the server sent data before the TLS handshake";
+            return Err(broken(&self.addr, "STLS", why));
+        }
+        let plain = self.conn.into_inner();
+        let handshake = net::tls_wrap(server, plain);
+        let tls = bounded(&self.addr, self.timeout, "TLS handshake", handshake).await??;
+        self.conn = BufReader::new(Box::new(tls) as Conn);
+        // Capabilities may differ once encrypted (RFC 2595).
+        self.caps = self.capa().await?;
+        Ok(self)
+    }
+
+    /// AUTH PLAIN when offered (one round trip), else USER and PASS.
+    async fn login(&mut self, server: &Server) -> Result<(), Error> {
+        let password = server
+            .password()
+            .await?
+            .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
         let refused = |addr: &str, reply: String| Error::AuthRefused {
             addr: addr.to_string(),
             user: server.user.clone(),
             reply,
         };
-        if s.caps.sasl_plain {
+        let steps: Vec<(String, &str)> = if self.caps.sasl_plain {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "\0{}\0{}",
                 server.user,
                 password.expose()
             ));
-            s.send(&format!("AUTH PLAIN {token}"), "AUTH").await?;
-            match s.status("AUTH").await {
-                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
-                other => other?,
-            };
+            vec![(format!("AUTH PLAIN {token}"), "AUTH")]
         } else {
             // Some servers refuse an unknown user at USER already.
-            match s.command(&format!("USER {}", server.user), "USER").await {
-                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
-                other => other?,
-            };
-            s.send(&format!("PASS {}", password.expose()), "PASS")
-                .await?;
-            match s.status("PASS").await {
-                Err(Error::Refused { reply, .. }) => return Err(refused(&s.addr, reply)),
+            vec![
+                (format!("USER {}", server.user), "USER"),
+                (format!("PASS {}", password.expose()), "PASS"),
+            ]
+        };
+        for (line, step) in steps {
+            self.send(&line, step).await?;
+            match self.status(step).await {
+                Err(Error::Refused { reply, .. }) => return Err(refused(&self.addr, reply)),
                 other => other?,
             };
         }
-        tracing::debug!("logged in as {}", server.user);
-        Ok(s)
+        Ok(())
     }
 
     async fn capa(&mut self) -> Result<Capabilities, Error> {

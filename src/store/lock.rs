@@ -1,17 +1,18 @@
-//! One fetch (or digest) per account at a time: an advisory lock on a file in the state
-//! directory. The kernel drops it when the process dies, so a killed run never leaves a
-//! stale lock behind.
+//! One fetch (or digest, or queue flush) per account at a time: an advisory lock on a
+//! file in the state directory. The kernel drops it when the process dies, so a killed
+//! run never leaves a stale lock behind.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::error::{Exit, Failure};
+
 /// A held lock; released when dropped.
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
-    pub path: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +26,20 @@ pub enum Error {
     },
 }
 
-/// Takes the lock at `path`, waiting up to `wait` for another holder to finish.
-pub fn acquire(path: &Path, wait: Duration) -> Result<Lock, Error> {
+impl From<Error> for Failure {
+    /// A busy lock is worth another try later (75); a lock file that cannot be
+    /// written is a local I/O problem (74).
+    fn from(e: Error) -> Self {
+        let exit = match e {
+            Error::Busy { .. } => Exit::TempFail,
+            Error::Io { .. } => Exit::Io,
+        };
+        Failure::with_cause(exit, e)
+    }
+}
+
+/// Takes the lock at `path` now, or says who holds it.
+pub fn try_acquire(path: &Path) -> Result<Lock, Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -41,34 +54,39 @@ pub fn acquire(path: &Path, wait: Duration) -> Result<Lock, Error> {
         .truncate(false)
         .open(path)
         .map_err(io)?;
-    let deadline = Instant::now() + wait;
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(path)
-                    .ok()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "unknown".into());
-                return Err(Error::Busy {
-                    path: path.to_path_buf(),
-                    holder,
-                });
-            }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(path)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".into());
+            return Err(Error::Busy {
+                path: path.to_path_buf(),
+                holder,
+            });
         }
+        Err(TryLockError::Error(e)) => return Err(io(e)),
     }
     // Record the holder for the message another run prints; the lock itself is the flock.
     let _ = file.set_len(0);
     let _ = write!(file, "{}", std::process::id());
-    Ok(Lock {
-        _file: file,
-        path: path.to_path_buf(),
-    })
+    Ok(Lock { _file: file })
+}
+
+/// Takes the lock at `path`, waiting up to `wait` for another holder to finish. Polls on
+/// tokio's timer, so the runtime's other work goes on meanwhile.
+pub async fn acquire(path: &Path, wait: Duration) -> Result<Lock, Error> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match try_acquire(path) {
+            Err(Error::Busy { .. }) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 #[cfg(test)]

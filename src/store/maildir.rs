@@ -62,9 +62,24 @@ pub struct Entry {
     pub wire_size: Option<u64>,
 }
 
+/// A mailbox name that cannot be a Maildir++ folder (`a/b`, `..`, `.hidden`).
+#[derive(Debug, thiserror::Error)]
+#[error("mailbox {0:?} cannot be stored as a Maildir++ folder")]
+pub struct BadFolderName(pub String);
+
+/// Whether a folder exists: state describes a folder's content, and a folder that is
+/// gone (deleted to start over) takes its state with it.
+pub fn exists(folder: &Path) -> bool {
+    folder.join("cur").is_dir()
+}
+
 /// The folder path of `mailbox` under the Maildir `root`: INBOX is the root itself; other
 /// names use Maildir++'s `.` separator in place of the server's hierarchy `delimiter`.
-pub fn folder_path(root: &Path, mailbox: &str, delimiter: Option<char>) -> Result<PathBuf, String> {
+pub fn folder_path(
+    root: &Path,
+    mailbox: &str,
+    delimiter: Option<char>,
+) -> Result<PathBuf, BadFolderName> {
     if mailbox.eq_ignore_ascii_case("INBOX") {
         return Ok(root.to_path_buf());
     }
@@ -82,9 +97,7 @@ pub fn folder_path(root: &Path, mailbox: &str, delimiter: Option<char>) -> Resul
         || name.ends_with('.')
         || name.contains("..");
     if bad {
-        return Err(format!(
-            "mailbox {mailbox:?} cannot be stored as a Maildir++ folder"
-        ));
+        return Err(BadFolderName(mailbox.to_string()));
     }
     Ok(root.join(format!(".{name}")))
 }
@@ -111,8 +124,24 @@ impl Folder {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Removes files older than 36 hours from `tmp/`, as the Maildir convention asks:
+    /// they are leftovers of runs that were killed before committing.
+    pub fn clean_stale_tmp(&self) {
+        let Ok(entries) = std::fs::read_dir(self.path.join("tmp")) else {
+            return;
+        };
+        let limit = std::time::Duration::from_secs(36 * 3600);
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > limit);
+            if old {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Writes a message to `tmp/` with LF line ends (the Maildir convention), not yet
@@ -231,13 +260,8 @@ fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a Path>) -> io::Resu
     #[cfg(target_os = "linux")]
     {
         let _ = files;
-        use std::os::fd::AsRawFd;
         let d = File::open(dir)?;
-        // SAFETY: syncfs only reads the descriptor, which stays open for the call.
-        if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        rustix::fs::syncfs(&d).map_err(io::Error::from)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -272,16 +296,9 @@ pub fn to_lf_into(bytes: &[u8], out: &mut Vec<u8>) {
 
 /// The host part of Maildir names, with `/` and `:` escaped as the Maildir spec says.
 fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it
-    // or truncates, and we stop at the first NUL either way.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let raw = if rc == 0 {
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        String::new()
-    };
+    let raw = hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = if raw.is_empty() {
         "localhost".to_string()
     } else {

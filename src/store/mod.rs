@@ -11,12 +11,32 @@ pub mod state;
 
 use std::path::{Path, PathBuf};
 
-/// Where mailer keeps its own state: `$XDG_STATE_HOME/mailer`, else `~/.local/state/mailer`.
-pub fn state_root() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p).join("mailer"));
+use crate::error::{Exit, Failure};
+
+/// Neither `XDG_STATE_HOME` nor `HOME` says where mailer may keep its state.
+#[derive(Debug, thiserror::Error)]
+#[error("no state directory: set XDG_STATE_HOME or HOME")]
+pub struct NoStateDir;
+
+impl From<NoStateDir> for Failure {
+    fn from(e: NoStateDir) -> Self {
+        Failure::with_cause(Exit::Config, e)
     }
-    crate::config::home_dir().map(|h| h.join(".local/state/mailer"))
+}
+
+/// Where mailer keeps its own state: `$XDG_STATE_HOME/mailer`, else `~/.local/state/mailer`.
+pub fn state_root() -> Result<PathBuf, NoStateDir> {
+    if let Some(p) = std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p).join("mailer"));
+    }
+    crate::config::home_dir()
+        .map(|h| h.join(".local/state/mailer"))
+        .ok_or(NoStateDir)
+}
+
+/// The state directory of one account: its outbox, locks and sync state live here.
+pub fn account_dir(account: &str) -> Result<PathBuf, NoStateDir> {
+    Ok(state_root()?.join(path_component(account)))
 }
 
 /// A name made safe as one path component, without collisions: bytes outside

@@ -36,6 +36,15 @@ pub struct Queued {
     pub error: String,
 }
 
+/// A file of the outbox that cannot be read back as a queued message.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}: not an outbox file", path.display())]
+    NotOutbox { path: PathBuf },
+}
+
 /// An account's outbox directory.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -114,7 +123,7 @@ impl Outbox {
 
     /// Every queued message, oldest first. Files that cannot be read are reported, not
     /// skipped silently.
-    pub fn list(&self) -> io::Result<Vec<Result<Queued, String>>> {
+    pub fn list(&self) -> io::Result<Vec<Result<Queued, Unreadable>>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -132,10 +141,12 @@ impl Outbox {
     }
 
     /// Reads one queued message.
-    pub fn load(&self, id: &str) -> Result<Queued, String> {
+    pub fn load(&self, id: &str) -> Result<Queued, Unreadable> {
         let path = self.path(id);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        parse(id, &bytes).ok_or_else(|| format!("{}: not an outbox file", path.display()))
+        match std::fs::read(&path) {
+            Ok(bytes) => parse(id, &bytes).ok_or(Unreadable::NotOutbox { path }),
+            Err(source) => Err(Unreadable::Read { path, source }),
+        }
     }
 
     /// Removes a message, durably. Called only after the server accepted it (or the

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::mailbox::MailboxName;
+
 /// What the last run of `fetch` left durable, for one account and mailbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxState {
@@ -24,22 +26,45 @@ pub struct Pop3State {
     pub folder: PathBuf,
 }
 
-/// The state file of `mailbox` of `account` under `root`.
-pub fn path(root: &Path, account: &str, protocol: &str, mailbox: &str) -> PathBuf {
-    root.join(super::path_component(account))
-        .join(protocol)
-        .join(format!("{}.json", super::path_component(mailbox)))
+/// The state file of `mailbox` of the account whose state directory is `account_dir`.
+pub fn path(account_dir: &Path, kind: &str, mailbox: &MailboxName) -> PathBuf {
+    account_dir
+        .join(kind)
+        .join(format!("{}.json", super::path_component(mailbox.as_str())))
+}
+
+/// A state file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("state file {} is damaged ({source})", path.display())]
+    Damaged {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("reading state file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Reads the state; a missing file is no state. A damaged one is reported to the caller,
 /// who can fall back to scanning the Maildir.
-pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LoadError> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| format!("state file {} is damaged ({e})", path.display())),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| LoadError::Damaged {
+                    path: path.to_path_buf(),
+                    source,
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading state file {}: {e}", path.display())),
+        Err(source) => Err(LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

@@ -5,28 +5,28 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use futures::StreamExt;
 
-use super::writer::{self, Body, Key};
-use super::{FetchReport, FetchRequest, Sink, clean_stale_tmp, folder_exists, io_failure};
-use crate::config::Account;
+use super::request::{FetchReport, FetchRequest, Sink};
+use super::writer::{self, Body, Key, Written};
+use crate::config::Server;
 use crate::error::{Exit, Failure};
-use crate::imap::{self, Session};
+use crate::imap::{self, Access, Query, Session, UidSet};
 use crate::message::parse;
 use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, MailboxState};
 
 pub async fn run(
-    account: &Account,
+    server: &Server,
     request: &FetchRequest,
     root: &Path,
-    state_root: &Path,
+    account_dir: &Path,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let mut session = crate::commands::imap_session(account).await?;
-    let result = fetch_mailbox(&mut session, account, request, root, state_root, sink).await;
+    let mut session = Session::open(server).await?;
+    let result = fetch_mailbox(&mut session, request, root, account_dir, sink).await;
     session.logout().await;
     result
 }
@@ -41,193 +41,242 @@ struct StateFile {
 
 impl StateFile {
     fn save(&self, last_uid: u32) -> std::io::Result<()> {
-        state::save(
-            &self.path,
-            &MailboxState {
-                uidvalidity: self.uidvalidity,
-                last_uid,
-                folder: self.folder.clone(),
-            },
-        )
+        let state = MailboxState {
+            uidvalidity: self.uidvalidity,
+            last_uid,
+            folder: self.folder.clone(),
+        };
+        state::save(&self.path, &state)
     }
+
+    fn save_or_fail(&self, last_uid: u32) -> Result<(), Failure> {
+        self.save(last_uid)
+            .map_err(|e| Failure::io("saving state", e))
+    }
+}
+
+/// The local side of a mailbox: its folder, its state, and what the folder holds.
+struct Local {
+    folder: Folder,
+    state: StateFile,
+    /// Every UID up to this one is stored, as far as the state knows.
+    known_last: u32,
+    /// UIDs stored under the current UIDVALIDITY, from the file names.
+    have: HashSet<u32>,
+    /// Files stored under another UIDVALIDITY (or by another program): they may hold the
+    /// same messages under new UIDs.
+    foreign: Vec<maildir::Entry>,
+    /// Whether UIDs changed meaning since the state was saved (or nothing is known).
+    uids_changed: bool,
 }
 
 async fn fetch_mailbox(
     session: &mut Session,
-    account: &Account,
     request: &FetchRequest,
     root: &Path,
-    state_root: &Path,
+    account_dir: &Path,
     mut sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let inbox = request.mailbox.eq_ignore_ascii_case("INBOX");
-    let delimiter = if inbox {
-        None
-    } else {
-        session.delimiter().await?
+    let folder_path = local_folder(session, request, root).await?;
+    let access = match request.mark_seen {
+        true => Access::ReadWrite,
+        false => Access::ReadOnly,
     };
-    // Folders carry the name as the server spells it (modified UTF-7), as Dovecot's own
-    // Maildir++ layout does, so Dovecot can serve the folder as it is.
-    let folder_path = maildir::folder_path(
-        root,
-        &imap::encode_mailbox_name(&request.mailbox),
-        delimiter,
-    )
-    .map_err(|e| Failure::new(Exit::Usage, e))?;
-    let info = session.select(&request.mailbox, !request.mark_seen).await?;
-    let existed = folder_exists(&folder_path);
-    let folder = Folder::open(&folder_path, !inbox)
-        .map_err(|e| io_failure(format!("opening Maildir {}", folder_path.display()), e))?;
-    clean_stale_tmp(&folder_path);
-
-    let state_file = StateFile {
-        path: state::path(
-            state_root,
-            &account.name,
-            "imap",
-            if inbox { "INBOX" } else { &request.mailbox },
-        ),
-        uidvalidity: info.uidvalidity,
-        folder: folder_path.clone(),
-    };
-    let saved = match state::load::<MailboxState>(&state_file.path) {
-        Ok(s) => s.filter(|s| existed && s.folder == folder_path),
-        Err(e) => {
-            tracing::warn!("{e}; recovering from the Maildir's file names");
-            None
-        }
-    };
-    let entries = folder
-        .scan()
-        .map_err(|e| io_failure(format!("reading Maildir {}", folder_path.display()), e))?;
-    let have: HashSet<u32> = entries
-        .iter()
-        .filter(|e| e.uidvalidity == Some(info.uidvalidity))
-        .filter_map(|e| e.uid)
-        .collect();
-    let known_last = match &saved {
-        Some(s) if s.uidvalidity == info.uidvalidity => s.last_uid,
-        _ => 0,
-    };
-    // Files stored under another UIDVALIDITY (or by another program) may hold the same
-    // messages under new UIDs: those are matched by Message-ID and size below.
-    let foreign: Vec<&maildir::Entry> = entries
-        .iter()
-        .filter(|e| e.uidvalidity != Some(info.uidvalidity))
-        .collect();
-
+    let info = session.select(&request.mailbox, access).await?;
+    let local = Local::open(&folder_path, request, account_dir, info.uidvalidity)?;
     let mut report = FetchReport::default();
     if info.exists == 0 {
-        state_file
-            .save(known_last)
-            .map_err(|e| io_failure("saving state", e))?;
+        local.state.save_or_fail(local.known_last)?;
         sink.start(0);
         return Ok(report);
     }
-    let mut query = format!("UID {}:*", known_last.saturating_add(1));
-    if let Some(since) = &request.since {
-        query.push_str(&format!(" SINCE {since}"));
+    let plan = plan(session, request, &local, &mut report).await?;
+    let highest = plan.highest;
+    sink.start(plan.wanted.len());
+    let state = local.state.clone();
+    let mut stored_uids = Vec::new();
+    if !plan.wanted.is_empty() {
+        let written = download(session, request, local, plan, sink).await?;
+        report.stored = written.keys.len();
+        report.bytes = written.bytes;
+        stored_uids = uids_of(&written.keys);
     }
+    if request.mark_seen && !stored_uids.is_empty() {
+        stored_uids.sort_unstable();
+        session
+            .mark_seen(&UidSet::from_sorted(&stored_uids))
+            .await?;
+    }
+    state.save_or_fail(highest)?;
+    Ok(report)
+}
+
+/// The Maildir++ folder of the mailbox. Folders carry the name as the server spells it
+/// (modified UTF-7), as Dovecot's own layout does, so Dovecot can serve the folder as
+/// it is.
+async fn local_folder(
+    session: &mut Session,
+    request: &FetchRequest,
+    root: &Path,
+) -> Result<PathBuf, Failure> {
+    let delimiter = match request.mailbox.is_inbox() {
+        true => None,
+        false => session.delimiter().await?,
+    };
+    let encoded = imap::encode_mailbox_name(request.mailbox.as_str());
+    maildir::folder_path(root, &encoded, delimiter).map_err(|e| Failure::with_cause(Exit::Usage, e))
+}
+
+impl Local {
+    fn open(
+        folder_path: &Path,
+        request: &FetchRequest,
+        account_dir: &Path,
+        uidvalidity: u32,
+    ) -> Result<Local, Failure> {
+        let shown = folder_path.display();
+        let existed = maildir::exists(folder_path);
+        let folder = Folder::open(folder_path, !request.mailbox.is_inbox())
+            .map_err(|e| Failure::io(format!("opening Maildir {shown}"), e))?;
+        folder.clean_stale_tmp();
+        let state = StateFile {
+            path: state::path(account_dir, "imap", &request.mailbox),
+            uidvalidity,
+            folder: folder_path.to_path_buf(),
+        };
+        let saved = match state::load::<MailboxState>(&state.path) {
+            Ok(s) => s.filter(|s| existed && s.folder == folder_path),
+            Err(e) => {
+                tracing::warn!("{e}; recovering from the Maildir's file names");
+                None
+            }
+        };
+        let entries = folder
+            .scan()
+            .map_err(|e| Failure::io(format!("reading Maildir {shown}"), e))?;
+        let (current, foreign): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .partition(|e| e.uidvalidity == Some(uidvalidity));
+        let same = saved.as_ref().filter(|s| s.uidvalidity == uidvalidity);
+        Ok(Local {
+            folder,
+            state,
+            known_last: same.map_or(0, |s| s.last_uid),
+            have: current.iter().filter_map(|e| e.uid).collect(),
+            foreign,
+            uids_changed: same.is_none(),
+        })
+    }
+}
+
+/// What to download, and what the state may say once it is done.
+struct Plan {
+    known_last: u32,
+    /// UIDs to download, ascending.
+    wanted: Vec<u32>,
+    /// Every UID the state will cover once `wanted` is durable.
+    to_cover: Vec<u32>,
+    /// UIDs found already stored under an earlier UIDVALIDITY.
+    matched: Vec<Key>,
+    /// For wanted UIDs without a Message-ID: local files of the same size, to compare.
+    compare_with: HashMap<u32, Vec<PathBuf>>,
+    /// The highest UID the search saw.
+    highest: u32,
+}
+
+/// Searches for new messages and decides which of them to download.
+async fn plan(
+    session: &mut Session,
+    request: &FetchRequest,
+    local: &Local,
+    report: &mut FetchReport,
+) -> Result<Plan, Failure> {
+    let known_last = local.known_last;
+    let query = Query::uids_from(known_last.saturating_add(1)).and_since(request.since);
     let found = session.search(&query).await?;
     // "N:*" matches the last message even when its UID is below N.
-    let mut wanted: Vec<u32> = found
-        .iter()
-        .copied()
-        .filter(|u| *u > known_last && !have.contains(u))
-        .collect();
-    let highest = found.iter().copied().max().unwrap_or(0).max(known_last);
-    report.already_stored = found
-        .iter()
-        .filter(|u| **u > known_last && have.contains(u))
-        .count();
+    let new: Vec<u32> = found.into_iter().filter(|u| *u > known_last).collect();
+    let (stored, mut wanted): (Vec<u32>, Vec<u32>) =
+        new.iter().partition(|u| local.have.contains(u));
+    report.already_stored = stored.len();
     if let Some(limit) = request.limit {
         let skip = wanted.len().saturating_sub(limit);
         wanted.drain(..skip);
     }
-
-    // Matching is needed once, when the UIDs changed meaning (or nothing is known yet);
-    // after that, the state says what is stored.
-    let uids_changed = saved
-        .as_ref()
-        .is_none_or(|s| s.uidvalidity != info.uidvalidity);
-    let mut compare_with: HashMap<u32, Vec<PathBuf>> = HashMap::new();
-    // Messages found stored under the old UIDVALIDITY count as done for the state, so a
-    // run killed after this point does not download them again.
-    let mut matched: Vec<Key> = Vec::new();
-    let to_cover = wanted.clone();
-    if uids_changed && !foreign.is_empty() && !wanted.is_empty() {
-        let (skip, check) = match_foreign(session, &wanted, &foreign).await?;
+    let mut plan = Plan {
+        known_last,
+        to_cover: wanted.clone(),
+        highest: new.iter().copied().max().unwrap_or(0).max(known_last),
+        wanted,
+        matched: Vec::new(),
+        compare_with: HashMap::new(),
+    };
+    // Matching is needed once, when the UIDs changed meaning; after that, the state
+    // says what is stored.
+    if local.uids_changed && !local.foreign.is_empty() && !plan.wanted.is_empty() {
+        let (skip, check) = match_foreign(session, &plan.wanted, &local.foreign).await?;
         report.already_stored += skip.len();
-        wanted.retain(|u| !skip.contains(u));
-        matched = skip.iter().map(|u| Key::Uid(*u)).collect();
-        compare_with = check;
+        plan.wanted.retain(|u| !skip.contains(u));
+        plan.matched = skip.iter().map(|u| Key::Uid(*u)).collect();
+        plan.compare_with = check;
     }
+    Ok(plan)
+}
 
-    sink.start(wanted.len());
-    let mut stored_uids: Vec<u32> = Vec::new();
-    if !wanted.is_empty() {
-        let skip: writer::Skip = Box::new(move |key, body| {
-            let Key::Uid(uid) = key else { return false };
-            let Some(candidates) = compare_with.get(uid) else {
-                return false;
-            };
-            let lf = maildir::to_lf(body);
-            candidates
-                .iter()
-                .any(|p| std::fs::read(p).is_ok_and(|local| local == lf))
-        });
-        // The state may advance to the highest UID below which every wanted message is
-        // durable (stored, or found to be stored already).
-        let mut mark = Watermark::new(to_cover, known_last);
-        mark.done(matched.iter());
-        let progress = Arc::new(Mutex::new(mark));
-        let on_commit = {
-            let progress = progress.clone();
-            let state_file = state_file.clone();
-            move |stored: &[Key], skipped: &[Key]| {
-                let mark = {
-                    let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
-                    p.done(stored.iter().chain(skipped))
-                };
-                state_file.save(mark)
-            }
+/// Downloads `plan.wanted` through the writer thread, advancing the state batch by batch.
+async fn download(
+    session: &mut Session,
+    request: &FetchRequest,
+    local: Local,
+    plan: Plan,
+    sink: Box<dyn Sink>,
+) -> Result<Written, Failure> {
+    let compare_with = plan.compare_with;
+    let skip: writer::Skip = Box::new(move |key, body| {
+        let Key::Uid(uid) = key else { return false };
+        let Some(candidates) = compare_with.get(uid) else {
+            return false;
         };
-        let (sender, handle) = writer::start(
-            folder,
-            sink,
-            request.mailbox.clone(),
-            Some(info.uidvalidity),
-            skip,
-            on_commit,
-        );
-        let network = download(session, &wanted, request.mark_seen, sender).await;
-        let written = handle
-            .join()
-            .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
-            .map_err(|e| io_failure("writing to the Maildir", e))?;
-        report.stored = written.keys.len();
-        report.bytes = written.bytes;
-        stored_uids = written
-            .keys
+        let lf = maildir::to_lf(body);
+        candidates
             .iter()
-            .filter_map(|k| match k {
-                Key::Uid(u) => Some(*u),
-                Key::Uidl(_) => None,
-            })
-            .collect();
-        network?;
-    }
+            .any(|p| std::fs::read(p).is_ok_and(|local| local == lf))
+    });
+    // The state may advance to the highest UID below which every wanted message is
+    // durable (stored, or found to be stored already).
+    let mut mark = Watermark::new(plan.to_cover, plan.known_last);
+    mark.done(plan.matched.iter());
+    let progress = Mutex::new(mark);
+    let state = local.state.clone();
+    let on_commit = move |stored: &[Key], skipped: &[Key]| {
+        let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        state.save(p.done(stored.iter().chain(skipped)))
+    };
+    let uidvalidity = Some(local.state.uidvalidity);
+    let (sender, handle) = writer::start(
+        local.folder,
+        sink,
+        request.mailbox.to_string(),
+        uidvalidity,
+        skip,
+        on_commit,
+    );
+    let network = stream_to_writer(session, &plan.wanted, request.mark_seen, sender).await;
+    let written = handle
+        .join()
+        .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
+        .map_err(|e| Failure::io("writing to the Maildir", e))?;
+    network?;
+    Ok(written)
+}
 
-    if request.mark_seen && !stored_uids.is_empty() {
-        stored_uids.sort_unstable();
-        session
-            .add_flags(&imap::uid_set(&stored_uids), "\\Seen")
-            .await?;
-    }
-    state_file
-        .save(highest)
-        .map_err(|e| io_failure("saving state", e))?;
-    Ok(report)
+fn uids_of(keys: &[Key]) -> Vec<u32> {
+    keys.iter()
+        .filter_map(|k| match k {
+            Key::Uid(u) => Some(*u),
+            Key::Uidl(_) => None,
+        })
+        .collect()
 }
 
 /// Tracks the highest UID below which every wanted message is done.
@@ -265,18 +314,13 @@ impl Watermark {
 }
 
 /// Streams the wanted messages to the writer.
-async fn download(
+async fn stream_to_writer(
     session: &mut Session,
     wanted: &[u32],
     mark_seen: bool,
     sender: writer::Sender,
 ) -> Result<(), Failure> {
-    let set = imap::uid_set(wanted);
-    let mut stream = Box::pin(
-        session
-            .fetch(&set, "(UID FLAGS RFC822.SIZE BODY.PEEK[])")
-            .await?,
-    );
+    let mut stream = Box::pin(session.fetch_bodies(&UidSet::from_sorted(wanted)).await?);
     while let Some(item) = stream.next().await {
         let fetched = item?;
         let (Some(uid), Some(body)) = (fetched.uid(), fetched.body()) else {
@@ -289,10 +333,8 @@ async fn download(
         if mark_seen && !flags.iter().any(|f| f == "\\Seen") {
             flags.push("\\Seen".to_string());
         }
-        if !sender
-            .send(Key::Uid(uid), Body::Imap(fetched), flags, size)
-            .await
-        {
+        let body = Body::Imap(fetched);
+        if !sender.send(Key::Uid(uid), body, flags, size).await {
             break;
         }
     }
@@ -305,7 +347,7 @@ async fn download(
 async fn match_foreign(
     session: &mut Session,
     wanted: &[u32],
-    foreign: &[&maildir::Entry],
+    foreign: &[maildir::Entry],
 ) -> Result<(HashSet<u32>, HashMap<u32, Vec<PathBuf>>), Failure> {
     let mut local: HashMap<(String, u64), usize> = HashMap::new();
     let mut by_size: HashMap<u64, Vec<PathBuf>> = HashMap::new();
@@ -318,12 +360,7 @@ async fn match_foreign(
             *local.entry((id, size)).or_default() += 1;
         }
     }
-    let headers = session
-        .fetch_all(
-            &imap::uid_set(wanted),
-            "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-        )
-        .await?;
+    let headers = session.message_ids(&UidSet::from_sorted(wanted)).await?;
     let mut skip = HashSet::new();
     let mut check = HashMap::new();
     for f in headers {

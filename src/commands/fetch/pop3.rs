@@ -8,12 +8,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::request::{FetchReport, FetchRequest, Sink};
 use super::writer::{self, Body, Key};
-use super::{FetchReport, FetchRequest, Sink, clean_stale_tmp, folder_exists, io_failure};
 use crate::config::{Account, Server};
 use crate::error::{Exit, Failure};
+use crate::mailbox::MailboxName;
 use crate::pop3::Session;
-use crate::store::maildir::Folder;
+use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, Pop3State};
 
 /// RETR commands in flight at once when the server supports PIPELINING.
@@ -24,51 +25,14 @@ pub async fn run(
     server: &Server,
     request: &FetchRequest,
     root: &Path,
-    state_root: &Path,
+    account_dir: &Path,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let usage = |what: &str| {
-        Failure::new(
-            Exit::Usage,
-            format!(
-                "{what}: account {:?} uses POP3, which has no such thing",
-                account.name
-            ),
-        )
-    };
-    if !request.mailbox.eq_ignore_ascii_case("INBOX") {
-        return Err(usage("--mailbox (POP3 has only the inbox)"));
-    }
-    if request.since.is_some() {
-        return Err(usage("--since (POP3 cannot search by date)"));
-    }
-    if request.mark_seen {
-        return Err(usage("--mark-seen (POP3 keeps no flags)"));
-    }
+    refuse_imap_only_flags(account, request)?;
     let delete = request.delete || server.delete_after_fetch;
-
-    let existed = folder_exists(root);
-    let folder = Folder::open(root, false)
-        .map_err(|e| io_failure(format!("opening Maildir {}", root.display()), e))?;
-    clean_stale_tmp(root);
-    let state_path = state::path(state_root, &account.name, "pop3", "INBOX");
-    let saved = match state::load::<Pop3State>(&state_path) {
-        Ok(s) => s.filter(|s| existed && s.folder == root),
-        Err(e) => {
-            tracing::warn!("{e}; recovering from the Maildir's file names");
-            None
-        }
-    };
-    let mut stored: HashSet<String> = saved
-        .map(|s| s.uidls.into_iter().collect())
-        .unwrap_or_default();
-    let entries = folder
-        .scan()
-        .map_err(|e| io_failure(format!("reading Maildir {}", root.display()), e))?;
-    stored.extend(entries.into_iter().filter_map(|e| e.uidl));
-
-    let password = crate::commands::password_reader(account, server, "pop3");
-    let mut session = Session::open(server, password).await?;
+    let state_path = state::path(account_dir, "pop3", &MailboxName::inbox());
+    let (folder, stored) = open_local(root, &state_path)?;
+    let mut session = Session::open(server).await?;
     let sizes: HashMap<u32, u64> = session.list().await?.into_iter().collect();
     let ids = identities(&mut session, &sizes).await?;
 
@@ -85,7 +49,6 @@ pub async fn run(
         let skip = wanted.len().saturating_sub(limit);
         wanted.drain(..skip);
     }
-
     // What the state keeps: the stored identities still on the server (older ones can
     // never come back), plus everything stored in this run.
     let on_server: HashSet<String> = ids.iter().map(|(_, id)| id.clone()).collect();
@@ -98,65 +61,124 @@ pub async fn run(
     let mut sink = sink;
     sink.start(wanted.len());
     if !wanted.is_empty() {
-        let on_commit = {
-            let state = state.clone();
-            move |keys: &[Key], _: &[Key]| {
-                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-                s.stored.extend(keys.iter().filter_map(|k| match k {
-                    Key::Uidl(id) => Some(id.clone()),
-                    Key::Uid(_) => None,
-                }));
-                s.save()
-            }
-        };
-        let (sender, handle) = writer::start(
-            folder,
-            sink,
-            "INBOX".to_string(),
-            None,
-            Box::new(|_, _| false),
-            on_commit,
-        );
-        let network = download(&mut session, &wanted, &sizes, sender).await;
-        let written = handle
-            .join()
-            .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
-            .map_err(|e| io_failure("writing to the Maildir", e))?;
+        let written = store_all(&mut session, folder, &wanted, &sizes, sink, &state).await?;
         report.stored = written.keys.len();
         report.bytes = written.bytes;
-        network?;
     } else {
         drop(sink);
     }
+    let durable = lock_state(&state).stored.clone();
+    finish(session, &ids, &durable, delete).await?;
+    lock_state(&state)
+        .save()
+        .map_err(|e| Failure::io("saving state", e))?;
+    Ok(report)
+}
 
-    let durable: HashSet<String> = state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .stored
-        .clone();
-    if delete {
-        let doomed: Vec<u32> = ids
-            .iter()
-            .filter(|(_, id)| durable.contains(id))
-            .map(|(n, _)| *n)
-            .collect();
-        for n in &doomed {
-            session.dele(*n).await?;
-        }
-        session.quit().await.map_err(|e| {
-            Failure::from(e).context("QUIT failed, so the server may have kept the messages marked for deletion (every one is stored; the next run deletes them)")
-        })?;
-        report.deleted = doomed.len();
+/// Flags POP3 cannot honour are refused before anything connects.
+fn refuse_imap_only_flags(account: &Account, request: &FetchRequest) -> Result<(), Failure> {
+    let refused = if !request.mailbox.is_inbox() {
+        Some("--mailbox (POP3 has only the inbox)")
+    } else if request.since.is_some() {
+        Some("--since (POP3 cannot search by date)")
+    } else if request.mark_seen {
+        Some("--mark-seen (POP3 keeps no flags)")
     } else {
+        None
+    };
+    match refused {
+        Some(what) => Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "{what}: account {:?} uses POP3, which has no such thing",
+                account.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The inbox folder, and the identities already stored in it: by the state at
+/// `state_path`, and by the file names, which survive a run killed before it saved.
+fn open_local(root: &Path, state_path: &Path) -> Result<(Folder, HashSet<String>), Failure> {
+    let shown = root.display();
+    let existed = maildir::exists(root);
+    let folder = Folder::open(root, false)
+        .map_err(|e| Failure::io(format!("opening Maildir {shown}"), e))?;
+    folder.clean_stale_tmp();
+    let saved = match state::load::<Pop3State>(state_path) {
+        Ok(s) => s.filter(|s| existed && s.folder == root),
+        Err(e) => {
+            tracing::warn!("{e}; recovering from the Maildir's file names");
+            None
+        }
+    };
+    let mut stored: HashSet<String> = saved
+        .map(|s| s.uidls.into_iter().collect())
+        .unwrap_or_default();
+    let entries = folder
+        .scan()
+        .map_err(|e| Failure::io(format!("reading Maildir {shown}"), e))?;
+    stored.extend(entries.into_iter().filter_map(|e| e.uidl));
+    Ok((folder, stored))
+}
+
+fn lock_state(state: &Mutex<StateFile>) -> std::sync::MutexGuard<'_, StateFile> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Downloads `wanted` through the writer thread; the state hears of each durable batch.
+async fn store_all(
+    session: &mut Session,
+    folder: Folder,
+    wanted: &[(u32, String)],
+    sizes: &HashMap<u32, u64>,
+    sink: Box<dyn Sink>,
+    state: &Arc<Mutex<StateFile>>,
+) -> Result<writer::Written, Failure> {
+    let on_commit = {
+        let state = state.clone();
+        move |keys: &[Key], _: &[Key]| {
+            let mut s = lock_state(&state);
+            s.stored.extend(keys.iter().filter_map(|k| match k {
+                Key::Uidl(id) => Some(id.clone()),
+                Key::Uid(_) => None,
+            }));
+            s.save()
+        }
+    };
+    let inbox = MailboxName::inbox().to_string();
+    let (sender, handle) =
+        writer::start(folder, sink, inbox, None, Box::new(|_, _| false), on_commit);
+    let network = download(session, wanted, sizes, sender).await;
+    let written = handle
+        .join()
+        .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
+        .map_err(|e| Failure::io("writing to the Maildir", e))?;
+    network?;
+    Ok(written)
+}
+
+/// Ends the session. With `delete`, DELE goes out first for every durable message, and
+/// only a QUIT that succeeds makes the server delete them.
+async fn finish(
+    mut session: Session,
+    ids: &[(u32, String)],
+    durable: &HashSet<String>,
+    delete: bool,
+) -> Result<(), Failure> {
+    if !delete {
         // Nothing depends on QUIT when nothing is deleted.
         let _ = session.quit().await;
+        return Ok(());
     }
-    state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .save()
-        .map_err(|e| io_failure("saving state", e))?;
-    Ok(report)
+    let doomed = ids.iter().filter(|(_, id)| durable.contains(id));
+    for (n, _) in doomed {
+        session.dele(*n).await?;
+    }
+    session.quit().await.map_err(|e| {
+        Failure::from(e).context("QUIT failed, so the server may have kept the messages marked for deletion (every one is stored; the next run deletes them)")
+    })
 }
 
 struct StateFile {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::Sink;
+use super::request::Sink;
 use crate::imap::Fetched;
 use crate::message::parse::{self, Envelope};
 use crate::store::maildir::{self, Folder, Meta, Staged};

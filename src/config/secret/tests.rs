@@ -2,19 +2,23 @@
 
 use super::*;
 
-#[test]
-fn command_first_line() {
+const BOUND: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn command_first_line() {
     let p = SecretSource::Command("printf 's3cret\\nignored\\n'".into())
-        .read()
+        .read(BOUND)
+        .await
         .unwrap();
     assert_eq!(p.expose(), "s3cret");
     assert_eq!(format!("{p:?}"), "Password(<redacted>)");
 }
 
-#[test]
-fn failing_command_says_why_without_output() {
+#[tokio::test]
+async fn failing_command_says_why_without_output() {
     let err = SecretSource::Command("echo s3cret; echo nope >&2; exit 3".into())
-        .read()
+        .read(BOUND)
+        .await
         .unwrap_err()
         .to_string();
     assert!(
@@ -24,11 +28,24 @@ fn failing_command_says_why_without_output() {
     assert!(!err.contains("s3cret"), "{err}");
 }
 
-#[test]
-fn missing_env_var_is_named() {
+#[tokio::test]
+async fn missing_env_var_is_named() {
     let err = SecretSource::Env("MAILER_TEST_SURELY_UNSET".into())
-        .read()
+        .read(BOUND)
+        .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("MAILER_TEST_SURELY_UNSET"), "{err}");
+}
+
+#[tokio::test]
+async fn a_command_that_hangs_is_stopped_at_the_bound() {
+    let started = std::time::Instant::now();
+    let err = SecretSource::Command("sleep 30".into())
+        .read(Duration::from_secs(1))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    assert!(err.contains("\"sleep 30\"") && err.contains("1 s"), "{err}");
 }

@@ -11,7 +11,7 @@ fn decodes_legacy_cjk_and_cyrillic_charsets() {
         " =?euc-kr?B?x9Gxub7u?= <k@example.kr>, =?koi8-r?B?8NLJ18XU?= <r@example.ru>,\r\n",
         " =?shift_jis?B?k/qWe4zq?= <s@example.jp>\r\n\r\nhi\r\n"
     );
-    let e = envelope(msg.as_bytes());
+    let e = full(msg.as_bytes()).envelope;
     assert_eq!(e.subject.as_deref(), Some("周报"));
     assert_eq!(e.from[0].name.as_deref(), Some("赵三"));
     let names: Vec<_> = e.to.iter().map(|p| p.display()).collect();
@@ -45,7 +45,7 @@ fn summary_lists_attachments_like_a_full_parse() {
         "--b1--\r\n"
     );
     let fast = summary(msg.as_bytes());
-    let full = envelope(msg.as_bytes());
+    let full = full(msg.as_bytes()).envelope;
     assert_eq!(fast.subject.as_deref(), Some("周报"));
     let names = |e: &Envelope| {
         e.attachments
@@ -61,6 +61,6 @@ fn summary_lists_attachments_like_a_full_parse() {
 
 #[test]
 fn garbage_gives_an_empty_envelope() {
-    let e = envelope(b"\x00\xff\xfe");
+    let e = full(b"\x00\xff\xfe").envelope;
     assert!(e.subject.is_none());
 }

@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn round_trip_and_damage() {
     let dir = tempfile::tempdir().unwrap();
-    let p = path(dir.path(), "personal", "imap", "INBOX");
+    let p = path(dir.path(), "imap", &MailboxName::inbox());
     assert_eq!(load::<MailboxState>(&p).unwrap(), None);
     let s = MailboxState {
         uidvalidity: 7,
@@ -15,5 +15,6 @@ fn round_trip_and_damage() {
     save(&p, &s).unwrap();
     assert_eq!(load(&p).unwrap(), Some(s));
     std::fs::write(&p, b"{garbage").unwrap();
-    assert!(load::<MailboxState>(&p).unwrap_err().contains("damaged"));
+    let err = load::<MailboxState>(&p).unwrap_err();
+    assert!(err.to_string().contains("damaged"), "{err}");
 }

@@ -2,18 +2,22 @@
 //! connect, and TLS through the system's OpenSSL with an optional extra trust anchor.
 //! Certificates are always verified.
 
+mod idle;
+
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::time::Sleep;
 
 use crate::config::Server;
 use crate::error::{Exit, Failure};
+
+pub use idle::Idle;
 
 /// Any byte stream a session can run over: TCP, or TLS over TCP.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -46,6 +50,17 @@ impl Error {
             Error::Connect { .. } | Error::Tls { .. } => Exit::Unavailable,
             Error::CaFile { .. } => Exit::Config,
         }
+    }
+
+    /// Whether trying again later may help (a refused or lost connection).
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect {
+                temporary: true,
+                ..
+            }
+        )
     }
 }
 
@@ -91,8 +106,8 @@ pub enum SessionError {
         step: String,
         reason: String,
     },
-    #[error("{0}")]
-    Password(String),
+    #[error(transparent)]
+    Password(#[from] crate::config::Error),
 }
 
 impl SessionError {
@@ -112,101 +127,7 @@ impl SessionError {
 
 impl From<SessionError> for Failure {
     fn from(e: SessionError) -> Self {
-        Failure::new(e.exit(), crate::error::one_line(&e.to_string()))
-    }
-}
-
-/// A stream that fails a read when the server sends nothing for `timeout`: the bound is
-/// on silence, not on the length of a reply, so a large message on a slow link is fine
-/// while a stalled server is noticed. The clock restarts with every byte read and every
-/// command written.
-pub struct Idle<S> {
-    inner: S,
-    timeout: Duration,
-    deadline: Pin<Box<Sleep>>,
-}
-
-impl<S> Idle<S> {
-    pub fn new(inner: S, timeout: Duration) -> Self {
-        Idle {
-            inner,
-            timeout,
-            deadline: Box::pin(tokio::time::sleep(timeout)),
-        }
-    }
-
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// Changes the allowed silence; for SMTP, whose steps carry their own bounds.
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
-        self.rearm();
-    }
-
-    fn rearm(&mut self) {
-        let at = tokio::time::Instant::now() + self.timeout;
-        self.deadline.as_mut().reset(at);
-    }
-}
-
-impl<S> Debug for Idle<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Idle({:?})", self.timeout)
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = &mut *self;
-        let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                if buf.filled().len() > before {
-                    this.rearm();
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    // Worded as SessionError::Timeout is, since it is the same event.
-                    format!(
-                        "no reply within {} s (timeout_secs)",
-                        this.timeout.as_secs()
-                    ),
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = &mut *self;
-        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if matches!(r, Poll::Ready(Ok(_))) {
-            this.rearm();
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        Failure::with_cause(e.exit(), e)
     }
 }
 
@@ -224,19 +145,10 @@ pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {
             });
         }
         Ok(Err(e)) => {
-            use std::io::ErrorKind::*;
-            let temporary = matches!(
-                e.kind(),
-                ConnectionRefused
-                    | TimedOut
-                    | ConnectionReset
-                    | HostUnreachable
-                    | NetworkUnreachable
-            ) || e.to_string().contains("failed to lookup address");
             return Err(Error::Connect {
                 addr,
                 reason: e.to_string(),
-                temporary,
+                temporary: crate::error::io_is_temporary(&e),
             });
         }
         Ok(Ok(s)) => s,
@@ -257,13 +169,9 @@ where
 {
     let mut connector = async_native_tls::TlsConnector::new();
     if let Some(path) = &server.ca_file {
-        let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|e| Error::CaFile {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let pem = ca_pem(path)?;
         let cert = async_native_tls::Certificate::from_pem(&pem).map_err(|e| Error::CaFile {
-            path: shown,
+            path: path.display().to_string(),
             reason: format!("not a PEM certificate ({e})"),
         })?;
         connector = connector.add_root_certificate(cert);
@@ -277,6 +185,24 @@ where
         })?;
     tracing::debug!("TLS established with {}", server.address());
     Ok(tls)
+}
+
+/// The bytes of a `ca_file`, read once per process however many connections use it.
+pub fn ca_pem(path: &Path) -> Result<Arc<[u8]>, Error> {
+    static READ: Mutex<Option<HashMap<PathBuf, Arc<[u8]>>>> = Mutex::new(None);
+    let mut cache = READ.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if let Some(pem) = cache.get(path) {
+        return Ok(pem.clone());
+    }
+    let pem: Arc<[u8]> = std::fs::read(path)
+        .map_err(|e| Error::CaFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?
+        .into();
+    cache.insert(path.to_path_buf(), pem.clone());
+    Ok(pem)
 }
 
 /// Awaits one step of a session, bounded by the server's timeout.

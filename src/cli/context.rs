@@ -1,0 +1,49 @@
+//! What every command may need from the global options: the config, the chosen
+//! account, JSON output, and a runtime for its async work.
+
+use std::path::PathBuf;
+
+use crate::config::{Account, Config};
+use crate::error::{Exit, Failure};
+
+pub struct Context {
+    pub config: Option<PathBuf>,
+    pub account: Option<String>,
+    pub json: bool,
+}
+
+impl Context {
+    /// The config file, parsed.
+    pub fn config(&self) -> Result<Config, Failure> {
+        Ok(Config::load(self.config.as_deref())?)
+    }
+
+    /// The selected account, from the config file: resolved once, here.
+    pub fn account(&self) -> Result<Account, Failure> {
+        let config = self.config()?;
+        Ok(config.account(self.account_name())?.clone())
+    }
+
+    /// The accounts a command about "all accounts unless -a" works on.
+    pub fn accounts(&self) -> Result<Vec<Account>, Failure> {
+        match self.account_name() {
+            Some(_) => Ok(vec![self.account()?]),
+            None => Ok(self.config()?.accounts().to_vec()),
+        }
+    }
+
+    fn account_name(&self) -> Option<&str> {
+        self.account.as_deref().filter(|a| !a.is_empty())
+    }
+
+    /// Runs a command's future on a single-threaded runtime.
+    pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> Result<T, Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Failure::with_cause(Exit::Software, e).context("starting the async runtime")
+            })?;
+        Ok(runtime.block_on(fut))
+    }
+}

@@ -1,0 +1,199 @@
+//! The delivery pipeline that `send`, `sendmail`, `digest` and `queue flush` share:
+//! flush older queued messages, submit, and queue a message the server cannot take now.
+//!
+//! The policy is written against [`Transport`], so it can be tested with a stub that
+//! records what it was given (as lettre's `StubTransport` does) instead of a server.
+
+use std::time::Duration;
+
+use crate::config::Account;
+use crate::error::{Exit, Failure};
+use crate::message::Outgoing;
+use crate::smtp;
+use crate::store::outbox::{Outbox, Queued};
+use crate::store::{self, lock};
+
+/// Where messages go: an SMTP session, or a stub in tests. (Only used with concrete
+/// types, so the futures need not be `Send`.)
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    async fn send(&mut self, message: &Outgoing) -> Result<(), smtp::Error>;
+    async fn quit(self);
+}
+
+impl Transport for smtp::Session {
+    async fn send(&mut self, message: &Outgoing) -> Result<(), smtp::Error> {
+        smtp::Session::send(self, message).await
+    }
+
+    async fn quit(self) {
+        smtp::Session::quit(self).await
+    }
+}
+
+/// The account's outbox, under its state directory.
+pub fn outbox(account: &Account) -> Result<Outbox, Failure> {
+    Ok(Outbox::new(
+        store::account_dir(&account.name)?.join("outbox"),
+    ))
+}
+
+/// The lock that keeps two flushes of one outbox from sending a message twice.
+fn flush_lock_path(outbox: &Outbox) -> std::path::PathBuf {
+    outbox.dir().with_file_name("outbox.lock")
+}
+
+/// What a flush did.
+#[derive(Debug, Default)]
+pub struct FlushReport {
+    /// Ids and Message-IDs of the messages the server accepted.
+    pub sent: Vec<(String, String)>,
+    /// Ids that are still queued, with why.
+    pub kept: Vec<(String, String)>,
+    /// Whether any of `kept` may go through on a later try (else each was refused for
+    /// good and waits for `mailer queue drop`).
+    pub retry: bool,
+}
+
+/// Sends queued messages over `transport`, oldest first; each file is removed only after
+/// the server accepted its message. Stops at the first temporary failure: the server
+/// is struggling, and the rest waits for the next try.
+pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> FlushReport {
+    let mut report = FlushReport::default();
+    let items = match outbox.list() {
+        Ok(items) => items,
+        Err(e) => {
+            let why = format!("reading {}: {e}", outbox.dir().display());
+            report.kept.push((String::new(), why));
+            return report;
+        }
+    };
+    for item in items {
+        let item: Queued = match item {
+            Ok(i) => i,
+            Err(e) => {
+                report.kept.push((String::new(), e.to_string()));
+                continue;
+            }
+        };
+        if report.retry {
+            report.kept.push((item.id.clone(), item.error.clone()));
+            continue;
+        }
+        match transport.send(&item.message).await {
+            Ok(()) => sent(&mut report, outbox, item),
+            Err(e) => refused(&mut report, outbox, item, &e),
+        }
+    }
+    report
+}
+
+/// Removes an accepted message from the outbox.
+fn sent(report: &mut FlushReport, outbox: &Outbox, item: Queued) {
+    match outbox.remove(&item.id) {
+        Ok(()) => report.sent.push((item.id, item.message.message_id)),
+        Err(e) => {
+            let why = format!(
+                "sent, but removing it from the outbox failed: {e}; drop it with `mailer queue drop {}`",
+                item.id
+            );
+            report.kept.push((item.id, why));
+        }
+    }
+}
+
+/// Records a failed attempt; a permanent refusal says what the user must do.
+fn refused(report: &mut FlushReport, outbox: &Outbox, item: Queued, e: &smtp::Error) {
+    let mut reason = crate::error::chain(e);
+    let _ = outbox.note_failure(&item, &reason);
+    if e.is_temporary() {
+        report.retry = true;
+    } else {
+        reason.push_str(&format!(
+            "; refused for good: fix and resend it, then `mailer queue drop {}`",
+            item.id
+        ));
+    }
+    report.kept.push((item.id, reason));
+}
+
+/// Opens a session and flushes the account's outbox; waits a while for another flush.
+pub async fn flush(account: &Account) -> Result<FlushReport, Failure> {
+    let outbox = outbox(account)?;
+    let waiting = outbox
+        .list()
+        .map_err(|e| Failure::io(format!("reading the outbox {}", outbox.dir().display()), e))?;
+    if waiting.is_empty() {
+        return Ok(FlushReport::default());
+    }
+    let _lock = lock::acquire(&flush_lock_path(&outbox), Duration::from_secs(10)).await?;
+    let mut session = super::open_smtp(account).await?;
+    let report = flush_with(&mut session, &outbox).await;
+    Transport::quit(session).await;
+    Ok(report)
+}
+
+/// How a message left.
+#[derive(Debug)]
+pub enum Delivery {
+    /// The server accepted it; `flushed` older queued messages went first.
+    Sent { flushed: FlushReport },
+    /// It waits in the outbox under `id`, because of `reason`.
+    Queued { id: String, reason: String },
+}
+
+/// Submits `message` over the account's SMTP server, first flushing older queued
+/// messages over the same connection. A temporary failure queues the message (unless
+/// `queue` is false); a permanent one is returned as an error.
+pub async fn deliver(
+    account: &Account,
+    message: &Outgoing,
+    queue: bool,
+) -> Result<Delivery, Failure> {
+    let outbox = outbox(account)?;
+    deliver_over(super::open_smtp(account).await, &outbox, message, queue).await
+}
+
+/// [`deliver`] over a transport that is already open, or failed to open.
+pub async fn deliver_over<T: Transport>(
+    opened: Result<T, smtp::Error>,
+    outbox: &Outbox,
+    message: &Outgoing,
+    queue: bool,
+) -> Result<Delivery, Failure> {
+    let mut transport = match opened {
+        Ok(t) => t,
+        Err(e) if queue && e.is_temporary() => return enqueue(outbox, message, &e),
+        Err(e) => return Err(e.into()),
+    };
+    // Older messages go first, unless another run is flushing them right now.
+    let flushed = match lock::try_acquire(&flush_lock_path(outbox)) {
+        Ok(_lock) => flush_with(&mut transport, outbox).await,
+        Err(_) => FlushReport::default(),
+    };
+    let result = transport.send(message).await;
+    transport.quit().await;
+    match result {
+        Ok(()) => Ok(Delivery::Sent { flushed }),
+        Err(e) if queue && e.is_temporary() => enqueue(outbox, message, &e),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Queues `message` because of `why`, durably.
+fn enqueue(outbox: &Outbox, message: &Outgoing, why: &smtp::Error) -> Result<Delivery, Failure> {
+    let reason = crate::error::chain(why);
+    match outbox.add(message, &reason) {
+        Ok(id) => Ok(Delivery::Queued { id, reason }),
+        Err(e) => Err(Failure::new(
+            Exit::Io,
+            format!(
+                "{reason}; and queueing the message in {} failed: {e}",
+                outbox.dir().display()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

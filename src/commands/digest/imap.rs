@@ -1,0 +1,94 @@
+//! The new messages of an IMAP mailbox, by UID.
+
+use serde::{Deserialize, Serialize};
+
+use super::render::Item;
+use crate::config::Server;
+use crate::date::Day;
+use crate::error::Failure;
+use crate::imap::{Access, MailboxInfo, Query, Session, UidSet};
+use crate::mailbox::MailboxName;
+
+/// The IMAP digest's own state, separate from `fetch`'s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DigestState {
+    uidvalidity: u32,
+    /// Every message up to this UID has been in a digest.
+    last_uid: u32,
+}
+
+/// The new messages of `mailbox`, oldest first, at most `max`; how many more wait; and
+/// the state once they are digested. A first digest (or one after the mailbox was
+/// recreated) covers what arrived since `first_run_since`.
+pub async fn collect(
+    server: &Server,
+    mailbox: &MailboxName,
+    max: usize,
+    saved: Option<DigestState>,
+    first_run_since: i64,
+) -> Result<(Vec<Item>, usize, DigestState), Failure> {
+    let mut session = Session::open(server).await?;
+    let collected = from_session(&mut session, mailbox, max, saved, first_run_since).await;
+    session.logout().await;
+    collected
+}
+
+async fn from_session(
+    session: &mut Session,
+    mailbox: &MailboxName,
+    max: usize,
+    saved: Option<DigestState>,
+    first_run_since: i64,
+) -> Result<(Vec<Item>, usize, DigestState), Failure> {
+    let info = session.select(mailbox, Access::ReadOnly).await?;
+    let saved = saved.filter(|s| s.uidvalidity == info.uidvalidity);
+    let floor = saved.as_ref().map_or(0, |s| s.last_uid);
+    let mut next = start_state(&info, saved.as_ref());
+    if info.exists == 0 {
+        return Ok((Vec::new(), 0, next));
+    }
+    let query = match &saved {
+        Some(s) => Query::uids_from(s.last_uid.saturating_add(1)),
+        None => Query::since(Day::from_timestamp(first_run_since)),
+    };
+    let uids: Vec<u32> = session
+        .search(&query)
+        .await?
+        .into_iter()
+        .filter(|u| *u > floor)
+        .collect();
+    let more = uids.len().saturating_sub(max);
+    let chosen: Vec<u32> = uids.into_iter().take(max).collect();
+    let Some(&last_chosen) = chosen.last() else {
+        return Ok((Vec::new(), 0, next));
+    };
+    let fetched = session.bodies(&UidSet::from_sorted(&chosen)).await?;
+    let mut out: Vec<(u32, Item)> = fetched
+        .iter()
+        .filter_map(|f| {
+            let uid = f.uid()?;
+            let body = f.body()?;
+            Some((uid, Item::new(uid.to_string(), body)))
+        })
+        .collect();
+    out.sort_by_key(|(uid, _)| *uid);
+    // With more waiting than max, the next digest continues after the last one listed.
+    next.last_uid = match more {
+        0 => next.last_uid.max(last_chosen),
+        _ => last_chosen,
+    };
+    Ok((out.into_iter().map(|(_, item)| item).collect(), more, next))
+}
+
+/// The state before this run's messages count. Whatever a first run does not list is
+/// older than its window: it counts as covered, so the next run starts from now.
+fn start_state(info: &MailboxInfo, saved: Option<&DigestState>) -> DigestState {
+    let floor = saved.map_or(0, |s| s.last_uid);
+    DigestState {
+        uidvalidity: info.uidvalidity,
+        last_uid: match (saved, info.uid_next) {
+            (None, Some(n)) => n.saturating_sub(1),
+            _ => floor,
+        },
+    }
+}

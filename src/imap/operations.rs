@@ -1,0 +1,213 @@
+//! What commands ask of a session, named for what it does: commands never build IMAP
+//! command strings.
+
+use async_imap::types::{Fetch, Name, NameAttribute};
+use futures::{Stream, StreamExt, TryStreamExt};
+
+use super::error::imap_error;
+use super::{Error, Fetched, Query, Session, UidSet, decode_mailbox_name, encode_mailbox_name};
+use crate::mailbox::MailboxName;
+use crate::net::bounded;
+
+/// The state of a selected mailbox.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxInfo {
+    pub uidvalidity: u32,
+    pub exists: u32,
+    pub uid_next: Option<u32>,
+}
+
+/// Whether a selected mailbox may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// EXAMINE: guarantees nothing on the server changes, not even `\Recent`.
+    ReadOnly,
+    /// SELECT: needed to set flags.
+    ReadWrite,
+}
+
+/// A mailbox as LIST shows it.
+#[derive(Debug, Clone)]
+pub struct ListedMailbox {
+    /// The name as the server spells it (modified UTF-7), for commands.
+    raw: String,
+    /// The name decoded for people.
+    pub name: String,
+    /// `\Noselect` and `\NonExistent` mailboxes hold no messages.
+    pub selectable: bool,
+}
+
+/// What `fetch`, `read` and `digest` download: the whole message, left unread.
+const BODIES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[])";
+
+impl Session {
+    /// Opens `mailbox`.
+    pub async fn select(
+        &mut self,
+        mailbox: &MailboxName,
+        access: Access,
+    ) -> Result<MailboxInfo, Error> {
+        let raw = encode_mailbox_name(mailbox.as_str());
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let result = match access {
+            Access::ReadOnly => bounded(&addr, t, "EXAMINE", self.inner.examine(&raw)).await?,
+            Access::ReadWrite => bounded(&addr, t, "SELECT", self.inner.select(&raw)).await?,
+        };
+        let mb = result.map_err(|e| match e {
+            async_imap::error::Error::No(reply) => Error::NoMailbox {
+                addr: addr.clone(),
+                mailbox: mailbox.to_string(),
+                reply: super::error::refusal(&self.seen, &reply),
+            },
+            e => self.error("SELECT", e),
+        })?;
+        let uidvalidity = mb.uid_validity.ok_or_else(|| Error::Broken {
+            addr: addr.clone(),
+            step: "SELECT".into(),
+            reason: "the server sent no UIDVALIDITY".into(),
+        })?;
+        Ok(MailboxInfo {
+            uidvalidity,
+            exists: mb.exists,
+            uid_next: mb.uid_next,
+        })
+    }
+
+    /// UIDs matching `query`, ascending.
+    pub async fn search(&mut self, query: &Query) -> Result<Vec<u32>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let text = query.to_string();
+        let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(&text))
+            .await?
+            .map_err(|e| self.error("UID SEARCH", e))?;
+        let mut uids: Vec<u32> = set.into_iter().collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// Streams the messages of `uids`, whole, one response at a time. A stalled server
+    /// is caught by the connection's idle timeout, however long one message takes.
+    pub async fn fetch_bodies<'a>(
+        &'a mut self,
+        uids: &UidSet,
+    ) -> Result<impl Stream<Item = Result<Fetched, Error>> + 'a, Error> {
+        self.uid_fetch(uids, BODIES).await
+    }
+
+    /// The messages of `uids`, whole, all at once (small sets: `read`, `digest`).
+    pub async fn bodies(&mut self, uids: &UidSet) -> Result<Vec<Fetched>, Error> {
+        let stream = self.uid_fetch(uids, BODIES).await?;
+        stream.try_collect().await
+    }
+
+    /// The Message-ID header and size of each of `uids`, to recognise messages stored
+    /// under an earlier UIDVALIDITY.
+    pub async fn message_ids(&mut self, uids: &UidSet) -> Result<Vec<Fetched>, Error> {
+        let items = "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+        let stream = self.uid_fetch(uids, items).await?;
+        stream.try_collect().await
+    }
+
+    /// Headers, flags, size and structure of the newest `count` of `exists` messages, by
+    /// position (`FETCH 981:*`): no need to know their UIDs, one round trip.
+    pub async fn newest_envelopes(
+        &mut self,
+        count: u32,
+        exists: u32,
+    ) -> Result<Vec<Fetched>, Error> {
+        let first = exists.saturating_sub(count.saturating_sub(1)).max(1);
+        let range = format!("{first}:*");
+        let items = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
+        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let fail = |e| imap_error(&addr, "FETCH", e, &seen);
+        let stream = bounded(&addr, t, "FETCH", self.inner.fetch(&range, items))
+            .await?
+            .map_err(fail)?;
+        let all: Result<Vec<Fetch>, _> = bounded(&addr, t, "FETCH", stream.try_collect()).await?;
+        let all = all.map_err(fail)?;
+        Ok(all.into_iter().map(Fetched).collect())
+    }
+
+    async fn uid_fetch<'a>(
+        &'a mut self,
+        uids: &UidSet,
+        items: &str,
+    ) -> Result<impl Stream<Item = Result<Fetched, Error>> + 'a, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let seen = self.seen.clone();
+        let fetching = self.inner.uid_fetch(uids.as_str(), items);
+        let stream = match bounded(&addr, t, "UID FETCH", fetching).await? {
+            Ok(stream) => stream,
+            Err(e) => return Err(imap_error(&addr, "UID FETCH", e, &seen)),
+        };
+        Ok(stream.map(move |item| match item {
+            Ok(f) => Ok(Fetched(f)),
+            Err(e) => Err(imap_error(&addr, "UID FETCH", e, &seen)),
+        }))
+    }
+
+    /// Marks `uids` read (`+FLAGS.SILENT (\Seen)`).
+    pub async fn mark_seen(&mut self, uids: &UidSet) -> Result<(), Error> {
+        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let fail = |e| imap_error(&addr, "UID STORE", e, &seen);
+        let query = "+FLAGS.SILENT (\\Seen)";
+        let stream = bounded(
+            &addr,
+            t,
+            "UID STORE",
+            self.inner.uid_store(uids.as_str(), query),
+        )
+        .await?
+        .map_err(fail)?;
+        let done: Result<Vec<Fetch>, _> =
+            bounded(&addr, t, "UID STORE", stream.try_collect()).await?;
+        done.map_err(fail)?;
+        Ok(())
+    }
+
+    /// Every mailbox of the account.
+    pub async fn list(&mut self) -> Result<Vec<ListedMailbox>, Error> {
+        let names = self.list_names("*").await?;
+        Ok(names
+            .iter()
+            .map(|n| ListedMailbox {
+                raw: n.name().to_string(),
+                name: decode_mailbox_name(n.name()),
+                selectable: !n
+                    .attributes()
+                    .iter()
+                    .any(|a| matches!(a, NameAttribute::NoSelect)),
+            })
+            .collect())
+    }
+
+    /// The hierarchy delimiter of the account's mailboxes (`LIST "" ""`).
+    pub async fn delimiter(&mut self) -> Result<Option<char>, Error> {
+        let names = self.list_names("\"\"").await?;
+        Ok(names
+            .first()
+            .and_then(|n| n.delimiter())
+            .and_then(|d| d.chars().next()))
+    }
+
+    /// `LIST "" pattern`.
+    async fn list_names(&mut self, pattern: &str) -> Result<Vec<Name>, Error> {
+        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let fail = |e| imap_error(&addr, "LIST", e, &seen);
+        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some(pattern)))
+            .await?
+            .map_err(fail)?;
+        let names: Result<Vec<Name>, _> = bounded(&addr, t, "LIST", stream.try_collect()).await?;
+        names.map_err(fail)
+    }
+
+    /// MESSAGES and UNSEEN of a listed mailbox.
+    pub async fn status(&mut self, mailbox: &ListedMailbox) -> Result<(u32, u32), Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let asking = self.inner.status(&mailbox.raw, "(MESSAGES UNSEEN)");
+        let mb = bounded(&addr, t, "STATUS", asking)
+            .await?
+            .map_err(|e| self.error("STATUS", e))?;
+        Ok((mb.exists, mb.unseen.unwrap_or(0)))
+    }
+}

@@ -1,0 +1,158 @@
+//! Connecting, securing, logging in and identifying; logging out.
+
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use super::Error;
+use super::error::{imap_error, refusal};
+use super::tap::{Shared, Tap};
+use crate::config::{Security, Server};
+use crate::net::{self, Conn, Idle, bounded, broken};
+
+/// A logged-in IMAP session.
+pub struct Session {
+    pub(super) inner: async_imap::Session<Conn>,
+    pub(super) addr: String,
+    pub(super) timeout: Duration,
+    /// The server's last refusal, as it came over the wire.
+    pub(super) seen: Shared,
+}
+
+type Client = async_imap::Client<Conn>;
+
+impl Session {
+    /// Connects, secures, logs in, and identifies itself when the server supports ID
+    /// (some providers, 163.com among them, refuse SELECT without it).
+    pub async fn open(server: &Server) -> Result<Session, Error> {
+        let seen = Shared::default();
+        let client = connect(server, &seen).await?;
+        let addr = server.address();
+        if server.security == Security::None && !server.allow_insecure_auth {
+            return Err(Error::InsecureAuth { addr });
+        }
+        let password = server
+            .password()
+            .await?
+            .ok_or_else(|| Error::NoPassword(addr.clone()))?;
+        let login = client.login(&server.user, password.expose());
+        let inner = match tokio::time::timeout(server.timeout, login).await {
+            Err(_) => return Err(timeout(&addr, "LOGIN", server.timeout)),
+            Ok(Err((async_imap::error::Error::No(reply), _))) => {
+                return Err(Error::AuthRefused {
+                    user: server.user.clone(),
+                    reply: refusal(&seen, &reply),
+                    addr,
+                });
+            }
+            Ok(Err((e, _))) => return Err(imap_error(&addr, "LOGIN", e, &seen)),
+            Ok(Ok(s)) => s,
+        };
+        tracing::debug!("logged in as {}", server.user);
+        let mut session = Session {
+            inner,
+            addr,
+            timeout: server.timeout,
+            seen,
+        };
+        session.identify().await?;
+        tracing::debug!("session ready");
+        Ok(session)
+    }
+
+    /// Sends ID when the server offers it.
+    async fn identify(&mut self) -> Result<(), Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let caps = bounded(&addr, t, "CAPABILITY", self.inner.capabilities())
+            .await?
+            .map_err(|e| self.error("CAPABILITY", e))?;
+        if caps.has_str("ID") {
+            let id = [
+                ("name", Some("mailer")),
+                ("version", Some(env!("CARGO_PKG_VERSION"))),
+            ];
+            bounded(&addr, t, "ID", self.inner.id(id))
+                .await?
+                .map_err(|e| self.error("ID", e))?;
+        }
+        Ok(())
+    }
+
+    /// An async-imap failure at `step` of this session.
+    pub(super) fn error(&self, step: &str, e: async_imap::error::Error) -> Error {
+        imap_error(&self.addr, step, e, &self.seen)
+    }
+
+    /// Logs out; nothing can be lost at this point, so failures are ignored.
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.inner.logout()).await;
+    }
+}
+
+/// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS.
+async fn connect(server: &Server, seen: &Shared) -> Result<Client, Error> {
+    let (addr, t) = (server.address(), server.timeout);
+    let tcp = net::connect(server).await?;
+    if server.security == Security::Starttls {
+        return starttls(server, tcp, seen).await;
+    }
+    let mut client = match server.security {
+        Security::Tls => {
+            let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??;
+            async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn)
+        }
+        _ => async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn),
+    };
+    greeting(&addr, t, &mut client).await?;
+    Ok(client)
+}
+
+/// Reads the greeting in plain text, asks for STARTTLS, and runs the handshake.
+async fn starttls(server: &Server, tcp: Idle<TcpStream>, seen: &Shared) -> Result<Client, Error> {
+    let (addr, t) = (server.address(), server.timeout);
+    let mut plain = async_imap::Client::new(Tap::new(tcp, seen.clone()));
+    greeting(&addr, t, &mut plain).await?;
+    bounded(
+        &addr,
+        t,
+        "STARTTLS",
+        plain.run_command_and_check_ok("STARTTLS", None),
+    )
+    .await?
+    .map_err(|e| imap_error(&addr, "STARTTLS", e, seen))?;
+    let stream = plain.into_inner().into_inner();
+    let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, stream)).await??;
+    Ok(async_imap::Client::new(
+        Box::new(Tap::new(tls, seen.clone())) as Conn,
+    ))
+}
+
+async fn greeting<S>(
+    addr: &str,
+    t: Duration,
+    client: &mut async_imap::Client<S>,
+) -> Result<(), Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    match bounded(addr, t, "greeting", client.read_response()).await? {
+        Ok(Some(_)) => {
+            tracing::debug!("greeting received");
+            Ok(())
+        }
+        Ok(None) => Err(broken(
+            addr,
+            "greeting",
+            &"the server closed the connection",
+        )),
+        Err(e) => Err(broken(addr, "greeting", &e)),
+    }
+}
+
+fn timeout(addr: &str, step: &str, bound: Duration) -> Error {
+    Error::Timeout {
+        addr: addr.to_string(),
+        step: step.to_string(),
+        secs: bound.as_secs(),
+    }
+}

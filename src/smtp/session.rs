@@ -1,0 +1,256 @@
+//! The SMTP dialogue, one bounded step at a time.
+
+use std::future::Future;
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Severity;
+
+use super::error::{Error, Step, connect_error, step_error, timed_out, tls_failure};
+use super::stream::{Stream, tls_parameters};
+use crate::config::{Security, Server};
+use crate::message::Outgoing;
+use crate::net;
+
+/// An open, authenticated SMTP session.
+pub struct Session {
+    conn: AsyncSmtpConnection,
+    addr: String,
+    timeout: Duration,
+    /// Implicit TLS or STARTTLS succeeded (lettre cannot tell for a stream it was given).
+    encrypted: bool,
+}
+
+impl Session {
+    /// Connects, secures and authenticates. The password is read only if the server
+    /// offers AUTH and the connection is protected (or insecure auth is allowed).
+    pub async fn open(server: &Server) -> Result<Session, Error> {
+        let addr = server.address();
+        let stream = connect(server).await?;
+        let hello = ClientId::default();
+        let connecting = AsyncSmtpConnection::connect_with_transport(stream, &hello);
+        let mut conn = match tokio::time::timeout(server.timeout, connecting).await {
+            Ok(Err(e)) if !timed_out(&e) => return Err(connect_error(&addr, e)),
+            // A port that expects implicit TLS stays silent until the client's hello.
+            Err(_) | Ok(Err(_)) => {
+                let hint = match server.security {
+                    Security::Tls => "",
+                    _ => " (if the port expects implicit TLS, set security = \"tls\")",
+                };
+                return Err(timeout(&addr, Step::Greeting, server.timeout, hint));
+            }
+            Ok(Ok(c)) => c,
+        };
+        if server.security == Security::Starttls {
+            starttls(&mut conn, server, &hello).await?;
+        }
+        let mut session = Session {
+            conn,
+            addr,
+            timeout: server.timeout,
+            encrypted: server.security != Security::None,
+        };
+        session.authenticate(server).await?;
+        Ok(session)
+    }
+
+    async fn authenticate(&mut self, server: &Server) -> Result<(), Error> {
+        let info = self.conn.server_info();
+        let offers_auth = [Mechanism::Plain, Mechanism::Login]
+            .iter()
+            .any(|m| info.supports_auth_mechanism(*m));
+        let any_auth = offers_auth || info.supports_auth_mechanism(Mechanism::Xoauth2);
+        if !any_auth {
+            tracing::info!(
+                "{} offers no AUTH; submitting without logging in",
+                self.addr
+            );
+            return Ok(());
+        }
+        if !self.encrypted && !server.allow_insecure_auth {
+            tracing::warn!(
+                "{}: not sending a password over an unencrypted connection (set allow_insecure_auth = true to allow it)",
+                self.addr
+            );
+            return Ok(());
+        }
+        let Some(password) = server.password().await? else {
+            tracing::info!(
+                "{}: no password configured; submitting without logging in",
+                self.addr
+            );
+            return Ok(());
+        };
+        if !offers_auth {
+            let addr = self.addr.clone();
+            return Err(Error::NoMechanism { addr });
+        }
+        let credentials = Credentials::new(server.user.clone(), password.expose().to_string());
+        let mechanisms = [Mechanism::Plain, Mechanism::Login];
+        let auth = self.conn.auth(&mechanisms, &credentials);
+        match bounded(&self.addr, self.timeout, Step::Auth, auth).await {
+            Ok(_) => Ok(()),
+            Err(Error::Rejected { code, text, .. })
+                if code.severity == Severity::PermanentNegativeCompletion =>
+            {
+                Err(Error::AuthRefused {
+                    addr: self.addr.clone(),
+                    user: server.user.clone(),
+                    reply: format!("{code} {text}"),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Submits one message. A refused recipient aborts the whole transaction (RSET), so a
+    /// message is never delivered to only some of its recipients.
+    pub async fn send(&mut self, message: &Outgoing) -> Result<(), Error> {
+        let params = self.mail_parameters(message)?;
+        let result = self.transaction(message, params).await;
+        if let Err(Error::Rejected { .. }) = &result {
+            let rset = self.conn.command(Rset);
+            let _ = bounded(&self.addr, self.timeout, Step::Rset, rset).await;
+        }
+        result
+    }
+
+    /// The MAIL FROM parameters the message needs, or why the server cannot take it.
+    fn mail_parameters(&self, message: &Outgoing) -> Result<Vec<MailParameter>, Error> {
+        let info = self.conn.server_info();
+        let lacks = |what| Error::Lacks {
+            addr: self.addr.clone(),
+            what,
+        };
+        let mut params = Vec::new();
+        let non_ascii_address = message
+            .recipients
+            .iter()
+            .chain([&message.sender])
+            .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii_address {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return Err(lacks(
+                    "an address is not ASCII and the server does not offer SMTPUTF8",
+                ));
+            }
+            params.push(MailParameter::SmtpUtfEight);
+        }
+        if !message.bytes.is_ascii() {
+            if !info.supports_feature(Extension::EightBitMime) {
+                return Err(lacks(
+                    "the message has 8-bit content and the server does not offer 8BITMIME",
+                ));
+            }
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        Ok(params)
+    }
+
+    async fn transaction(
+        &mut self,
+        message: &Outgoing,
+        params: Vec<MailParameter>,
+    ) -> Result<(), Error> {
+        let (addr, timeout) = (self.addr.clone(), self.timeout);
+        let mail = Mail::new(Some(message.sender.clone()), params);
+        bounded(&addr, timeout, Step::MailFrom, self.conn.command(mail)).await?;
+        for rcpt in &message.recipients {
+            let step = Step::RcptTo(rcpt.clone());
+            let command = self.conn.command(Rcpt::new(rcpt.clone(), vec![]));
+            bounded(&addr, timeout, step, command).await?;
+        }
+        bounded(&addr, timeout, Step::Data, self.conn.command(Data)).await?;
+        // Large messages take longer than one reply: allow for a slow 16 KiB/s link.
+        let budget = timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384);
+        // lettre ends DATA with CRLF "." CRLF itself; a message's own final CRLF would
+        // otherwise become an extra blank line at the recipient.
+        let bytes = message
+            .bytes
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&message.bytes);
+        bounded(&addr, budget, Step::Data, self.conn.message(bytes)).await?;
+        Ok(())
+    }
+
+    /// Ends the session politely; errors here cannot lose anything, so they are ignored.
+    pub async fn quit(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+    }
+}
+
+/// Our own connection (TCP_NODELAY, an idle timeout on reads, TLS through `net`) for
+/// lettre: without NODELAY, the final "." of each message waits on a delayed ACK, 40 ms
+/// per message when flushing a queue.
+async fn connect(server: &Server) -> Result<Box<dyn AsyncTokioStream>, Error> {
+    let addr = server.address();
+    let mut tcp = net::connect(server).await?;
+    // Each SMTP step has its own bound, DATA's growing with the message size. The idle
+    // bound must not fire first: while a large message drains from the kernel's buffer
+    // over a slow link, the server is silent, and a false timeout would queue a message
+    // the server is about to accept, sending it twice.
+    tcp.set_timeout(Duration::from_secs(24 * 3600));
+    let peer = tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
+        addr: addr.clone(),
+        reason: e.to_string(),
+        temporary: true,
+    })?;
+    Ok(match server.security {
+        Security::Tls => {
+            let handshake = net::tls_wrap(server, tcp);
+            let tls = match tokio::time::timeout(server.timeout, handshake).await {
+                Err(_) => return Err(timeout(&addr, Step::Tls, server.timeout, "")),
+                Ok(r) => r?,
+            };
+            Box::new(Stream::Tls(tls, peer))
+        }
+        _ => Box::new(Stream::Plain(tcp, peer)),
+    })
+}
+
+async fn starttls(
+    conn: &mut AsyncSmtpConnection,
+    server: &Server,
+    hello: &ClientId,
+) -> Result<(), Error> {
+    let addr = server.address();
+    if !conn.can_starttls() {
+        conn.abort().await;
+        return Err(Error::NoStartTls { addr });
+    }
+    let params = tls_parameters(server)?;
+    match tokio::time::timeout(server.timeout, conn.starttls(params, hello)).await {
+        Err(_) => Err(timeout(&addr, Step::Starttls, server.timeout, "")),
+        Ok(Err(e)) => match tls_failure(&e) {
+            Some(reason) => Err(net::Error::Tls { addr, reason }.into()),
+            None => Err(step_error(&addr, Step::Starttls, e)),
+        },
+        Ok(Ok(())) => Ok(()),
+    }
+}
+
+fn timeout(addr: &str, step: Step, bound: Duration, hint: &'static str) -> Error {
+    Error::Timeout {
+        addr: addr.to_string(),
+        step,
+        secs: bound.as_secs(),
+        hint,
+    }
+}
+
+/// Awaits one step of the dialogue, bounded by `bound`.
+async fn bounded<T>(
+    addr: &str,
+    bound: Duration,
+    step: Step,
+    fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(bound, fut).await {
+        Err(_) => Err(timeout(addr, step, bound, "")),
+        Ok(Err(e)) => Err(step_error(addr, step, e)),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
