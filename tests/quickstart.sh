@@ -98,4 +98,7 @@ set -x
 { set +x; } 2>/dev/null
 echo
 echo "quick start done: mailer sent a message through Postfix, Dovecot delivered it, and mailer fetched it back."
-$keep && echo "the stack is still running; config: $config; stop it with: tests/mailstack.sh stop $stack"
+if $keep; then
+    echo "the stack is still running; config: $config; stop it with: tests/mailstack.sh stop $stack"
+fi
+exit 0

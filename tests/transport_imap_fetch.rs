@@ -340,9 +340,38 @@ fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
         err.contains("refused the login of user \"carol@example.test\""),
         "{err}"
     );
+    // The server's own words, as Dovecot sent them.
+    assert!(
+        err.contains(": [AUTHENTICATIONFAILED] Authentication failed."),
+        "{err}"
+    );
     setup.configure(&carol(stack));
     let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
-    assert!(err.contains("\"NoSuchBox\" cannot be opened"), "{err}");
+    assert!(
+        err.contains("\"NoSuchBox\" cannot be opened: Mailbox doesn't exist: NoSuchBox"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_password_command_that_never_answers_is_stopped_at_timeout_secs() {
+    let stack = stack();
+    let setup = carol(stack)
+        .password_command("sleep 30")
+        .server_key("timeout_secs", 2)
+        .build();
+    let started = std::time::Instant::now();
+    let err = setup.mailer(&["list"]).fails_with(78);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{err}"
+    );
+    assert!(
+        err.contains("accounts.carol.imap: password_command \"sleep 30\""),
+        "{err}"
+    );
+    assert!(err.contains("within 2 s"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

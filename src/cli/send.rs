@@ -7,6 +7,8 @@ use clap::Args;
 
 use crate::commands::send::{Content, SendRequest};
 use crate::error::{Exit, Failure};
+use lettre::message::Mailbox;
+
 use crate::message::compose::{self, AttachmentFile, Draft};
 
 /// Compose a message and submit it over SMTP
@@ -89,43 +91,29 @@ impl SendArgs {
 impl SendArgs {
     /// Checks every flag and reads every file, so that nothing fails after connecting.
     pub fn to_request(&self) -> Result<SendRequest, Failure> {
-        let usage = |e: compose::Error| Failure::new(Exit::Usage, e.to_string());
         let to = compose::parse_mailboxes("--to", &self.to).map_err(usage)?;
         let cc = compose::parse_mailboxes("--cc", &self.cc).map_err(usage)?;
         let bcc = compose::parse_mailboxes("--bcc", &self.bcc).map_err(usage)?;
+        let content = match &self.raw {
+            Some(raw) => raw_content(raw, [to.as_slice(), &cc, &bcc].concat())?,
+            None => Content::Draft(Box::new(self.draft(to, cc, bcc)?)),
+        };
+        Ok(SendRequest {
+            content,
+            dry_run: self.dry_run,
+            queue: !self.no_queue,
+        })
+    }
 
-        if let Some(raw) = &self.raw {
-            let bytes = if raw.as_os_str() == "-" {
-                read_stdin()?
-            } else {
-                read_file("message", raw)?
-            };
-            let recipients = (!(to.is_empty() && cc.is_empty() && bcc.is_empty())).then(|| {
-                to.iter()
-                    .chain(&cc)
-                    .chain(&bcc)
-                    .map(|m| m.email.clone())
-                    .collect()
-            });
-            return Ok(SendRequest {
-                content: Content::Raw { bytes, recipients },
-                dry_run: self.dry_run,
-                queue: !self.no_queue,
-            });
-        }
-
-        let from = self
-            .from
-            .as_deref()
-            .map(|f| compose::parse_mailbox("--from", f))
-            .transpose()
-            .map_err(usage)?;
-        let reply_to = self
-            .reply_to
-            .as_deref()
-            .map(|r| compose::parse_mailbox("--reply-to", r))
-            .transpose()
-            .map_err(usage)?;
+    /// A new message from the flags, its files read.
+    fn draft(
+        &self,
+        to: Vec<Mailbox>,
+        cc: Vec<Mailbox>,
+        bcc: Vec<Mailbox>,
+    ) -> Result<Draft, Failure> {
+        let from = optional_mailbox("--from", &self.from)?;
+        let reply_to = optional_mailbox("--reply-to", &self.reply_to)?;
         let headers = self
             .header
             .iter()
@@ -135,7 +123,6 @@ impl SendArgs {
         if to.is_empty() && cc.is_empty() && bcc.is_empty() {
             return Err(usage(compose::Error::NoRecipients));
         }
-
         let html = match &self.html_file {
             Some(p) => Some(utf8_text("--html-file", p, read_file("HTML file", p)?)?),
             None => None,
@@ -145,9 +132,28 @@ impl SendArgs {
             .iter()
             .map(|p| read_attachment(p))
             .collect::<Result<Vec<_>, _>>()?;
-        let text = match (&self.body, &self.body_file) {
-            (Some(b), _) => b.clone(),
-            (None, Some(p)) => utf8_text("--body-file", p, read_file("body file", p)?)?,
+        let may_be_empty = html.is_some() || !attachments.is_empty();
+        let text = self.body_text(may_be_empty)?;
+        Ok(Draft {
+            from,
+            reply_to,
+            to,
+            cc,
+            bcc,
+            subject: self.subject.clone(),
+            text,
+            html,
+            attachments,
+            headers,
+        })
+    }
+
+    /// The body text: --body, --body-file, or standard input when it is not a terminal.
+    /// With HTML or attachments, no text at all is fine.
+    fn body_text(&self, may_be_empty: bool) -> Result<String, Failure> {
+        match (&self.body, &self.body_file) {
+            (Some(b), _) => Ok(b.clone()),
+            (None, Some(p)) => utf8_text("--body-file", p, read_file("body file", p)?),
             (None, None) if !std::io::stdin().is_terminal() => {
                 let bytes = read_stdin()?;
                 String::from_utf8(bytes).map_err(|e| {
@@ -158,34 +164,42 @@ impl SendArgs {
                             e.utf8_error().valid_up_to()
                         ),
                     )
-                })?
+                })
             }
-            (None, None) if html.is_some() || !attachments.is_empty() => String::new(),
-            (None, None) => {
-                return Err(Failure::new(
-                    Exit::Usage,
-                    "no body: give --body TEXT, --body-file PATH, or pipe the body on standard input",
-                ));
-            }
-        };
-
-        Ok(SendRequest {
-            content: Content::Draft(Box::new(Draft {
-                from,
-                reply_to,
-                to,
-                cc,
-                bcc,
-                subject: self.subject.clone(),
-                text,
-                html,
-                attachments,
-                headers,
-            })),
-            dry_run: self.dry_run,
-            queue: !self.no_queue,
-        })
+            (None, None) if may_be_empty => Ok(String::new()),
+            (None, None) => Err(Failure::new(
+                Exit::Usage,
+                "no body: give --body TEXT, --body-file PATH, or pipe the body on standard input",
+            )),
+        }
     }
+}
+
+fn usage(e: compose::Error) -> Failure {
+    Failure::with_cause(Exit::Usage, e)
+}
+
+fn optional_mailbox(
+    flag: &'static str,
+    value: &Option<String>,
+) -> Result<Option<Mailbox>, Failure> {
+    value
+        .as_deref()
+        .map(|v| compose::parse_mailbox(flag, v))
+        .transpose()
+        .map_err(usage)
+}
+
+/// An existing message (`--raw PATH`, or `-` for standard input); `recipients` from the
+/// flags replace its headers' when there are any.
+fn raw_content(raw: &Path, recipients: Vec<Mailbox>) -> Result<Content, Failure> {
+    let bytes = match raw.as_os_str() == "-" {
+        true => read_stdin()?,
+        false => read_file("message", raw)?,
+    };
+    let recipients =
+        (!recipients.is_empty()).then(|| recipients.into_iter().map(|m| m.email).collect());
+    Ok(Content::Raw { bytes, recipients })
 }
 
 fn read_file(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {

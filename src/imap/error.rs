@@ -1,8 +1,10 @@
 //! async-imap's errors turned into ours, with the server's own words for a refusal.
 
-use super::Error;
 use super::tap::{Seen, Shared};
 use crate::net::broken;
+
+/// A failed IMAP step.
+pub type Error = crate::net::SessionError;
 
 /// The server's text of the refusal async-imap just reported: from the wire when the tap
 /// saw it, else async-imap's own rendering as a last resort.

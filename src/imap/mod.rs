@@ -19,11 +19,9 @@ mod tap;
 mod uids;
 mod utf7;
 
+pub use error::Error;
 pub use fetched::Fetched;
 pub use operations::{Access, ListedMailbox, MailboxInfo};
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
-
-/// A failed IMAP step.
-pub type Error = crate::net::SessionError;

@@ -4,8 +4,11 @@
 use async_imap::types::{Fetch, Name, NameAttribute};
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::error::imap_error;
-use super::{Error, Fetched, Query, Session, UidSet, decode_mailbox_name, encode_mailbox_name};
+use super::error::{Error, imap_error};
+use super::fetched::Fetched;
+use super::session::Session;
+use super::uids::{Query, UidSet};
+use super::utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
 use crate::mailbox::MailboxName;
 use crate::net::bounded;
 

@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::Error;
-use super::error::{imap_error, refusal};
+use super::error::{Error, imap_error, refusal};
 use super::tap::{Shared, Tap};
 use crate::config::{Security, Server};
 use crate::net::{self, Conn, Idle, bounded, broken};

@@ -4,6 +4,7 @@
 //! quoted-printable or base64 bodies); this module decides the structure and refuses input
 //! that would corrupt the message, such as a line break inside a header value.
 
+use lettre::message::MessageBuilder;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Body, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::{Address, Message};
@@ -171,57 +172,76 @@ pub fn build(
     if let Some(s) = draft.subject {
         builder = builder.subject(s);
     }
-    let mut seen: Vec<String> = Vec::new();
-    for (name, _) in &draft.headers {
-        let lower = name.to_ascii_lowercase();
-        if seen.contains(&lower) {
-            return Err(Error::RepeatedHeader(name.clone()));
-        }
-        seen.push(lower);
-    }
-    for (name, value) in draft.headers {
-        let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| Error::HeaderName(name))?;
-        builder = builder.raw_header(HeaderValue::new(name, value));
-    }
+    builder = extra_headers(builder, draft.headers)?;
     let envelope = lettre::address::Envelope::new(Some(sender.clone()), recipients.clone())
         .map_err(|e| Error::Build(e.to_string()))?;
     builder = builder.envelope(envelope);
 
-    let body = match draft.html {
-        Some(html) => Structure::Multi(MultiPart::alternative_plain_html(draft.text, html)),
-        // lettre ends a single part with a CRLF of its own; drop the text's last line end
-        // so the recipient does not see an extra blank line.
-        None => Structure::Single(SinglePart::plain(without_final_newline(draft.text))),
-    };
-    let message = if draft.attachments.is_empty() {
-        match body {
-            Structure::Single(p) => builder.singlepart(p),
-            Structure::Multi(m) => builder.multipart(m),
-        }
-    } else {
-        let mut mixed = match body {
-            Structure::Single(p) => MultiPart::mixed().singlepart(p),
-            Structure::Multi(m) => MultiPart::mixed().multipart(m),
-        };
-        for a in draft.attachments {
-            let content_type = ContentType::parse(&a.content_type)
-                .or_else(|_| ContentType::parse("application/octet-stream"))
-                .map_err(|e| Error::Build(e.to_string()))?;
-            mixed = mixed.singlepart(
-                Attachment::new(a.filename)
-                    .body(attachment_body(&a.content_type, a.data), content_type),
-            );
-        }
-        builder.multipart(mixed)
-    }
-    .map_err(|e| Error::Build(e.to_string()))?;
-
+    let message = body(builder, draft.text, draft.html, draft.attachments)?;
     Ok(Outgoing {
         sender: sender.clone(),
         recipients,
         message_id,
         bytes: message.formatted(),
     })
+}
+
+/// Adds the `--header` headers, each name once.
+fn extra_headers(
+    mut builder: MessageBuilder,
+    headers: Vec<(String, String)>,
+) -> Result<MessageBuilder, Error> {
+    let mut seen: Vec<String> = Vec::new();
+    for (name, _) in &headers {
+        let lower = name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            return Err(Error::RepeatedHeader(name.clone()));
+        }
+        seen.push(lower);
+    }
+    for (name, value) in headers {
+        let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| Error::HeaderName(name))?;
+        builder = builder.raw_header(HeaderValue::new(name, value));
+    }
+    Ok(builder)
+}
+
+/// The MIME structure: the text (with its HTML alternative), then the attachments.
+fn body(
+    builder: MessageBuilder,
+    text: String,
+    html: Option<String>,
+    attachments: Vec<AttachmentFile>,
+) -> Result<Message, Error> {
+    let body = match html {
+        Some(html) => Structure::Multi(MultiPart::alternative_plain_html(text, html)),
+        // lettre ends a single part with a CRLF of its own; drop the text's last line end
+        // so the recipient does not see an extra blank line.
+        None => Structure::Single(SinglePart::plain(without_final_newline(text))),
+    };
+    if attachments.is_empty() {
+        return match body {
+            Structure::Single(p) => builder.singlepart(p),
+            Structure::Multi(m) => builder.multipart(m),
+        }
+        .map_err(|e| Error::Build(e.to_string()));
+    }
+    let mut mixed = match body {
+        Structure::Single(p) => MultiPart::mixed().singlepart(p),
+        Structure::Multi(m) => MultiPart::mixed().multipart(m),
+    };
+    for a in attachments {
+        let content_type = ContentType::parse(&a.content_type)
+            .or_else(|_| ContentType::parse("application/octet-stream"))
+            .map_err(|e| Error::Build(e.to_string()))?;
+        mixed = mixed.singlepart(
+            Attachment::new(a.filename)
+                .body(attachment_body(&a.content_type, a.data), content_type),
+        );
+    }
+    builder
+        .multipart(mixed)
+        .map_err(|e| Error::Build(e.to_string()))
 }
 
 /// The encoded body of an attachment. Files go as base64, so their bytes arrive exactly

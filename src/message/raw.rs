@@ -46,35 +46,7 @@ pub fn prepare(
 
     let recipients = match recipients {
         Recipients::Given(r) => r,
-        Recipients::FromHeaders(extra) => {
-            let mut out: Vec<Address> = Vec::new();
-            for list in [parsed.to(), parsed.cc(), parsed.bcc()]
-                .into_iter()
-                .flatten()
-            {
-                for addr in list.iter() {
-                    // A bare user name (cron writes `To: root`, which parses as a name
-                    // without an address) is the account holder.
-                    let Some(a) = addr.address().or(addr.name()) else {
-                        continue;
-                    };
-                    let a: Address = if a.contains('@') {
-                        a.parse().map_err(|_| Error::BadAddress(a.to_string()))?
-                    } else {
-                        from.email.clone()
-                    };
-                    if !out.contains(&a) {
-                        out.push(a);
-                    }
-                }
-            }
-            for a in extra {
-                if !out.contains(&a) {
-                    out.push(a);
-                }
-            }
-            out
-        }
+        Recipients::FromHeaders(extra) => header_recipients(&parsed, extra, &from.email)?,
     };
     if recipients.is_empty() {
         return Err(Error::NoRecipients);
@@ -111,6 +83,36 @@ pub fn prepare(
         message_id,
         bytes: out,
     })
+}
+
+/// The To, Cc and Bcc addresses of `parsed`, each once, then `extra`. A bare user name
+/// (cron writes `To: root`, which parses as a name without an address) is `own`, the
+/// account holder.
+fn header_recipients(
+    parsed: &mail_parser::Message<'_>,
+    extra: Vec<Address>,
+    own: &Address,
+) -> Result<Vec<Address>, Error> {
+    let mut out: Vec<Address> = Vec::new();
+    let lists = [parsed.to(), parsed.cc(), parsed.bcc()];
+    for addr in lists.into_iter().flatten().flat_map(|list| list.iter()) {
+        let Some(a) = addr.address().or(addr.name()) else {
+            continue;
+        };
+        let a: Address = match a.contains('@') {
+            true => a.parse().map_err(|_| Error::BadAddress(a.to_string()))?,
+            false => own.clone(),
+        };
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    for a in extra {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    Ok(out)
 }
 
 /// Rewrites bare LF (and bare CR) line ends as CRLF, the only line end SMTP allows.
