@@ -172,6 +172,12 @@ impl Sink for FetchPrinter {
         }
     }
 
+    fn notice(&mut self, text: &str) {
+        self.progress.suspend(|| {
+            let _ = writeln!(std::io::stderr().lock(), "mailer: {text}");
+        });
+    }
+
     fn stored(&mut self, envelope: &Envelope) {
         self.count += 1;
         self.progress.inc(1);

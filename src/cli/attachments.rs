@@ -26,13 +26,9 @@ pub struct AttachmentsArgs {
 
 impl AttachmentsArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let account = ctx.account()?;
-        let saved = ctx.block_on(crate::commands::attachments::run(
-            &account,
-            &self.mailbox,
-            self.uid,
-            &self.dir,
-        ))??;
+        let saved = ctx.on_account(async |account| {
+            crate::commands::attachments::run(account, &self.mailbox, self.uid, &self.dir).await
+        })?;
         crate::output::paths(&saved, ctx.json);
         Ok(())
     }

@@ -36,6 +36,15 @@ impl Context {
         self.account.as_deref().filter(|a| !a.is_empty())
     }
 
+    /// Resolves the selected account, then runs `command` for it on a runtime.
+    pub fn on_account<T>(
+        &self,
+        command: impl AsyncFnOnce(&Account) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let account = self.account()?;
+        self.block_on(command(&account))?
+    }
+
     /// Runs a command's future on a single-threaded runtime.
     pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> Result<T, Failure> {
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -46,10 +46,11 @@ pub struct FetchArgs {
 
 impl FetchArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let account = ctx.account()?;
-        let request = self.to_request()?;
-        let printer = Box::new(crate::output::FetchPrinter::new(ctx.json));
-        let report = ctx.block_on(crate::commands::fetch::run(&account, &request, printer))??;
+        let report = ctx.on_account(async |account| {
+            let request = self.to_request()?;
+            let printer = Box::new(crate::output::FetchPrinter::new(ctx.json));
+            crate::commands::fetch::run(account, &request, printer).await
+        })?;
         tracing::info!(
             "stored {} new message(s), {} bytes; {} already stored",
             report.stored,

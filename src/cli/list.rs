@@ -18,12 +18,9 @@ pub struct ListArgs {
 
 impl ListArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let account = ctx.account()?;
-        let envelopes = ctx.block_on(crate::commands::list::run(
-            &account,
-            &self.mailbox,
-            self.limit,
-        ))??;
+        let envelopes = ctx.on_account(async |account| {
+            crate::commands::list::run(account, &self.mailbox, self.limit).await
+        })?;
         crate::output::envelopes(&envelopes, ctx.json);
         Ok(())
     }

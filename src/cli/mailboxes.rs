@@ -10,8 +10,7 @@ pub struct MailboxesArgs {}
 
 impl MailboxesArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let account = ctx.account()?;
-        let counts = ctx.block_on(crate::commands::mailboxes::run(&account))??;
+        let counts = ctx.on_account(crate::commands::mailboxes::run)?;
         crate::output::mailboxes(&counts, ctx.json);
         Ok(())
     }

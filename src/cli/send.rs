@@ -81,6 +81,7 @@ pub struct SendArgs {
 impl SendArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account()?;
+        // Files and standard input are read before the runtime starts.
         let request = self.to_request()?;
         let report = ctx.block_on(crate::commands::send::run(&account, request))??;
         crate::output::send_report(&report, ctx.json);

@@ -38,11 +38,11 @@ impl Session {
         let inner = match tokio::time::timeout(server.timeout, login).await {
             Err(_) => return Err(timeout(&addr, "LOGIN", server.timeout)),
             Ok(Err((async_imap::error::Error::No(reply), _))) => {
-                return Err(Error::AuthRefused {
+                return Err(Error::AuthRefused(net::LoginRefused {
                     user: server.user.clone(),
                     reply: refusal(&seen, &reply),
                     addr,
-                });
+                }));
             }
             Ok(Err((e, _))) => return Err(imap_error(&addr, "LOGIN", e, &seen)),
             Ok(Ok(s)) => s,

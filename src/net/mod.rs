@@ -64,18 +64,24 @@ impl Error {
     }
 }
 
+/// A server refused the user name or password (SMTP, IMAP and POP3 alike).
+#[derive(Debug, thiserror::Error)]
+#[error("{addr} refused the login of user {user:?}: {reply}")]
+pub struct LoginRefused {
+    pub addr: String,
+    pub user: String,
+    /// The server's own words.
+    pub reply: String,
+}
+
 /// A failed step of a retrieval session (IMAP or POP3), naming the step and whether
 /// trying again later can help.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
     Net(#[from] Error),
-    #[error("{addr} refused the login of user {user:?}: {reply}")]
-    AuthRefused {
-        addr: String,
-        user: String,
-        reply: String,
-    },
+    #[error(transparent)]
+    AuthRefused(LoginRefused),
     #[error(
         "{addr}: not sending a password over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true"
     )]
@@ -117,7 +123,7 @@ impl SessionError {
             SessionError::Timeout { .. } | SessionError::Broken { .. } => Exit::TempFail,
             SessionError::Refused { .. } => Exit::Unavailable,
             SessionError::NoMailbox { .. } => Exit::Data,
-            SessionError::AuthRefused { .. } => Exit::NoPerm,
+            SessionError::AuthRefused(_) => Exit::NoPerm,
             SessionError::InsecureAuth { .. }
             | SessionError::NoPassword(_)
             | SessionError::Password(_) => Exit::Config,

@@ -117,10 +117,12 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
-        let refused = |addr: &str, reply: String| Error::AuthRefused {
-            addr: addr.to_string(),
-            user: server.user.clone(),
-            reply,
+        let refused = |addr: &str, reply: String| {
+            Error::AuthRefused(net::LoginRefused {
+                addr: addr.to_string(),
+                user: server.user.clone(),
+                reply,
+            })
         };
         let steps: Vec<(String, &str)> = if self.caps.sasl_plain {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
@@ -173,25 +175,16 @@ impl Session {
 
     /// Reads a status line; a negative reply becomes `Refused` with the server's text.
     async fn status(&mut self, step: &str) -> Result<String, Error> {
-        let r = bounded(
-            &self.addr,
-            self.timeout,
-            step,
-            response::status(&mut self.conn),
-        )
-        .await?;
-        r.map_err(|e| self.read_error(step, e))
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let read = bounded(&addr, t, step, response::status(&mut self.conn)).await?;
+        read.map_err(|e| self.read_error(step, e))
     }
 
+    /// Reads the lines of a multi-line reply.
     async fn lines(&mut self, step: &str) -> Result<Vec<String>, Error> {
-        let r = bounded(
-            &self.addr,
-            self.timeout,
-            step,
-            response::lines(&mut self.conn),
-        )
-        .await?;
-        r.map_err(|e| self.read_error(step, e))
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let read = bounded(&addr, t, step, response::lines(&mut self.conn)).await?;
+        read.map_err(|e| self.read_error(step, e))
     }
 
     fn read_error(&self, step: &str, e: ReadError) -> Error {
@@ -267,15 +260,10 @@ impl Session {
     /// The header section of message `n` (TOP n 0).
     pub async fn top(&mut self, n: u32) -> Result<Vec<u8>, Error> {
         self.command(&format!("TOP {n} 0"), "TOP").await?;
+        let (addr, t) = (self.addr.clone(), self.timeout);
         let mut out = Vec::new();
-        let r = bounded(
-            &self.addr,
-            self.timeout,
-            "TOP",
-            response::body(&mut self.conn, &mut out),
-        )
-        .await?;
-        r.map_err(|e| self.read_error("TOP", e))?;
+        let read = bounded(&addr, t, "TOP", response::body(&mut self.conn, &mut out)).await?;
+        read.map_err(|e| self.read_error("TOP", e))?;
         Ok(out)
     }
 

@@ -51,12 +51,8 @@ pub enum Error {
     NoStartTls { addr: String },
     #[error("{addr} offers no authentication mechanism mailer supports (PLAIN, LOGIN)")]
     NoMechanism { addr: String },
-    #[error("{addr} refused the login of user {user:?}: {reply}")]
-    AuthRefused {
-        addr: String,
-        user: String,
-        reply: String,
-    },
+    #[error(transparent)]
+    AuthRefused(net::LoginRefused),
     #[error("{addr}: {step}{hint}: no reply within {secs} s (timeout_secs)")]
     Timeout {
         addr: String,
@@ -95,7 +91,7 @@ impl Error {
                 Exit::Unavailable
             }
             Error::Config(_) => Exit::Config,
-            Error::AuthRefused { .. } => Exit::NoPerm,
+            Error::AuthRefused(_) => Exit::NoPerm,
             Error::Rejected { .. } if self.is_temporary() => Exit::TempFail,
             // The address or the content was refused: fix the input, not the server.
             Error::Rejected {

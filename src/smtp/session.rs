@@ -96,11 +96,11 @@ impl Session {
             Err(Error::Rejected { code, text, .. })
                 if code.severity == Severity::PermanentNegativeCompletion =>
             {
-                Err(Error::AuthRefused {
+                Err(Error::AuthRefused(net::LoginRefused {
                     addr: self.addr.clone(),
                     user: server.user.clone(),
                     reply: format!("{code} {text}"),
-                })
+                }))
             }
             Err(e) => Err(e),
         }

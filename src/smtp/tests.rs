@@ -57,11 +57,11 @@ fn connections_and_logins() {
         reason: "bad certificate".into(),
     });
     assert_eq!((tls.exit(), tls.is_temporary()), (Exit::Unavailable, false));
-    let login = Error::AuthRefused {
+    let login = Error::AuthRefused(net::LoginRefused {
         addr: "a:1".into(),
         user: "alice".into(),
         reply: "535 no".into(),
-    };
+    });
     assert_eq!((login.exit(), login.is_temporary()), (Exit::NoPerm, false));
     let silent = Error::Timeout {
         addr: "a:1".into(),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::render::Item;
+use super::render::{Item, Window};
 use crate::config::Server;
 use crate::date::Day;
 use crate::error::Failure;
@@ -17,18 +17,17 @@ pub struct DigestState {
     last_uid: u32,
 }
 
-/// The new messages of `mailbox`, oldest first, at most `max`; how many more wait; and
-/// the state once they are digested. A first digest (or one after the mailbox was
-/// recreated) covers what arrived since `first_run_since`.
+/// The new messages of `mailbox`, oldest first, as many as the window takes; how many
+/// more wait; and the state once they are digested. A first digest (or one after the
+/// mailbox was recreated) covers the window's last day.
 pub async fn collect(
     server: &Server,
     mailbox: &MailboxName,
-    max: usize,
     saved: Option<DigestState>,
-    first_run_since: i64,
+    window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
     let mut session = Session::open(server).await?;
-    let collected = from_session(&mut session, mailbox, max, saved, first_run_since).await;
+    let collected = from_session(&mut session, mailbox, saved, window).await;
     session.logout().await;
     collected
 }
@@ -36,9 +35,8 @@ pub async fn collect(
 async fn from_session(
     session: &mut Session,
     mailbox: &MailboxName,
-    max: usize,
     saved: Option<DigestState>,
-    first_run_since: i64,
+    window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
     let info = session.select(mailbox, Access::ReadOnly).await?;
     let saved = saved.filter(|s| s.uidvalidity == info.uidvalidity);
@@ -49,7 +47,7 @@ async fn from_session(
     }
     let query = match &saved {
         Some(s) => Query::uids_from(s.last_uid.saturating_add(1)),
-        None => Query::since(Day::from_timestamp(first_run_since)),
+        None => Query::since(Day::from_timestamp(window.first_run_since)),
     };
     let uids: Vec<u32> = session
         .search(&query)
@@ -57,8 +55,8 @@ async fn from_session(
         .into_iter()
         .filter(|u| *u > floor)
         .collect();
-    let more = uids.len().saturating_sub(max);
-    let chosen: Vec<u32> = uids.into_iter().take(max).collect();
+    let more = uids.len().saturating_sub(window.max);
+    let chosen: Vec<u32> = uids.into_iter().take(window.max).collect();
     let Some(&last_chosen) = chosen.last() else {
         return Ok((Vec::new(), 0, next));
     };
@@ -72,7 +70,7 @@ async fn from_session(
         })
         .collect();
     out.sort_by_key(|(uid, _)| *uid);
-    // With more waiting than max, the next digest continues after the last one listed.
+    // With more waiting than the window takes, the next digest continues after the last one listed.
     next.last_uid = match more {
         0 => next.last_uid.max(last_chosen),
         _ => last_chosen,

@@ -127,7 +127,10 @@ async fn collect(
     account_dir: &std::path::Path,
 ) -> Result<(Vec<render::Item>, usize, Pending), Failure> {
     let damaged = |e| Failure::with_cause(Exit::Data, DamagedState(e));
-    let since = crate::date::unix_now() - FIRST_RUN_WINDOW.as_secs() as i64;
+    let window = render::Window {
+        max: request.max,
+        first_run_since: crate::date::unix_now() - FIRST_RUN_WINDOW.as_secs() as i64,
+    };
     match account.retrieval()? {
         Retrieval::Pop3(_) if !request.mailbox.is_inbox() => Err(Failure::new(
             Exit::Usage,
@@ -140,14 +143,14 @@ async fn collect(
         Retrieval::Pop3(server) => {
             let path = state::path(account_dir, "digest-pop3", &MailboxName::inbox());
             let saved = state::load(&path).map_err(damaged)?;
-            let (items, more, next) = pop3::collect(server, request.max, saved, since).await?;
+            let (items, more, next) = pop3::collect(server, saved, window).await?;
             Ok((items, more, Pending::Pop3(path, next)))
         }
         Retrieval::Imap(server) => {
             let path = state::path(account_dir, "digest", &request.mailbox);
             let saved = state::load(&path).map_err(damaged)?;
             let (items, more, next) =
-                imap::collect(server, &request.mailbox, request.max, saved, since).await?;
+                imap::collect(server, &request.mailbox, saved, window).await?;
             Ok((items, more, Pending::Imap(path, next)))
         }
     }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::render::Item;
+use super::render::{Item, Window};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
 use crate::message::parse;
@@ -16,14 +16,13 @@ pub struct DigestState {
     uidls: Vec<String>,
 }
 
-/// The new messages, at most `max`; how many more wait; and the state once they are
-/// digested. A first run reads each message's Date (TOP n 0) to cover only what arrived
-/// since `first_run_since`.
+/// The new messages, as many as the window takes; how many more wait; and the state
+/// once they are digested. A first run reads each message's Date (TOP n 0) to cover only
+/// the window's last day.
 pub async fn collect(
     server: &Server,
-    max: usize,
     saved: Option<DigestState>,
-    first_run_since: i64,
+    window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
     let mut session = Session::open(server).await?;
     let Some(on_server) = session.uidl().await? else {
@@ -40,14 +39,14 @@ pub async fn collect(
     let mut baseline = Vec::new();
     let mut candidates = Vec::new();
     for (n, uidl) in on_server.iter().filter(|(_, u)| !known.contains(u)) {
-        if first_run && !arrived_since(&mut session, *n, first_run_since).await? {
+        if first_run && !arrived_since(&mut session, *n, window.first_run_since).await? {
             baseline.push(uidl.clone());
             continue;
         }
         candidates.push((*n, uidl.clone()));
     }
-    let more = candidates.len().saturating_sub(max);
-    candidates.truncate(max);
+    let more = candidates.len().saturating_sub(window.max);
+    candidates.truncate(window.max);
     let mut items = Vec::with_capacity(candidates.len());
     for (n, uidl) in &candidates {
         let mut body = Vec::new();

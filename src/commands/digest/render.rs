@@ -18,6 +18,15 @@ pub struct Layout<'a> {
     pub attach_originals: bool,
 }
 
+/// How much one digest covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// At most this many messages; the rest wait for the next digest.
+    pub max: usize,
+    /// A first digest covers what arrived since this Unix time.
+    pub first_run_since: i64,
+}
+
 /// A summarised message: its server key, parsed form and raw bytes.
 pub struct Item {
     key: String,

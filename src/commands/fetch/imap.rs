@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use futures::StreamExt;
 
-use super::request::{FetchReport, FetchRequest, Sink};
+use super::request::{FetchReport, FetchRequest, Job, Sink};
 use super::writer::{self, Body, Key, Written};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
@@ -20,13 +20,11 @@ use crate::store::state::{self, MailboxState};
 
 pub async fn run(
     server: &Server,
-    request: &FetchRequest,
-    root: &Path,
-    account_dir: &Path,
+    job: &Job<'_>,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
     let mut session = Session::open(server).await?;
-    let result = fetch_mailbox(&mut session, request, root, account_dir, sink).await;
+    let result = fetch_mailbox(&mut session, job, sink).await;
     session.logout().await;
     result
 }
@@ -72,18 +70,17 @@ struct Local {
 
 async fn fetch_mailbox(
     session: &mut Session,
-    request: &FetchRequest,
-    root: &Path,
-    account_dir: &Path,
+    job: &Job<'_>,
     mut sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let folder_path = local_folder(session, request, root).await?;
+    let request = job.request;
+    let folder_path = local_folder(session, request, job.root).await?;
     let access = match request.mark_seen {
         true => Access::ReadWrite,
         false => Access::ReadOnly,
     };
     let info = session.select(&request.mailbox, access).await?;
-    let local = Local::open(&folder_path, request, account_dir, info.uidvalidity)?;
+    let local = Local::open(&folder_path, request, job.account_dir, info.uidvalidity)?;
     let mut report = FetchReport::default();
     if info.exists == 0 {
         local.state.save_or_fail(local.known_last)?;
@@ -262,10 +259,7 @@ async fn download(
         on_commit,
     );
     let network = stream_to_writer(session, &plan.wanted, request.mark_seen, sender).await;
-    let written = handle
-        .join()
-        .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
-        .map_err(|e| Failure::io("writing to the Maildir", e))?;
+    let written = handle.finish()?;
     network?;
     Ok(written)
 }

@@ -30,6 +30,11 @@ pub async fn run(
     let account_dir = store::account_dir(&account.name)?;
     // One fetch per account at a time.
     let _lock = lock::acquire(&account_dir.join("lock"), LOCK_WAIT).await?;
+    let job = request::Job {
+        request,
+        root,
+        account_dir: &account_dir,
+    };
     match retrieval {
         Retrieval::Imap(_) if request.delete => Err(Failure::new(
             Exit::Usage,
@@ -38,9 +43,7 @@ pub async fn run(
                 account.name
             ),
         )),
-        Retrieval::Imap(server) => imap::run(server, request, root, &account_dir, sink).await,
-        Retrieval::Pop3(server) => {
-            pop3::run(account, server, request, root, &account_dir, sink).await
-        }
+        Retrieval::Imap(server) => imap::run(server, &job, sink).await,
+        Retrieval::Pop3(server) => pop3::run(account, server, &job, sink).await,
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::request::{FetchReport, FetchRequest, Sink};
+use super::request::{FetchReport, FetchRequest, Job, Sink};
 use super::writer::{self, Body, Key};
 use crate::config::{Account, Server};
 use crate::error::{Exit, Failure};
@@ -23,18 +23,17 @@ const WINDOW: usize = 32;
 pub async fn run(
     account: &Account,
     server: &Server,
-    request: &FetchRequest,
-    root: &Path,
-    account_dir: &Path,
-    sink: Box<dyn Sink>,
+    job: &Job<'_>,
+    mut sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
+    let (request, root) = (job.request, job.root);
     refuse_imap_only_flags(account, request)?;
     let delete = request.delete || server.delete_after_fetch;
-    let state_path = state::path(account_dir, "pop3", &MailboxName::inbox());
+    let state_path = state::path(job.account_dir, "pop3", &MailboxName::inbox());
     let (folder, stored) = open_local(root, &state_path)?;
     let mut session = Session::open(server).await?;
     let sizes: HashMap<u32, u64> = session.list().await?.into_iter().collect();
-    let ids = identities(&mut session, &sizes).await?;
+    let ids = identities(&mut session, &sizes, &mut *sink).await?;
 
     let mut wanted: Vec<(u32, String)> = ids
         .iter()
@@ -58,7 +57,6 @@ pub async fn run(
         stored: stored.intersection(&on_server).cloned().collect(),
     }));
 
-    let mut sink = sink;
     sink.start(wanted.len());
     if !wanted.is_empty() {
         let written = store_all(&mut session, folder, &wanted, &sizes, sink, &state).await?;
@@ -151,10 +149,7 @@ async fn store_all(
     let (sender, handle) =
         writer::start(folder, sink, inbox, None, Box::new(|_, _| false), on_commit);
     let network = download(session, wanted, sizes, sender).await;
-    let written = handle
-        .join()
-        .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
-        .map_err(|e| Failure::io("writing to the Maildir", e))?;
+    let written = handle.finish()?;
     network?;
     Ok(written)
 }
@@ -202,16 +197,17 @@ impl StateFile {
 }
 
 /// Each message's identity: its UIDL, or, on a server without UIDL, a hash of its
-/// header section and size (said once on stderr).
+/// header section and size (the sink is told, once).
 async fn identities(
     session: &mut Session,
     sizes: &HashMap<u32, u64>,
+    sink: &mut dyn Sink,
 ) -> Result<Vec<(u32, String)>, Failure> {
     if let Some(uidls) = session.uidl().await? {
         return Ok(uidls);
     }
-    eprintln!(
-        "mailer: the POP3 server has no UIDL; recognising messages by a hash of their headers and size instead"
+    sink.notice(
+        "the POP3 server has no UIDL; recognising messages by a hash of their headers and size instead",
     );
     let mut numbers: Vec<u32> = sizes.keys().copied().collect();
     numbers.sort_unstable();

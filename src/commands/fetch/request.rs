@@ -1,5 +1,7 @@
 //! What a fetch is asked to do, whom it tells, and what it reports.
 
+use std::path::Path;
+
 use crate::date::Day;
 use crate::mailbox::MailboxName;
 use crate::message::parse::Envelope;
@@ -18,11 +20,22 @@ pub struct FetchRequest {
     pub delete: bool,
 }
 
+/// A fetch about to run: the request, where mail goes, and where state lives.
+pub struct Job<'a> {
+    pub request: &'a FetchRequest,
+    /// The account's Maildir.
+    pub root: &'a Path,
+    /// The account's state directory.
+    pub account_dir: &'a Path,
+}
+
 /// Receives each message once it is durable.
 pub trait Sink: Send {
     /// Called once, with how many messages will be downloaded.
     fn start(&mut self, total: usize);
     fn stored(&mut self, envelope: &Envelope);
+    /// Something the user should know about the run that is not a failure.
+    fn notice(&mut self, text: &str);
 }
 
 /// What a fetch did.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::request::Sink;
+use crate::error::{Exit, Failure};
 use crate::imap::Fetched;
 use crate::message::parse::{self, Envelope};
 use crate::store::maildir::{self, Folder, Meta, Staged};
@@ -80,6 +81,19 @@ impl Sender {
     }
 }
 
+/// The running writer thread.
+pub struct Handle(std::thread::JoinHandle<std::io::Result<Written>>);
+
+impl Handle {
+    /// Waits for the writer to commit what it was given; its I/O error is the fetch's.
+    pub fn finish(self) -> Result<Written, Failure> {
+        self.0
+            .join()
+            .map_err(|_| Failure::new(Exit::Software, "the Maildir writer thread panicked"))?
+            .map_err(|e| Failure::io("writing to the Maildir", e))
+    }
+}
+
 /// What the writer stored.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -102,7 +116,7 @@ pub fn start(
     uidvalidity: Option<u32>,
     mut skip: Skip,
     mut on_commit: impl FnMut(&[Key], &[Key]) -> std::io::Result<()> + Send + 'static,
-) -> (Sender, std::thread::JoinHandle<std::io::Result<Written>>) {
+) -> (Sender, Handle) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Incoming>(4096);
     let sender = Sender {
         tx,
@@ -116,7 +130,7 @@ pub fn start(
         };
         w.run(rx, &mut *sink, &mut skip, &mut on_commit)
     });
-    (sender, handle)
+    (sender, Handle(handle))
 }
 
 struct State {

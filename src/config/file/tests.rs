@@ -6,6 +6,11 @@ fn parse_str(text: &str) -> Result<super::super::Config, Error> {
     super::super::Config::parse(Path::new("config.toml"), text, true)
 }
 
+/// The error a config file with `text` gives, as a user reads it.
+fn error_of(text: &str) -> String {
+    parse_str(text).unwrap_err().to_string()
+}
+
 #[test]
 fn applies_defaults_and_inheritance() {
     let cfg = parse_str(
@@ -37,20 +42,16 @@ password_env = "IMAP_PW"
 #[test]
 fn unknown_key_names_line_and_key() {
     let err =
-        parse_str("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhots = \"x\"\n")
-            .unwrap_err()
-            .to_string();
+        error_of("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhots = \"x\"\n");
     assert!(err.starts_with("config.toml:4:1: accounts.a.smtp"), "{err}");
     assert!(err.contains("hots"), "{err}");
 }
 
 #[test]
 fn wrong_type_names_line_and_key() {
-    let err = parse_str(
+    let err = error_of(
         "[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhost = \"h\"\nport = \"x\"\n",
-    )
-    .unwrap_err()
-    .to_string();
+    );
     assert!(
         err.starts_with("config.toml:5:8: accounts.a.smtp.port"),
         "{err}"
@@ -59,9 +60,7 @@ fn wrong_type_names_line_and_key() {
 
 #[test]
 fn missing_required_key_is_named() {
-    let err = parse_str("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nport = 25\n")
-        .unwrap_err()
-        .to_string();
+    let err = error_of("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nport = 25\n");
     assert!(
         err.contains("accounts.a.smtp") && err.contains("host"),
         "{err}"
@@ -82,9 +81,7 @@ fn plain_password_needs_private_file() {
 
 #[test]
 fn default_account_must_exist() {
-    let err = parse_str("default_account = \"b\"\n[accounts.a]\nemail = \"a@example.org\"\n")
-        .unwrap_err()
-        .to_string();
+    let err = error_of("default_account = \"b\"\n[accounts.a]\nemail = \"a@example.org\"\n");
     assert!(
         err.starts_with("config.toml:1:19: default_account"),
         "{err}"
