@@ -18,9 +18,15 @@ if [[ $(id -u) -eq 0 ]]; then
     tests/mailstack.sh install
 fi
 
-echo "== building mailer"
-cargo build --release --locked
-mailer=target/release/mailer
+# CI runs this script after the test suite with MAILER_PROFILE=dev, reusing its build.
+profile=${MAILER_PROFILE:-release}
+echo "== building mailer ($profile)"
+cargo build --profile "$profile" --locked
+if [[ $profile == dev ]]; then
+    mailer=target/debug/mailer
+else
+    mailer=target/$profile/mailer
+fi
 
 work=$PWD/target/quickstart
 stack=$work/stack

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the mail servers the tests start
 # (Postfix, Dovecot) when they are missing, checks formatting and lints, then runs
-# every test against a private mail stack on loopback.
+# every test against a private mail stack on loopback, then the quick start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +15,5 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# The README's first command must keep working and end with exit status 0.
+MAILER_PROFILE=dev tests/quickstart.sh

@@ -39,8 +39,7 @@ impl QueueArgs {
             }
             Action::Flush => {
                 let accounts = ctx.accounts()?;
-                let problems = ctx.block_on(queue::flush_all(&accounts))?.problems();
-                let exit = queue::flush_exit(&problems);
+                let (problems, exit) = ctx.block_on(queue::flush_all(&accounts))?.problems();
                 crate::output::problems(&problems, exit)
             }
             Action::Drop { id } => queue::drop(&ctx.account()?, id),

@@ -117,8 +117,43 @@ fn refused(report: &mut FlushReport, outbox: &Outbox, item: Queued, e: &smtp::Er
     report.kept.push((item.id, reason));
 }
 
+/// Why an outbox could not be flushed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    /// The server could not be reached or refused the session.
+    #[error(transparent)]
+    Submit(#[from] smtp::Error),
+    /// Another flush of the outbox holds its lock.
+    #[error(transparent)]
+    Lock(#[from] lock::Error),
+    /// The outbox or the state directory could not be used.
+    #[error(transparent)]
+    Local(#[from] Failure),
+}
+
+impl FlushError {
+    /// Whether a later flush may succeed.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            FlushError::Submit(e) => e.is_temporary(),
+            FlushError::Lock(e) => matches!(e, lock::Error::Busy { .. }),
+            FlushError::Local(_) => false,
+        }
+    }
+}
+
+impl From<FlushError> for Failure {
+    fn from(e: FlushError) -> Self {
+        match e {
+            FlushError::Submit(e) => e.into(),
+            FlushError::Lock(e) => e.into(),
+            FlushError::Local(f) => f,
+        }
+    }
+}
+
 /// Opens a session and flushes the account's outbox; waits a while for another flush.
-pub async fn flush(account: &Account) -> Result<FlushReport, Failure> {
+pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
     let outbox = outbox(account)?;
     let waiting = outbox
         .list()

@@ -1,7 +1,7 @@
 //! `mailer queue`: list, flush or drop what waits in the outbox, over every account
 //! unless one is chosen.
 
-use super::deliver::{self, FlushReport};
+use super::deliver::{self, FlushError, FlushReport};
 use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::store::outbox::Queued;
@@ -29,7 +29,7 @@ pub fn list(accounts: &[Account]) -> Result<Vec<(String, Queued)>, Failure> {
 #[derive(Debug, Default)]
 pub struct FlushAll {
     /// Per account: its report, or why it could not be flushed.
-    pub accounts: Vec<(String, Result<FlushReport, Failure>)>,
+    pub accounts: Vec<(String, Result<FlushReport, FlushError>)>,
 }
 
 /// Flushes each account's outbox over one connection per account. Every account is
@@ -49,9 +49,19 @@ pub async fn flush_all(accounts: &[Account]) -> FlushAll {
 }
 
 impl FlushAll {
+    /// Whether something still waits that a later flush may send: cron will run one.
+    fn may_succeed_later(&self) -> bool {
+        self.accounts.iter().any(|(_, r)| match r {
+            Ok(report) => report.retry,
+            Err(e) => e.is_temporary(),
+        })
+    }
+
     /// Each message still waiting, and each account that could not be flushed, as one
-    /// failure. A message that a later flush may send exits 75; one refused for good, 69.
-    pub fn problems(self) -> Vec<Failure> {
+    /// failure; and the exit code of the whole flush: 75 when a later flush may send
+    /// what waits, else the first failure's (69 for a message refused for good).
+    pub fn problems(self) -> (Vec<Failure>, Option<Exit>) {
+        let later = self.may_succeed_later();
         let mut problems = Vec::new();
         for (account, report) in self.accounts {
             match report {
@@ -64,20 +74,14 @@ impl FlushAll {
                         Failure::new(exit, format!("{account}: {id} still waits: {why}"))
                     }));
                 }
-                Err(f) => problems.push(f.context(account)),
+                Err(e) => problems.push(Failure::from(e).context(account)),
             }
         }
-        problems
-    }
-}
-
-/// The exit code of a flush with these problems: 75 when a later flush may succeed
-/// (cron will run it), else the first problem's.
-pub fn flush_exit(problems: &[Failure]) -> Option<Exit> {
-    let temporary = problems.iter().any(|f| f.exit() == Exit::TempFail);
-    match temporary {
-        true => Some(Exit::TempFail),
-        false => problems.first().map(Failure::exit),
+        let exit = match later {
+            true => problems.first().map(|_| Exit::TempFail),
+            false => problems.first().map(Failure::exit),
+        };
+        (problems, exit)
     }
 }
 

@@ -13,6 +13,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::mailbox::MailboxName;
+
 /// One Maildir folder, opened for writing.
 #[derive(Debug)]
 pub struct Folder {
@@ -74,15 +76,18 @@ pub fn exists(folder: &Path) -> bool {
 }
 
 /// The folder path of `mailbox` under the Maildir `root`: INBOX is the root itself; other
-/// names use Maildir++'s `.` separator in place of the server's hierarchy `delimiter`.
+/// names, `encoded` as the server spells them, use Maildir++'s `.` separator in place of
+/// the server's hierarchy `delimiter`.
 pub fn folder_path(
     root: &Path,
-    mailbox: &str,
+    mailbox: &MailboxName,
+    encoded: &str,
     delimiter: Option<char>,
 ) -> Result<PathBuf, BadFolderName> {
-    if mailbox.eq_ignore_ascii_case("INBOX") {
+    if mailbox.is_inbox() {
         return Ok(root.to_path_buf());
     }
+    let mailbox = encoded;
     let name: String = match delimiter {
         Some(d) if d != '.' => mailbox
             .chars()

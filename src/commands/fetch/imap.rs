@@ -121,7 +121,8 @@ async fn local_folder(
         false => session.delimiter().await?,
     };
     let encoded = imap::encode_mailbox_name(request.mailbox.as_str());
-    maildir::folder_path(root, &encoded, delimiter).map_err(|e| Failure::with_cause(Exit::Usage, e))
+    maildir::folder_path(root, &request.mailbox, &encoded, delimiter)
+        .map_err(|e| Failure::with_cause(Exit::Usage, e))
 }
 
 impl Local {

@@ -52,13 +52,22 @@ fn stage_commit_and_scan() {
 #[test]
 fn folder_names() {
     let root = Path::new("/m");
-    assert_eq!(folder_path(root, "INBOX", Some('/')).unwrap(), root);
     assert_eq!(
-        folder_path(root, "Archive/2024", Some('/')).unwrap(),
+        folder_path(root, &MailboxName::new("INBOX"), "INBOX", Some('/')).unwrap(),
+        root
+    );
+    assert_eq!(
+        folder_path(
+            root,
+            &MailboxName::new("Archive/2024"),
+            "Archive/2024",
+            Some('/')
+        )
+        .unwrap(),
         root.join(".Archive.2024")
     );
-    assert!(folder_path(root, "../etc", Some('.')).is_err());
-    assert!(folder_path(root, "a/b", None).is_err());
+    assert!(folder_path(root, &MailboxName::new("../etc"), "../etc", Some('.')).is_err());
+    assert!(folder_path(root, &MailboxName::new("a/b"), "a/b", None).is_err());
 }
 
 #[test]
