@@ -49,6 +49,12 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAILER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // async-imap logs every command it writes at trace level, LOGIN's password and
+    // AUTHENTICATE's base64 included, and every byte it reads: never below info.
+    let filter = match "async_imap=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    };
     // Colour only for a terminal: cron mails and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

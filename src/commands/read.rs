@@ -48,6 +48,17 @@ pub async fn from_server(
 
 /// A message file, parsed (offline).
 pub fn from_file(path: &std::path::Path) -> Result<Full, Failure> {
+    let limit = crate::net::limits::MESSAGE_FILE;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > limit) {
+        return Err(Failure::new(
+            Exit::Data,
+            format!(
+                "reading message {}: larger than {} MiB, the most mailer reads as one message",
+                path.display(),
+                limit >> 20
+            ),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         Failure::new(
             Exit::NoInput,

@@ -27,7 +27,7 @@ pub(super) fn imap_error(
             reply: refusal(seen, &reply),
         },
         E::ConnectionLost => broken(addr, step, &"the server closed the connection"),
-        E::Io(e) => broken(addr, step, &e),
+        E::Io(e) => crate::net::io_failure(addr, step, &e),
         e => broken(addr, step, &e),
     }
 }

@@ -144,7 +144,7 @@ where
             "greeting",
             &"the server closed the connection",
         )),
-        Err(e) => Err(broken(addr, "greeting", &e)),
+        Err(e) => Err(net::io_failure(addr, "greeting", &e)),
     }
 }
 

@@ -1,8 +1,14 @@
-//! Keeps the server's last tagged NO or BAD line as it came over the wire.
+//! Watches what the server sends before async-imap parses it: keeps its last tagged NO
+//! or BAD line as it came over the wire, and enforces the limits on a response.
 //!
 //! async-imap reports a refusal only as a debug rendering of its parsed form. Errors
 //! quote the server's own words instead, taken here from the bytes themselves, so a
 //! change in async-imap's formatting cannot change what users read.
+//!
+//! async-imap buffers a whole response before parsing it, and its parser recurses into
+//! every parenthesised list: a line without an end would fill memory, and a
+//! BODYSTRUCTURE nested a few thousand levels deep would overflow the stack. The tap
+//! refuses both before they reach the parser (`net::limits`).
 
 use std::fmt::Debug;
 use std::pin::Pin;
@@ -10,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::net::limits::{self, TooMuch};
 
 /// At most this much of a status line is kept.
 const MAX_LINE: usize = 1000;
@@ -20,6 +28,7 @@ pub struct Seen {
     line: Vec<u8>,
     mode: Mode,
     refusal: Option<String>,
+    shape: Shape,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +38,27 @@ enum Mode {
     Start,
     /// In a line that may be a tagged status line (mailer's tags start with `A`).
     Collect,
-    /// In any other line.
+    /// In any other line, or after a literal.
     Skip,
+}
+
+/// Where the reader is in the grammar of a response, as far as the limits need: the
+/// length of the line, quoted strings, parentheses, and literals (`{N}` CRLF, then N
+/// bytes that are data, not syntax).
+#[derive(Debug, Default)]
+struct Shape {
+    /// The first bytes of the response, which say what kind it is.
+    head: Vec<u8>,
+    line: usize,
+    depth: usize,
+    quoted: bool,
+    escaped: bool,
+    /// The size of a literal announced at the end of this line, while reading `{N}`.
+    announced: Option<u64>,
+    /// Whether the announcement is complete (`}` seen) and only CRLF may follow.
+    closed: bool,
+    /// Bytes of a literal still to come.
+    literal: u64,
 }
 
 pub type Shared = Arc<Mutex<Seen>>;
@@ -45,13 +73,89 @@ impl Seen {
             .take()
     }
 
-    fn feed(&mut self, mut bytes: &[u8]) {
-        while let Some(i) = memchr::memchr(b'\n', bytes) {
-            self.take(&bytes[..i]);
-            self.end_line();
-            bytes = &bytes[i + 1..];
+    /// Takes bytes from the server; an error when they pass a limit.
+    fn feed(&mut self, mut bytes: &[u8]) -> Result<(), TooMuch> {
+        while !bytes.is_empty() {
+            if self.shape.literal > 0 {
+                let skip = bytes
+                    .len()
+                    .min(usize::try_from(self.shape.literal).unwrap_or(usize::MAX));
+                self.shape.literal -= skip as u64;
+                bytes = &bytes[skip..];
+                continue;
+            }
+            let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+            let (part, rest) = bytes.split_at(end);
+            self.syntax(part)?;
+            match part.strip_suffix(b"\n") {
+                Some(line) => {
+                    self.take(line);
+                    self.end_line()?;
+                }
+                None => self.take(part),
+            }
+            bytes = rest;
         }
-        self.take(bytes);
+        Ok(())
+    }
+
+    /// Follows quotes, parentheses and literal announcements through a part of a line.
+    fn syntax(&mut self, part: &[u8]) -> Result<(), TooMuch> {
+        let s = &mut self.shape;
+        if s.head.len() < 12 {
+            let room = 12 - s.head.len();
+            s.head.extend_from_slice(&part[..part.len().min(room)]);
+        }
+        s.line += part.len();
+        let lists_uids = [&b"* SEARCH"[..], b"* ESEARCH", b"* SORT"]
+            .iter()
+            .any(|kind| s.head.starts_with(kind));
+        let limit = match lists_uids {
+            true => limits::IMAP_SEARCH_LINE,
+            false => limits::IMAP_LINE,
+        };
+        if s.line > limit {
+            return Err(TooMuch::new("a line", limit));
+        }
+        for &b in part {
+            if s.quoted {
+                match b {
+                    _ if s.escaped => s.escaped = false,
+                    b'\\' => s.escaped = true,
+                    b'"' => s.quoted = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match (b, s.announced) {
+                (b'0'..=b'9', Some(n)) if !s.closed => {
+                    s.announced = Some(n.saturating_mul(10).saturating_add(u64::from(b - b'0')));
+                }
+                (b'+', Some(_)) if !s.closed => {}
+                (b'}', Some(_)) if !s.closed => s.closed = true,
+                (b'\r' | b'\n', Some(_)) if s.closed => {}
+                _ => {
+                    s.announced = None;
+                    s.closed = false;
+                }
+            }
+            match b {
+                b'"' => s.quoted = true,
+                b'{' => {
+                    s.announced = Some(0);
+                    s.closed = false;
+                }
+                b'(' => {
+                    s.depth += 1;
+                    if s.depth > limits::IMAP_NESTING {
+                        return Err(TooMuch::new("nesting", limits::IMAP_NESTING));
+                    }
+                }
+                b')' => s.depth = s.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn take(&mut self, part: &[u8]) {
@@ -69,7 +173,23 @@ impl Seen {
         }
     }
 
-    fn end_line(&mut self) {
+    /// A line ended: either a literal follows, and the response goes on after it, or
+    /// the response is complete.
+    fn end_line(&mut self) -> Result<(), TooMuch> {
+        let s = &mut self.shape;
+        s.line = 0;
+        if let (Some(n), true) = (s.announced, s.closed) {
+            if n > limits::IMAP_LITERAL as u64 {
+                return Err(TooMuch::new("a literal", limits::IMAP_LITERAL));
+            }
+            s.literal = n;
+            s.announced = None;
+            s.closed = false;
+            self.line.clear();
+            self.mode = Mode::Skip;
+            return Ok(());
+        }
+        *s = Shape::default();
         if self.mode == Mode::Collect
             && let Some(text) = refusal_text(&self.line)
         {
@@ -77,6 +197,7 @@ impl Seen {
         }
         self.line.clear();
         self.mode = Mode::Start;
+        Ok(())
     }
 }
 
@@ -118,7 +239,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
             let mut seen = this.seen.lock().unwrap_or_else(|e| e.into_inner());
-            seen.feed(&buf.filled()[before..]);
+            if let Err(limit) = seen.feed(&buf.filled()[before..]) {
+                return Poll::Ready(Err(limit.into_io()));
+            }
         }
         r
     }
@@ -143,27 +266,4 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_the_last_tagged_refusal_even_when_split_across_reads() {
-        let mut seen = Seen::default();
-        seen.feed(b"* OK ready\r\nA0001 OK done\r\nA00");
-        seen.feed(b"02 NO [AUTHENTICATIONFAILED] Authentication");
-        seen.feed(b" failed.\r\n");
-        assert_eq!(
-            seen.refusal.as_deref(),
-            Some("[AUTHENTICATIONFAILED] Authentication failed.")
-        );
-    }
-
-    #[test]
-    fn ignores_untagged_lines_and_other_statuses() {
-        let mut seen = Seen::default();
-        seen.feed(b"* NO [ALERT] disk full\r\nA0003 OK [READ-ONLY] done\r\nAbc NO x\r\n");
-        assert_eq!(seen.refusal, None);
-        seen.feed(b"A0004 BAD Error in IMAP command\r\n");
-        assert_eq!(seen.refusal.as_deref(), Some("Error in IMAP command"));
-    }
-}
+mod tests;

@@ -3,6 +3,7 @@
 //! Certificates are always verified.
 
 mod idle;
+pub mod limits;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -114,6 +115,14 @@ pub enum SessionError {
     },
     #[error(transparent)]
     Password(#[from] crate::config::Error),
+    #[error(
+        "{addr}: {step}: the server sent {limit}; giving up on it (a broken or hostile server)"
+    )]
+    Limit {
+        addr: String,
+        step: String,
+        limit: limits::TooMuch,
+    },
 }
 
 impl SessionError {
@@ -121,7 +130,7 @@ impl SessionError {
         match self {
             SessionError::Net(e) => e.exit(),
             SessionError::Timeout { .. } | SessionError::Broken { .. } => Exit::TempFail,
-            SessionError::Refused { .. } => Exit::Unavailable,
+            SessionError::Refused { .. } | SessionError::Limit { .. } => Exit::Unavailable,
             SessionError::NoMailbox { .. } => Exit::Data,
             SessionError::AuthRefused(_) => Exit::NoPerm,
             SessionError::InsecureAuth { .. }
@@ -225,6 +234,18 @@ pub async fn bounded<T>(
             step: step.to_string(),
             secs: timeout.as_secs(),
         })
+}
+
+/// A read or write that failed mid-step: a limit the server passed, or a broken session.
+pub fn io_failure(addr: &str, step: &str, e: &std::io::Error) -> SessionError {
+    match limits::TooMuch::of(e) {
+        Some(limit) => SessionError::Limit {
+            addr: addr.to_string(),
+            step: step.to_string(),
+            limit,
+        },
+        None => broken(addr, step, e),
+    }
 }
 
 /// A session that broke mid-step; the reason is cut to one short line, since parsers

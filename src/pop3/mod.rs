@@ -198,7 +198,11 @@ impl Session {
             ReadError::Garbage(text) => {
                 broken(&self.addr, step, &format!("not a POP3 reply: {text:?}"))
             }
-            ReadError::TooLarge => broken(&self.addr, step, &"message larger than 256 MiB"),
+            ReadError::TooMuch(limit) => Error::Limit {
+                addr: self.addr.clone(),
+                step: step.to_string(),
+                limit,
+            },
             ReadError::Io(e) => broken(&self.addr, step, &e),
         }
     }

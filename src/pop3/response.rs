@@ -1,11 +1,13 @@
 //! POP3 replies (RFC 1939): status lines (`+OK ...`, `-ERR ...`) and multi-line bodies
 //! ended by a lone `.`, with dot-stuffing undone. Lines may end in CRLF or, from sloppy
 //! servers, a bare LF; both are kept as they came.
+//!
+//! Every read is capped (`net::limits`): a line without an end, or a reply without its
+//! terminator, fails at the limit instead of filling memory.
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-/// A message larger than this is refused rather than buffered.
-pub const MAX_MESSAGE: usize = 256 << 20;
+use crate::net::limits::{self, TooMuch};
 
 /// Why a reply could not be read.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,18 +18,52 @@ pub enum ReadError {
     Garbage(String),
     /// A negative reply, with the server's text.
     Negative(String),
-    TooLarge,
+    /// A line or the whole reply passed its limit.
+    TooMuch(TooMuch),
     Io(String),
+}
+
+/// Appends one line, through its `\n`, to `out`; fails once the line passes `limit`
+/// bytes. At the end of input it returns what there was, without a line end.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), ReadError> {
+    let start = out.len();
+    loop {
+        let (taken, done) = {
+            let buf = r
+                .fill_buf()
+                .await
+                .map_err(|e| ReadError::Io(e.to_string()))?;
+            match memchr::memchr(b'\n', buf) {
+                _ if buf.is_empty() => return Ok(()),
+                Some(i) => {
+                    out.extend_from_slice(&buf[..=i]);
+                    (i + 1, true)
+                }
+                None => {
+                    out.extend_from_slice(buf);
+                    (buf.len(), false)
+                }
+            }
+        };
+        r.consume(taken);
+        if out.len() - start > limit {
+            return Err(ReadError::TooMuch(TooMuch::new("a line", limit)));
+        }
+        if done {
+            return Ok(());
+        }
+    }
 }
 
 /// Reads one status line; `Ok` carries the text after `+OK`.
 pub async fn status<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, ReadError> {
     let mut line = Vec::with_capacity(64);
-    let n = r
-        .read_until(b'\n', &mut line)
-        .await
-        .map_err(|e| ReadError::Io(e.to_string()))?;
-    if n == 0 || !line.ends_with(b"\n") {
+    read_line(r, &mut line, limits::POP3_STATUS).await?;
+    if !line.ends_with(b"\n") {
         return Err(ReadError::Closed);
     }
     let text = String::from_utf8_lossy(&line);
@@ -47,11 +83,8 @@ pub async fn body<R: AsyncBufRead + Unpin>(r: &mut R, out: &mut Vec<u8>) -> Resu
     out.clear();
     loop {
         let start = out.len();
-        let n = r
-            .read_until(b'\n', out)
-            .await
-            .map_err(|e| ReadError::Io(e.to_string()))?;
-        if n == 0 || !out.ends_with(b"\n") {
+        read_line(r, out, limits::POP3_LINE).await?;
+        if out.len() == start || !out.ends_with(b"\n") {
             return Err(ReadError::Closed);
         }
         let line = &out[start..];
@@ -62,8 +95,11 @@ pub async fn body<R: AsyncBufRead + Unpin>(r: &mut R, out: &mut Vec<u8>) -> Resu
         if line.first() == Some(&b'.') {
             out.remove(start);
         }
-        if out.len() > MAX_MESSAGE {
-            return Err(ReadError::TooLarge);
+        if out.len() > limits::POP3_REPLY {
+            return Err(ReadError::TooMuch(TooMuch::new(
+                "a reply",
+                limits::POP3_REPLY,
+            )));
         }
     }
 }

@@ -8,6 +8,7 @@ use lettre::transport::smtp::response::{Code, Severity};
 
 use crate::error::{Exit, Failure};
 use crate::net;
+use crate::net::limits::TooMuch;
 
 /// A step of the SMTP dialogue, as errors name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,14 @@ pub enum Error {
     /// The message needs an extension the server lacks (SMTPUTF8, 8BITMIME).
     #[error("{addr}: MAIL FROM: the server replied (none): {what}")]
     Lacks { addr: String, what: &'static str },
+    #[error(
+        "{addr}: {step}: the server sent {limit}; giving up on it (a broken or hostile server)"
+    )]
+    Limit {
+        addr: String,
+        step: Step,
+        limit: TooMuch,
+    },
     #[error("{addr}: {step}: {reason}")]
     Broken {
         addr: String,
@@ -87,9 +96,10 @@ impl Error {
         match self {
             Error::Net(e) => e.exit(),
             Error::Timeout { .. } | Error::Broken { .. } => Exit::TempFail,
-            Error::NoStartTls { .. } | Error::NoMechanism { .. } | Error::Lacks { .. } => {
-                Exit::Unavailable
-            }
+            Error::NoStartTls { .. }
+            | Error::NoMechanism { .. }
+            | Error::Lacks { .. }
+            | Error::Limit { .. } => Exit::Unavailable,
             Error::Config(_) => Exit::Config,
             Error::AuthRefused(_) => Exit::NoPerm,
             Error::Rejected { .. } if self.is_temporary() => Exit::TempFail,
@@ -132,10 +142,17 @@ pub(super) fn step_error(addr: &str, step: Step, e: LettreError) -> Error {
             code,
             text: reply_text(&e),
         },
-        None => Error::Broken {
-            addr: addr.to_string(),
-            step,
-            reason: crate::error::chain(&e),
+        None => match find_io_error(&e).and_then(TooMuch::of) {
+            Some(limit) => Error::Limit {
+                addr: addr.to_string(),
+                step,
+                limit,
+            },
+            None => Error::Broken {
+                addr: addr.to_string(),
+                step,
+                reason: crate::error::chain(&e),
+            },
         },
     }
 }
@@ -146,7 +163,7 @@ pub(super) fn connect_error(addr: &str, e: LettreError) -> Error {
         let addr = addr.to_string();
         return net::Error::Tls { addr, reason }.into();
     }
-    if e.status().is_some() {
+    if e.status().is_some() || find_io_error(&e).and_then(TooMuch::of).is_some() {
         return step_error(addr, Step::Greeting, e);
     }
     let io = find_io_error(&e);

@@ -205,9 +205,9 @@ async fn connect(server: &Server) -> Result<Box<dyn AsyncTokioStream>, Error> {
                 Err(_) => return Err(timeout(&addr, Step::Tls, server.timeout, "")),
                 Ok(r) => r?,
             };
-            Box::new(Stream::Tls(tls, peer))
+            Box::new(Stream::tls(tls, peer))
         }
-        _ => Box::new(Stream::Plain(tcp, peer)),
+        _ => Box::new(Stream::plain(tcp, peer)),
     })
 }
 

@@ -11,25 +11,65 @@ use tokio::net::TcpStream;
 
 use super::error::Error;
 use crate::config::Server;
+use crate::net::limits::{self, LineGuard};
 use crate::net::{self, Idle};
 
-/// The connection lettre runs over: plain (until STARTTLS) or implicit TLS.
+/// The connection lettre runs over: plain (until STARTTLS) or implicit TLS, with the
+/// caps on what the server may send in one line and one reply.
 #[derive(Debug)]
-pub(super) enum Stream {
-    Plain(Idle<TcpStream>, SocketAddr),
-    Tls(async_native_tls::TlsStream<Idle<TcpStream>>, SocketAddr),
+pub(super) struct Stream {
+    inner: Inner,
+    peer: SocketAddr,
+    guard: LineGuard,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Plain(Idle<TcpStream>),
+    Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+}
+
+impl Stream {
+    pub(super) fn plain(tcp: Idle<TcpStream>, peer: SocketAddr) -> Stream {
+        Stream::new(Inner::Plain(tcp), peer)
+    }
+
+    pub(super) fn tls(
+        tls: async_native_tls::TlsStream<Idle<TcpStream>>,
+        peer: SocketAddr,
+    ) -> Stream {
+        Stream::new(Inner::Tls(tls), peer)
+    }
+
+    fn new(inner: Inner, peer: SocketAddr) -> Stream {
+        Stream {
+            inner,
+            peer,
+            guard: LineGuard::new(limits::SMTP_LINE, limits::SMTP_REPLY),
+        }
+    }
 }
 
 impl AsyncRead for Stream {
+    /// After STARTTLS, lettre's own TLS runs over this stream, so the caps count
+    /// ciphertext: the reply cap still bounds memory.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s, _) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s, _) => Pin::new(s).poll_read(cx, buf),
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        };
+        if let Poll::Ready(Ok(())) = r
+            && let Err(limit) = this.guard.read(&buf.filled()[before..])
+        {
+            return Poll::Ready(Err(limit.into_io()));
         }
+        r
     }
 }
 
@@ -39,32 +79,32 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s, _) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s, _) => Pin::new(s).poll_write(cx, buf),
+        let this = self.get_mut();
+        this.guard.wrote();
+        match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Inner::Tls(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s, _) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s, _) => Pin::new(s).poll_flush(cx),
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
+            Inner::Tls(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s, _) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s, _) => Pin::new(s).poll_shutdown(cx),
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Tls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }
 
 impl AsyncTokioStream for Stream {
     fn peer_addr(&self) -> std::io::Result<SocketAddr> {
-        match self {
-            Stream::Plain(_, a) | Stream::Tls(_, a) => Ok(*a),
-        }
+        Ok(self.peer)
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod fault;
+pub mod rusage;
 
 pub use account::Account;
 

@@ -39,3 +39,29 @@ async fn status_lines() {
         Err(ReadError::Garbage("HELLO".into()))
     );
 }
+
+#[tokio::test]
+async fn a_status_line_without_an_end_stops_at_its_limit() {
+    let endless = vec![b'+'; limits::POP3_STATUS + 10];
+    let mut r = tokio::io::BufReader::new(&endless[..]);
+    assert_eq!(
+        status(&mut r).await,
+        Err(ReadError::TooMuch(TooMuch::new(
+            "a line",
+            limits::POP3_STATUS
+        )))
+    );
+}
+
+#[tokio::test]
+async fn a_message_line_without_an_end_stops_at_its_limit() {
+    let mut endless = b"Subject: x\r\n\r\n".to_vec();
+    endless.resize(limits::POP3_LINE + 100, b'a');
+    assert_eq!(
+        read_body(&endless).await,
+        Err(ReadError::TooMuch(TooMuch::new(
+            "a line",
+            limits::POP3_LINE
+        )))
+    );
+}

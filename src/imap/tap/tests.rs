@@ -1,0 +1,79 @@
+//! Unit tests of the parent module.
+
+use super::*;
+
+#[test]
+fn keeps_the_last_tagged_refusal_even_when_split_across_reads() {
+    let mut seen = Seen::default();
+    seen.feed(b"* OK ready\r\nA0001 OK done\r\nA00").unwrap();
+    seen.feed(b"02 NO [AUTHENTICATIONFAILED] Authentication")
+        .unwrap();
+    seen.feed(b" failed.\r\n").unwrap();
+    assert_eq!(
+        seen.refusal.as_deref(),
+        Some("[AUTHENTICATIONFAILED] Authentication failed.")
+    );
+}
+
+#[test]
+fn ignores_untagged_lines_and_other_statuses() {
+    let mut seen = Seen::default();
+    seen.feed(b"* NO [ALERT] disk full\r\nA0003 OK [READ-ONLY] done\r\nAbc NO x\r\n")
+        .unwrap();
+    assert_eq!(seen.refusal, None);
+    seen.feed(b"A0004 BAD Error in IMAP command\r\n").unwrap();
+    assert_eq!(seen.refusal.as_deref(), Some("Error in IMAP command"));
+}
+
+#[test]
+fn a_literal_is_data_not_syntax() {
+    let mut seen = Seen::default();
+    let fetch = b"* 1 FETCH (UID 7 BODY[] {23}\r\nA0009 NO fake (((((\r\n\"q FLAGS (\\Seen))\r\n";
+    seen.feed(fetch).unwrap();
+    assert_eq!(seen.refusal, None);
+    assert_eq!(seen.shape.depth, 0, "{:?}", seen.shape);
+    seen.feed(b"A0010 NO [NONEXISTENT] gone\r\n").unwrap();
+    assert_eq!(seen.refusal.as_deref(), Some("[NONEXISTENT] gone"));
+}
+
+#[test]
+fn deep_nesting_is_refused_before_the_parser_sees_it() {
+    let mut seen = Seen::default();
+    let deep = format!("* 1 FETCH (BODYSTRUCTURE {}", "(".repeat(2000));
+    assert_eq!(
+        seen.feed(deep.as_bytes()),
+        Err(TooMuch::new("nesting", limits::IMAP_NESTING))
+    );
+    let mut seen = Seen::default();
+    let fine = format!("* 1 FETCH ({}{})\r\n", "(".repeat(50), ")".repeat(50));
+    seen.feed(fine.as_bytes()).unwrap();
+}
+
+#[test]
+fn a_line_without_an_end_and_a_huge_literal_are_refused() {
+    let mut seen = Seen::default();
+    let chunk = vec![b'x'; 64 << 10];
+    let mut result = Ok(());
+    for _ in 0..=(limits::IMAP_LINE >> 16) {
+        result = result.and(seen.feed(&chunk));
+    }
+    assert_eq!(result, Err(TooMuch::new("a line", limits::IMAP_LINE)));
+    // A SEARCH reply lists UIDs: it may be longer.
+    let mut seen = Seen::default();
+    seen.feed(b"* SEARCH").unwrap();
+    let uids = " 4294967295".repeat(200_000);
+    seen.feed(uids.as_bytes()).unwrap();
+    let mut seen = Seen::default();
+    assert_eq!(
+        seen.feed(b"* 1 FETCH (BODY[] {999999999999}\r\n"),
+        Err(TooMuch::new("a literal", limits::IMAP_LITERAL))
+    );
+}
+
+#[test]
+fn parentheses_in_quoted_strings_do_not_count() {
+    let mut seen = Seen::default();
+    let quoted = format!("* LIST () \"/\" \"{}\\\"\"\r\n", "(".repeat(500));
+    seen.feed(quoted.as_bytes()).unwrap();
+    assert_eq!(seen.shape.depth, 0);
+}
