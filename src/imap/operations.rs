@@ -88,6 +88,18 @@ impl Session {
         Ok(uids)
     }
 
+    /// The UIDs from `uid` on, as a FETCH lists them (`UID FETCH uid:* (UID)`): a second
+    /// opinion when SEARCH says nothing.
+    pub async fn uids_from(&mut self, uid: u32) -> Result<Vec<u32>, Error> {
+        let range = UidSet::from_range(uid);
+        let stream = self.uid_fetch(&range, "(UID)").await?;
+        let fetched: Vec<Fetched> = stream.try_collect().await?;
+        let mut uids: Vec<u32> = fetched.iter().filter_map(Fetched::uid).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
     /// Streams the messages of `uids`, whole, one response at a time. A stalled server
     /// is caught by the connection's idle timeout, however long one message takes.
     pub async fn fetch_bodies<'a>(

@@ -33,6 +33,11 @@ impl UidSet {
         UidSet(out)
     }
 
+    /// Every UID from `uid` on (`uid:*`).
+    pub fn from_range(uid: u32) -> UidSet {
+        UidSet(format!("{uid}:*"))
+    }
+
     /// One message.
     pub fn one(uid: u32) -> UidSet {
         UidSet(uid.to_string())

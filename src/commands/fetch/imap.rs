@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 
@@ -13,7 +13,7 @@ use super::request::{FetchReport, FetchRequest, Job, Sink};
 use super::writer::{self, Body, Key, Written};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
-use crate::imap::{self, Access, Query, Session, UidSet};
+use crate::imap::{self, Access, MailboxInfo, Query, Session, UidSet};
 use crate::message::parse;
 use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, MailboxState};
@@ -87,8 +87,8 @@ async fn fetch_mailbox(
         sink.start(0);
         return Ok(report);
     }
-    let plan = plan(session, request, &local, &mut report).await?;
-    let highest = plan.highest;
+    let plan = plan(session, request, &local, &info, &mut report).await?;
+    let progress = plan.progress.clone();
     sink.start(plan.wanted.len());
     let state = local.state.clone();
     let mut stored_uids = Vec::new();
@@ -104,7 +104,10 @@ async fn fetch_mailbox(
             .mark_seen(&UidSet::from_sorted(&stored_uids))
             .await?;
     }
-    state.save_or_fail(highest)?;
+    // Only what was asked for and is durable advances the state: a UID the server left
+    // out of its FETCH is tried again next run.
+    let done = lock(&progress).value();
+    state.save_or_fail(done)?;
     Ok(report)
 }
 
@@ -167,19 +170,18 @@ impl Local {
     }
 }
 
-/// What to download, and what the state may say once it is done.
+/// What to download, and how far the state may advance as it becomes durable.
 struct Plan {
-    known_last: u32,
     /// UIDs to download, ascending.
     wanted: Vec<u32>,
-    /// Every UID the state will cover once `wanted` is durable.
-    to_cover: Vec<u32>,
-    /// UIDs found already stored under an earlier UIDVALIDITY.
-    matched: Vec<Key>,
     /// For wanted UIDs without a Message-ID: local files of the same size, to compare.
     compare_with: HashMap<u32, Vec<PathBuf>>,
-    /// The highest UID the search saw.
-    highest: u32,
+    /// Every new UID, and which of them are done.
+    progress: Arc<Mutex<Watermark>>,
+}
+
+fn lock(progress: &Mutex<Watermark>) -> std::sync::MutexGuard<'_, Watermark> {
+    progress.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Searches for new messages and decides which of them to download.
@@ -187,38 +189,72 @@ async fn plan(
     session: &mut Session,
     request: &FetchRequest,
     local: &Local,
+    info: &MailboxInfo,
     report: &mut FetchReport,
 ) -> Result<Plan, Failure> {
     let known_last = local.known_last;
-    let query = Query::uids_from(known_last.saturating_add(1)).and_since(request.since);
-    let found = session.search(&query).await?;
-    // "N:*" matches the last message even when its UID is below N.
-    let new: Vec<u32> = found.into_iter().filter(|u| *u > known_last).collect();
+    let new = new_uids(session, request, known_last, info).await?;
     let (stored, mut wanted): (Vec<u32>, Vec<u32>) =
         new.iter().partition(|u| local.have.contains(u));
     report.already_stored = stored.len();
+    let mut progress = Watermark::new(new, known_last);
+    progress.done_uids(&stored);
     if let Some(limit) = request.limit {
+        // The older ones are skipped for good, as --limit says.
         let skip = wanted.len().saturating_sub(limit);
+        progress.done_uids(&wanted[..skip]);
         wanted.drain(..skip);
     }
-    let mut plan = Plan {
-        known_last,
-        to_cover: wanted.clone(),
-        highest: new.iter().copied().max().unwrap_or(0).max(known_last),
-        wanted,
-        matched: Vec::new(),
-        compare_with: HashMap::new(),
-    };
+    let mut compare_with = HashMap::new();
     // Matching is needed once, when the UIDs changed meaning; after that, the state
     // says what is stored.
-    if local.uids_changed && !local.foreign.is_empty() && !plan.wanted.is_empty() {
-        let (skip, check) = match_foreign(session, &plan.wanted, &local.foreign).await?;
+    if local.uids_changed && !local.foreign.is_empty() && !wanted.is_empty() {
+        let (skip, check) = match_foreign(session, &wanted, &local.foreign).await?;
         report.already_stored += skip.len();
-        plan.wanted.retain(|u| !skip.contains(u));
-        plan.matched = skip.iter().map(|u| Key::Uid(*u)).collect();
-        plan.compare_with = check;
+        wanted.retain(|u| !skip.contains(u));
+        progress.done_uids(&skip.into_iter().collect::<Vec<_>>());
+        compare_with = check;
     }
-    Ok(plan)
+    Ok(Plan {
+        wanted,
+        compare_with,
+        progress: Arc::new(Mutex::new(progress)),
+    })
+}
+
+/// The UIDs above `known_last`, ascending, as far as they can be trusted: none at or
+/// above UIDNEXT, and, when SEARCH finds nothing in a mailbox that is not empty, the
+/// UIDs the server lists for a FETCH instead (some servers' SEARCH is broken).
+async fn new_uids(
+    session: &mut Session,
+    request: &FetchRequest,
+    known_last: u32,
+    info: &MailboxInfo,
+) -> Result<Vec<u32>, Failure> {
+    let from = known_last.saturating_add(1);
+    let query = Query::uids_from(from).and_since(request.since);
+    let mut found = session.search(&query).await?;
+    // "N:*" always matches the last message, so an empty answer without --since means
+    // the server's SEARCH is broken.
+    if found.is_empty() && request.since.is_none() {
+        tracing::warn!(
+            "the server's UID SEARCH found nothing in a mailbox of {} message(s); asking with UID FETCH instead",
+            info.exists
+        );
+        found = session.uids_from(from).await?;
+    }
+    // "N:*" matches the last message even when its UID is below N.
+    found.retain(|u| *u > known_last);
+    if let Some(next) = info.uid_next {
+        let bogus = found.iter().filter(|u| **u >= next).count();
+        if bogus > 0 {
+            tracing::warn!(
+                "ignoring {bogus} UID(s) at or above the mailbox's UIDNEXT {next}, which the server cannot have assigned"
+            );
+            found.retain(|u| *u < next);
+        }
+    }
+    Ok(found)
 }
 
 /// Downloads `plan.wanted` through the writer thread, advancing the state batch by batch.
@@ -240,14 +276,12 @@ async fn download(
             .iter()
             .any(|p| std::fs::read(p).is_ok_and(|local| local == lf))
     });
-    // The state may advance to the highest UID below which every wanted message is
+    // The state may advance to the highest UID below which every new message is
     // durable (stored, or found to be stored already).
-    let mut mark = Watermark::new(plan.to_cover, plan.known_last);
-    mark.done(plan.matched.iter());
-    let progress = Mutex::new(mark);
+    let progress = plan.progress.clone();
     let state = local.state.clone();
     let on_commit = move |stored: &[Key], skipped: &[Key]| {
-        let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&progress);
         state.save(p.done(stored.iter().chain(skipped)))
     };
     let uidvalidity = Some(local.state.uidvalidity);
@@ -298,6 +332,15 @@ impl Watermark {
                 self.done.insert(*u);
             }
         }
+        self.value()
+    }
+
+    fn done_uids(&mut self, uids: &[u32]) {
+        self.done.extend(uids.iter().copied());
+    }
+
+    /// The highest UID below which every wanted UID is done.
+    fn value(&mut self) -> u32 {
         while self.next < self.wanted.len() && self.done.contains(&self.wanted[self.next]) {
             self.next += 1;
         }
@@ -315,6 +358,7 @@ async fn stream_to_writer(
     mark_seen: bool,
     sender: writer::Sender,
 ) -> Result<(), Failure> {
+    let asked: HashSet<u32> = wanted.iter().copied().collect();
     let mut stream = Box::pin(session.fetch_bodies(&UidSet::from_sorted(wanted)).await?);
     while let Some(item) = stream.next().await {
         let fetched = item?;
@@ -322,6 +366,10 @@ async fn stream_to_writer(
             // An unsolicited FETCH (a flag change by another client): not a message.
             continue;
         };
+        if !asked.contains(&uid) {
+            tracing::warn!("ignoring message UID {uid}, which was not asked for");
+            continue;
+        }
         let size = u64::from(fetched.size().unwrap_or(body.len() as u32));
         let mut flags = fetched.flags();
         // Stored as read when it is about to be marked read on the server.
