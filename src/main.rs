@@ -33,7 +33,8 @@ fn main() -> ExitCode {
     match mailer::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("mailer: {failure}");
+            let line = failure.to_string();
+            eprintln!("mailer: {}", mailer::output::printable(&line, false));
             ExitCode::from(failure.exit() as u8)
         }
     }

@@ -1,6 +1,7 @@
 //! What commands print: aligned lines for people, JSON for scripts. Columns are padded by
 //! display width, so CJK text (two columns a character) lines up.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -67,18 +68,43 @@ pub fn problems(problems: &[Failure], exit: Option<Exit>) -> Result<(), Failure>
     };
     let mut err = std::io::stderr().lock();
     for f in others {
-        let _ = writeln!(err, "mailer: {f}");
+        let _ = writeln!(err, "mailer: {}", printable(&f.to_string(), false));
     }
     Err(Failure::new(exit, last.to_string()))
 }
 
+/// `text` safe to show on a terminal: every control character (an escape sequence's
+/// ESC, CR, NUL, BEL ...) from a server, a message or a helper command is shown as its
+/// escape (`\u{1b}`, `\r`), so none can move the cursor, clear the screen or set the
+/// window title. With `keep_lines`, line ends and tabs stay as they are (a body).
+pub fn printable(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    let kept = |c: char| keep_lines && (c == '\n' || c == '\t');
+    let unsafe_char = |c: char| (c.is_control() && !kept(c)) || is_bidi_control(c);
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if unsafe_char(c) => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Characters that reorder the text around them (Trojan Source): shown escaped too.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` cut or padded to exactly `width` display columns.
 pub fn fit(text: &str, width: usize) -> String {
+    let text = printable(text, false);
     let mut out = String::new();
     let mut used = 0;
-    let clean = text.chars().map(|c| if c.is_control() { ' ' } else { c });
-    let full = UnicodeWidthStr::width(text) <= width;
-    for c in clean {
+    let full = UnicodeWidthStr::width(text.as_ref()) <= width;
+    for c in text.chars() {
         let w = c.width().unwrap_or(0);
         let room = if full { width } else { width.saturating_sub(1) };
         if used + w > room {
@@ -174,7 +200,11 @@ impl Sink for FetchPrinter {
 
     fn notice(&mut self, text: &str) {
         self.progress.suspend(|| {
-            let _ = writeln!(std::io::stderr().lock(), "mailer: {text}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "mailer: {}",
+                printable(text, false)
+            );
         });
     }
 
@@ -240,11 +270,7 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
     let mut out = std::io::stdout().lock();
     let mut field = |name: &str, value: &str| {
         if !value.is_empty() {
-            let clean: String = value
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            let _ = writeln!(out, "{name:<8} {clean}");
+            let _ = writeln!(out, "{name:<8} {}", printable(value, false));
         }
     };
     field("Date:", e.date.as_deref().unwrap_or(""));
@@ -255,7 +281,7 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
     let _ = writeln!(out);
     if let Some(text) = &full.text {
         let text = text.replace("\r\n", "\n");
-        let _ = write!(out, "{text}");
+        let _ = write!(out, "{}", printable(&text, true));
         if !text.ends_with('\n') {
             let _ = writeln!(out);
         }
@@ -266,8 +292,8 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
             let _ = writeln!(
                 out,
                 "  {}  {}  {}",
-                a.filename.as_deref().unwrap_or("(unnamed)"),
-                a.content_type,
+                printable(a.filename.as_deref().unwrap_or("(unnamed)"), false),
+                printable(&a.content_type, false),
                 human_size(a.size as u64)
             );
         }
@@ -282,7 +308,7 @@ pub fn paths(paths: &[std::path::PathBuf], json: bool) {
     }
     let mut out = std::io::stdout().lock();
     for p in paths {
-        let _ = writeln!(out, "{}", p.display());
+        let _ = writeln!(out, "{}", printable(&p.display().to_string(), false));
     }
 }
 
@@ -293,7 +319,7 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
     }
     let width = list
         .iter()
-        .map(|m| UnicodeWidthStr::width(m.name.as_str()))
+        .map(|m| UnicodeWidthStr::width(printable(&m.name, false).as_ref()))
         .max()
         .unwrap_or(0)
         .max(7);
@@ -369,7 +395,7 @@ pub fn queue(rows: &[(String, crate::store::outbox::Queued)], json: bool) {
             when.get(..16).unwrap_or(&when).replace('T', " "),
             q.attempts,
             fit(&to, 30).trim_end(),
-            q.error
+            printable(&q.error, false)
         );
     }
 }
@@ -385,5 +411,21 @@ mod tests {
         assert_eq!(UnicodeWidthStr::width(fit("周报周报周报", 7).as_str()), 7);
         assert_eq!(fit("abc", 3), "abc");
         assert_eq!(fit("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(
+            printable("\u{1b}[2J\u{1b}]0;pwned\u{7}x", false),
+            "\\u{1b}[2J\\u{1b}]0;pwned\\u{7}x"
+        );
+        assert_eq!(printable("a\r\nb\0", false), "a\\r\\nb\\u{0}");
+        assert_eq!(
+            printable("line one\n\tline two\r", true),
+            "line one\n\tline two\\r"
+        );
+        assert_eq!(printable("abc\u{202e}txt", false), "abc\\u{202e}txt");
+        assert!(matches!(printable("周报", false), Cow::Borrowed(_)));
+        assert_eq!(fit("a\u{1b}b", 9), "a\\u{1b}b ");
     }
 }

@@ -75,3 +75,29 @@ fn a_hundred_megabyte_line_is_read_and_a_larger_than_message_file_refused() {
         .fails_with(65);
     assert!(err.contains("larger than 256 MiB"), "{err}");
 }
+
+#[test]
+fn control_characters_in_headers_names_and_bodies_are_shown_escaped() {
+    let setup = Setup::new("");
+    let message = concat!(
+        "From: =?utf-8?q?Eve=1B=5B2J?= <eve@example.test>\r\n",
+        "Subject: =?utf-8?q?title=1B=5D0=3Bpwned=07?=\r\n",
+        "MIME-Version: 1.0\r\n",
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n",
+        "--b\r\nContent-Type: text/plain\r\n\r\nbody \x1b[31mred\r\n",
+        "--b\r\nContent-Type: application/octet-stream\r\n",
+        "Content-Disposition: attachment; filename*=utf-8''a%1B%5B2Jb%0D%0Ac%00.txt\r\n\r\nx\r\n",
+        "--b--\r\n"
+    );
+    let run = read_file(&setup, "evil.eml", message.as_bytes());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let out = run.stdout();
+    let raw: Vec<char> = out
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(raw.is_empty(), "raw control characters {raw:?} in {out}");
+    assert!(out.contains("title\\u{1b}]0;pwned\\u{7}"), "{out}");
+    assert!(out.contains("body \\u{1b}[31mred"), "{out}");
+    assert!(out.contains("a\\u{1b}[2Jb"), "{out}");
+}

@@ -167,3 +167,51 @@ fn a_bodystructure_nested_two_thousand_deep_is_refused_not_a_crash() {
         "FETCH: the server sent parentheses nested deeper than 100 levels",
     );
 }
+
+/// No raw control character reaches the terminal: ESC, BEL, CR, NUL are shown escaped.
+fn assert_no_raw_controls(text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert!(raw.is_empty(), "raw control characters {raw:?} in {text:?}");
+}
+
+#[test]
+fn escape_sequences_in_a_server_reply_are_shown_escaped() {
+    let port = flood_server(Answer::Say(b"220 ready\r\n"), |line| {
+        match line.split_whitespace().next().unwrap_or("") {
+            "EHLO" => Answer::Say(b"250 ok\r\n"),
+            "MAIL" => Answer::Say(b"550 \x1b[2J\x1b]0;pwned\x07 go away\r\n"),
+            _ => Answer::Say(b"250 ok\r\n"),
+        }
+    });
+    let setup = Account::new("x")
+        .password("pw")
+        .server("smtp", "127.0.0.1", port)
+        .security("none")
+        .build();
+    let run = setup
+        .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
+        .run();
+    let err = run.fails_with(69);
+    assert_no_raw_controls(&err);
+    assert!(
+        err.contains("\\u{1b}[2J\\u{1b}]0;pwned\\u{7} go away"),
+        "{err}"
+    );
+}
+
+#[test]
+fn escape_sequences_from_a_failing_password_command_are_shown_escaped() {
+    let port = flood_server(Answer::Say(b"* OK ready\r\n"), |_| Answer::Say(b""));
+    let setup = Account::new("x")
+        .password_command("printf '\\033[31mlocked\\033[0m\\r\\n' >&2; exit 1")
+        .server("imap", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build();
+    let err = setup.mailer(&["list"]).fails_with(78);
+    assert_no_raw_controls(&err);
+    assert!(err.contains("\\u{1b}[31mlocked\\u{1b}[0m"), "{err}");
+}
