@@ -2,7 +2,7 @@
 //! file in the state directory. The kernel drops it when the process dies, so a killed
 //! run never leaves a stale lock behind.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,11 +45,10 @@ pub fn try_acquire(path: &Path) -> Result<Lock, Error> {
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        super::create_private_dir(dir).map_err(io)?;
     }
-    let mut file = OpenOptions::new()
+    let mut file = super::private_file()
         .read(true)
-        .write(true)
         .create(true)
         .truncate(false)
         .open(path)

@@ -112,12 +112,15 @@ impl Folder {
     /// subfolder with the `maildirfolder` file readers expect.
     pub fn open(path: &Path, subfolder: bool) -> io::Result<Folder> {
         for sub in ["cur", "new", "tmp"] {
-            std::fs::create_dir_all(path.join(sub))?;
+            super::create_private_dir(&path.join(sub))?;
         }
         if subfolder {
             let marker = path.join("maildirfolder");
             if !marker.exists() {
-                File::create(marker)?;
+                super::private_file()
+                    .create(true)
+                    .truncate(true)
+                    .open(marker)?;
             }
         }
         Ok(Folder {
@@ -129,8 +132,9 @@ impl Folder {
         })
     }
 
-    /// Removes files older than 36 hours from `tmp/`, as the Maildir convention asks:
-    /// they are leftovers of runs that were killed before committing.
+    /// Removes what earlier runs left in `tmp/`: files older than 36 hours, as the
+    /// Maildir convention asks, and files of mailer's own naming that a run on this host
+    /// left behind when it was killed or hit a full disk (its process is gone).
     pub fn clean_stale_tmp(&self) {
         let Ok(entries) = std::fs::read_dir(self.path.join("tmp")) else {
             return;
@@ -143,9 +147,35 @@ impl Folder {
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age > limit);
-            if old {
+            let orphan = self.left_by_dead_run(&e.file_name().to_string_lossy());
+            if old || orphan {
                 let _ = std::fs::remove_file(e.path());
             }
+        }
+    }
+
+    /// Whether `name` (`secs.MmicrosPpidQseq.host,...`) was written by a mailer on this
+    /// host whose process no longer exists.
+    fn left_by_dead_run(&self, name: &str) -> bool {
+        let mut parts = name.splitn(3, '.');
+        let (Some(_), Some(unique), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let host = rest.split(',').next().unwrap_or("");
+        let pid = unique
+            .split_once('P')
+            .and_then(|(_, p)| p.split_once('Q'))
+            .and_then(|(p, _)| p.parse::<u32>().ok());
+        match pid {
+            Some(pid) if host == self.host && pid != self.pid => !process_exists(pid),
+            _ => false,
+        }
+    }
+
+    /// Removes staged files that will not be committed.
+    pub fn discard(&self, batch: &[&Staged]) {
+        for s in batch {
+            let _ = std::fs::remove_file(&s.tmp);
         }
     }
 
@@ -186,13 +216,16 @@ impl Folder {
                 .join("cur")
                 .join(format!("{base}:2,{}", meta.flags))
         };
-        let written = File::options()
-            .write(true)
+        let written = super::private_file()
             .create_new(true)
             .open(&tmp)
             .and_then(|mut file| file.write_all(&data));
         self.scratch = data;
-        written?;
+        if let Err(e) = written {
+            // A disk that filled up mid-file leaves no partial file behind.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         Ok(Staged { tmp, dest, size })
     }
 
@@ -275,6 +308,19 @@ fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a Path>) -> io::Resu
             File::open(f)?.sync_all()?;
         }
         Ok(())
+    }
+}
+
+/// Whether a process with this id runs on this host.
+fn process_exists(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc").join(pid.to_string()).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        true
     }
 }
 

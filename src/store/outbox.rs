@@ -88,7 +88,7 @@ impl Outbox {
 
     fn write(&self, item: &Queued) -> io::Result<()> {
         // Queued messages are private mail, Bcc recipients included: owner only.
-        std::fs::create_dir_all(&self.dir)?;
+        super::create_private_dir(&self.dir)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -133,6 +133,40 @@ pub fn start(
     (sender, Handle(handle))
 }
 
+/// Messages staged in `tmp/` and not yet committed, with those found stored already.
+#[derive(Default)]
+struct Batch {
+    items: Vec<(Staged, Envelope, Key)>,
+    skipped: Vec<Key>,
+    bytes: u64,
+    oldest: Option<Instant>,
+}
+
+impl Batch {
+    fn push(&mut self, entry: (Staged, Envelope, Key)) {
+        self.bytes += entry.0.size;
+        self.items.push(entry);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.skipped.is_empty()
+    }
+
+    /// Full, or old enough that the user should see progress.
+    fn is_due(&self) -> bool {
+        let full = self.items.len() >= BATCH_MESSAGES || self.bytes >= BATCH_BYTES;
+        let old = self.oldest.is_some_and(|t| t.elapsed() >= BATCH_AGE);
+        !self.is_empty() && (full || old)
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.skipped.clear();
+        self.bytes = 0;
+        self.oldest = None;
+    }
+}
+
 struct State {
     folder: Folder,
     mailbox: String,
@@ -147,51 +181,67 @@ impl State {
         skip: &mut Skip,
         on_commit: &mut OnCommit<'_>,
     ) -> std::io::Result<Written> {
-        let mut batch: Vec<(Staged, Envelope, Key)> = Vec::new();
-        let mut skipped: Vec<Key> = Vec::new();
-        let mut batch_bytes = 0u64;
-        let mut oldest: Option<Instant> = None;
+        let mut batch = Batch::default();
         let mut written = Written::default();
         loop {
-            let wait = match oldest {
+            let wait = match batch.oldest {
                 Some(t) => BATCH_AGE.saturating_sub(t.elapsed()),
                 None => Duration::from_secs(3600),
             };
             let received = rx.recv_timeout(wait);
             let closed = matches!(received, Err(RecvTimeoutError::Disconnected));
             if let Ok(item) = received {
-                let bytes = item.body.bytes();
-                if skip(&item.key, bytes) {
-                    skipped.push(item.key.clone());
-                    oldest.get_or_insert_with(Instant::now);
+                batch.oldest.get_or_insert_with(Instant::now);
+                if skip(&item.key, item.body.bytes()) {
+                    batch.skipped.push(item.key.clone());
                 } else {
-                    let entry = self.stage(&item)?;
-                    batch_bytes += entry.0.size;
-                    oldest.get_or_insert_with(Instant::now);
-                    batch.push(entry);
+                    match self.stage(&item) {
+                        Ok(entry) => batch.push(entry),
+                        Err(e) => {
+                            // A full disk: keep what fits, then report.
+                            self.commit(&mut batch, sink, on_commit, &mut written)?;
+                            return Err(e);
+                        }
+                    }
                 }
             }
-            let full = batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES;
-            let due = oldest.is_some_and(|t| t.elapsed() >= BATCH_AGE);
-            if (!batch.is_empty() || !skipped.is_empty()) && (full || due || closed) {
-                let files: Vec<&Staged> = batch.iter().map(|(s, _, _)| s).collect();
-                self.folder.commit(&files)?;
-                let keys: Vec<Key> = batch.iter().map(|(_, _, k)| k.clone()).collect();
-                on_commit(&keys, &skipped)?;
-                for (s, mut e, key) in batch.drain(..) {
-                    written.bytes += s.size;
-                    written.keys.push(key);
-                    e.path = Some(s.dest().display().to_string());
-                    sink.stored(&e);
-                }
-                skipped.clear();
-                batch_bytes = 0;
-                oldest = None;
+            if batch.is_due() || (closed && !batch.is_empty()) {
+                self.commit(&mut batch, sink, on_commit, &mut written)?;
             }
             if closed {
                 return Ok(written);
             }
         }
+    }
+
+    /// Makes the batch durable, then tells the caller and the sink. A batch that cannot
+    /// be committed leaves nothing of its own in `tmp/`.
+    fn commit(
+        &mut self,
+        batch: &mut Batch,
+        sink: &mut dyn Sink,
+        on_commit: &mut OnCommit<'_>,
+        written: &mut Written,
+    ) -> std::io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<&Staged> = batch.items.iter().map(|(s, _, _)| s).collect();
+        if let Err(e) = self.folder.commit(&files) {
+            self.folder.discard(&files);
+            batch.clear();
+            return Err(e);
+        }
+        let keys: Vec<Key> = batch.items.iter().map(|(_, _, k)| k.clone()).collect();
+        on_commit(&keys, &batch.skipped)?;
+        for (s, mut e, key) in batch.items.drain(..) {
+            written.bytes += s.size;
+            written.keys.push(key);
+            e.path = Some(s.dest().display().to_string());
+            sink.stored(&e);
+        }
+        batch.clear();
+        Ok(())
     }
 
     fn stage(&mut self, item: &Incoming) -> std::io::Result<(Staged, Envelope, Key)> {
