@@ -5,7 +5,18 @@
 /// certificate)" becomes "certificate verify failed (self-signed certificate)", with a hint.
 pub fn describe_failure(text: &str) -> String {
     let reason = openssl_reason(text);
-    if reason.contains("certificate verify failed") {
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+        format!(
+            "{reason}: the certificate is for another name; set host to a name the certificate lists"
+        )
+    } else if lower.contains("certificate has expired") {
+        format!(
+            "{reason}: the server's certificate is out of date; its operator must renew it (or this machine's clock is wrong)"
+        )
+    } else if lower.contains("not yet valid") {
+        format!("{reason}: check this machine's clock")
+    } else if lower.contains("certificate verify failed") {
         format!("{reason}: if the server uses a private CA, name its certificate in ca_file")
     } else if reason.contains("wrong version number") {
         format!(
@@ -47,5 +58,24 @@ mod tests {
             "{d}"
         );
         assert!(d.contains("ca_file"));
+    }
+
+    #[test]
+    fn the_hint_fits_the_reason() {
+        let fail = |detail: &str| {
+            describe_failure(&format!(
+                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: ({detail})"
+            ))
+        };
+        let mismatch = fail("Hostname mismatch");
+        assert!(
+            mismatch.contains("set host to a name the certificate lists"),
+            "{mismatch}"
+        );
+        assert!(!mismatch.contains("ca_file"), "{mismatch}");
+        let expired = fail("certificate has expired");
+        assert!(expired.contains("renew"), "{expired}");
+        assert!(!expired.contains("ca_file"), "{expired}");
+        assert!(fail("unable to get local issuer certificate").contains("ca_file"));
     }
 }

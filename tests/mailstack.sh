@@ -26,7 +26,8 @@ usage: $PROG COMMAND [ARGS]
 
 A private Postfix + Dovecot mail stack for tests. Everything lives under DIR
 and listens on free 127.0.0.1 ports; nothing is delivered off the machine.
-Test users: alice, bob, carol @$DOMAIN, passwords alicepw, bobpw, carolpw.
+Test users: alice, bob, carol @$DOMAIN, passwords alicepw, bobpw, carolpw;
+and dora, whose password dörapw is not ASCII (IMAP and POP3 only).
 
 commands:
   install                    apt-get install the packages the stack needs, if
@@ -641,6 +642,8 @@ cmd_start() {
         md=$(maildir_of "$D" "$u@$DOMAIN")
         mkdir -p "$md/cur" "$md/new" "$md/tmp"
     done
+    # One IMAP/POP3 login whose password is not ASCII (UTF-8, as SASL PLAIN carries it).
+    printf '%s@%s:{PLAIN}%s\n' dora "$DOMAIN" 'dörapw' >>"$DOVECOT_USERS"
     # Dovecot's auth process reads this as the dovecot user.
     chmod 644 "$DOVECOT_USERS"
     chown -R mail:mail "$D/mail"

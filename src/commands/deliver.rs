@@ -77,7 +77,11 @@ pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> Flus
             }
         };
         if report.retry {
-            report.kept.push((item.id.clone(), item.error.clone()));
+            let why = format!(
+                "not tried in this flush, after a temporary failure of an earlier message (its previous attempt: {})",
+                item.error
+            );
+            report.kept.push((item.id.clone(), why));
             continue;
         }
         match transport.send(&item.message).await {

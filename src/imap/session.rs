@@ -34,7 +34,7 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(addr.clone()))?;
-        let login = client.login(&server.user, password.expose());
+        let login = log_in(client, &server.user, password.expose());
         let inner = match tokio::time::timeout(server.timeout, login).await {
             Err(_) => return Err(timeout(&addr, "LOGIN", server.timeout)),
             Ok(Err((async_imap::error::Error::No(reply), _))) => {
@@ -85,6 +85,31 @@ impl Session {
     /// Logs out; nothing can be lost at this point, so failures are ignored.
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(self.timeout, self.inner.logout()).await;
+    }
+}
+
+/// LOGIN, or, when the user name or password is not ASCII, AUTHENTICATE PLAIN: LOGIN's
+/// quoted strings may carry only ASCII (RFC 3501), while SASL PLAIN carries UTF-8.
+async fn log_in(
+    client: Client,
+    user: &str,
+    password: &str,
+) -> Result<async_imap::Session<Conn>, (async_imap::error::Error, Client)> {
+    if user.is_ascii() && password.is_ascii() {
+        return client.login(user, password).await;
+    }
+    let plain = PlainAuth(format!("\0{user}\0{password}"));
+    client.authenticate("PLAIN", plain).await
+}
+
+/// SASL PLAIN's one response (async-imap encodes it in base64).
+struct PlainAuth(String);
+
+impl async_imap::Authenticator for PlainAuth {
+    type Response = String;
+
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.0.clone()
     }
 }
 

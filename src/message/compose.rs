@@ -215,9 +215,10 @@ fn body(
 ) -> Result<Message, Error> {
     let body = match html {
         Some(html) => Structure::Multi(MultiPart::alternative_plain_html(text, html)),
-        // lettre ends a single part with a CRLF of its own; drop the text's last line end
-        // so the recipient does not see an extra blank line.
-        None => Structure::Single(SinglePart::plain(without_final_newline(text))),
+        None if attachments.is_empty() => Structure::Single(plain_message_body(text)),
+        // Inside a multipart the CRLF before the boundary belongs to the boundary: the
+        // text keeps its own last line end.
+        None => Structure::Single(SinglePart::plain(text)),
     };
     if attachments.is_empty() {
         return match body {
@@ -266,6 +267,18 @@ fn attachment_body(content_type: &str, data: Vec<u8>) -> Body {
     Body::new_with_encoding(data, ContentTransferEncoding::Base64).unwrap_or_else(Body::new)
 }
 
+/// The text as the whole body of a message. lettre ends a message's body with a CRLF
+/// of its own: when the text goes as lines (7bit, 8bit, quoted-printable), its last line
+/// end is dropped so the recipient does not see an extra blank line; in base64 the
+/// encoded bytes keep it, since lettre's CRLF is outside the encoding.
+fn plain_message_body(text: String) -> SinglePart {
+    use lettre::message::header::ContentTransferEncoding;
+    match Body::new(text.clone()).encoding() {
+        ContentTransferEncoding::Base64 => SinglePart::plain(text),
+        _ => SinglePart::plain(without_final_newline(text)),
+    }
+}
+
 fn without_final_newline(mut text: String) -> String {
     if text.ends_with('\n') {
         text.pop();
@@ -280,3 +293,6 @@ enum Structure {
     Single(SinglePart),
     Multi(MultiPart),
 }
+
+#[cfg(test)]
+mod tests;

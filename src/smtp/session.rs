@@ -53,7 +53,11 @@ impl Session {
             timeout: server.timeout,
             encrypted: server.security != Security::None,
         };
-        session.authenticate(server).await?;
+        if let Err(e) = session.authenticate(server).await {
+            // A refused login still ends the session properly: QUIT, then the TLS close.
+            session.quit().await;
+            return Err(e);
+        }
         Ok(session)
     }
 
@@ -176,9 +180,10 @@ impl Session {
         Ok(())
     }
 
-    /// Ends the session politely; errors here cannot lose anything, so they are ignored.
+    /// Ends the session politely (QUIT, then closing the connection, TLS's close_notify
+    /// included); errors here cannot lose anything, so they are ignored.
     pub async fn quit(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+        let _ = tokio::time::timeout(self.timeout, self.conn.abort()).await;
     }
 }
 

@@ -87,7 +87,13 @@ pub fn folder_path(
     if mailbox.is_inbox() {
         return Ok(root.to_path_buf());
     }
-    let mailbox = encoded;
+    // Servers whose personal mailboxes live under INBOX (Cyrus, Courier: `INBOX.Archive`)
+    // get the folders every Maildir++ reader expects (`.Archive`), not `.INBOX.Archive`.
+    let under_inbox = delimiter == Some('.')
+        && encoded
+            .get(..6)
+            .is_some_and(|head| head.eq_ignore_ascii_case("INBOX."));
+    let mailbox = if under_inbox { &encoded[6..] } else { encoded };
     let name: String = match delimiter {
         Some(d) if d != '.' => mailbox
             .chars()

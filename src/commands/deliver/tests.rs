@@ -113,6 +113,13 @@ fn a_temporary_failure_stops_the_flush_and_keeps_the_rest() {
     let left = outbox.list().unwrap();
     assert_eq!(left.len(), 2);
     assert_eq!(left[0].as_ref().unwrap().attempts, 2);
+    // The third was not tried: its line says so rather than repeat its old error alone.
+    assert!(report.kept[0].1.contains("try later"), "{:?}", report.kept);
+    assert!(
+        report.kept[1].1.starts_with("not tried in this flush"),
+        "{:?}",
+        report.kept
+    );
 }
 
 #[test]

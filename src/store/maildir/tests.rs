@@ -77,3 +77,23 @@ fn imap_flags_map_to_sorted_letters() {
         "FS"
     );
 }
+
+#[test]
+fn folders_under_inbox_are_maildir_folders_of_their_own() {
+    let root = Path::new("/m");
+    let archive = MailboxName::new("INBOX.Archive");
+    assert_eq!(
+        folder_path(root, &archive, "INBOX.Archive", Some('.')).unwrap(),
+        root.join(".Archive")
+    );
+    let sent = MailboxName::new("INBOX.Sent.2024");
+    assert_eq!(
+        folder_path(root, &sent, "INBOX.Sent.2024", Some('.')).unwrap(),
+        root.join(".Sent.2024")
+    );
+    let other = MailboxName::new("INBOXES");
+    assert_eq!(
+        folder_path(root, &other, "INBOXES", Some('.')).unwrap(),
+        root.join(".INBOXES")
+    );
+}
