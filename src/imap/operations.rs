@@ -52,9 +52,13 @@ impl Session {
     ) -> Result<MailboxInfo, Error> {
         let raw = encode_mailbox_name(mailbox.as_str());
         let (addr, t) = (self.addr.clone(), self.timeout);
+        let step = match access {
+            Access::ReadOnly => "EXAMINE",
+            Access::ReadWrite => "SELECT",
+        };
         let result = match access {
-            Access::ReadOnly => bounded(&addr, t, "EXAMINE", self.inner.examine(&raw)).await?,
-            Access::ReadWrite => bounded(&addr, t, "SELECT", self.inner.select(&raw)).await?,
+            Access::ReadOnly => bounded(&addr, t, step, self.inner.examine(&raw)).await?,
+            Access::ReadWrite => bounded(&addr, t, step, self.inner.select(&raw)).await?,
         };
         let mb = result.map_err(|e| match e {
             async_imap::error::Error::No(reply) => Error::NoMailbox {
@@ -62,11 +66,11 @@ impl Session {
                 mailbox: mailbox.to_string(),
                 reply: super::error::refusal(&self.seen, &reply),
             },
-            e => self.error("SELECT", e),
+            e => self.error(step, e),
         })?;
         let uidvalidity = mb.uid_validity.ok_or_else(|| Error::Broken {
             addr: addr.clone(),
-            step: "SELECT".into(),
+            step: step.into(),
             reason: "the server sent no UIDVALIDITY".into(),
         })?;
         Ok(MailboxInfo {
