@@ -110,4 +110,27 @@ mod tests {
         }
         assert_eq!(decode("bad&***-x"), "bad&***-x");
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            /// Every name people can type survives the trip to the wire and back, and
+            /// the wire form is printable ASCII.
+            #[test]
+            fn fuzz_any_name_round_trips(name in "\\PC{0,40}") {
+                let wire = encode(&name);
+                prop_assert!(wire.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", wire);
+                prop_assert_eq!(decode(&wire), name);
+            }
+
+            /// Whatever a server calls a mailbox decodes to something, never a panic.
+            #[test]
+            fn fuzz_any_wire_name_decodes(raw in "[&A-Za-z0-9+,/-]{0,40}|\\PC{0,20}") {
+                let _ = decode(&raw);
+            }
+        }
+    }
 }

@@ -46,3 +46,35 @@ fn parses_what_cron_and_git_send() {
     assert!(parse(&args(&["-q"])).is_err());
     assert!(parse(&args(&["-f"])).is_err());
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any argument list is parsed or refused with exit 64, never a panic; plain
+        /// words are recipients, in order.
+        #[test]
+        fn fuzz_any_arguments_parse_or_are_refused(
+            args in proptest::collection::vec(
+                prop_oneof![
+                    "-[tiofFBNrvbUo]{1,3}[a-z@.]{0,8}",
+                    "--",
+                    "[a-z]{1,8}@[a-z]{1,8}\\.test",
+                    "\\PC{0,12}",
+                ],
+                0..10,
+            )
+        ) {
+            match parse(&args) {
+                Ok(o) => {
+                    for r in &o.recipients {
+                        prop_assert!(args.contains(r));
+                    }
+                }
+                Err(f) => prop_assert_eq!(f.exit(), Exit::Usage),
+            }
+        }
+    }
+}

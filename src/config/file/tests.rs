@@ -111,3 +111,38 @@ fn several_accounts_need_a_choice() {
 fn line_col_counts_characters() {
     assert_eq!(line_col("ab\n周报x", 9), (2, 3));
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const VALID: &str = "default_account = \"a\"\n[accounts.a]\nemail = \"a@example.org\"\npassword_command = \"pass show a\"\nmaildir = \"~/Mail\"\n[accounts.a.smtp]\nhost = \"smtp.example.org\"\nport = 587\nsecurity = \"starttls\"\n[accounts.a.imap]\nhost = \"imap.example.org\"\ntimeout_secs = 10\n";
+
+    proptest! {
+        /// Any text is a config or a one-line error naming the file, never a panic.
+        #[test]
+        fn fuzz_any_text_is_a_config_or_an_error(text in "\\PC{0,400}") {
+            if let Err(e) = parse_str(&text) {
+                prop_assert!(e.to_string().starts_with("config.toml"), "{}", e);
+            }
+        }
+
+        /// A valid file with a few bytes changed still gives a config or an error that
+        /// points into the file.
+        #[test]
+        fn fuzz_a_damaged_config_is_reported_not_a_crash(
+            edits in proptest::collection::vec((0usize..400, any::<char>()), 1..6)
+        ) {
+            let mut chars: Vec<char> = VALID.chars().collect();
+            for (at, c) in edits {
+                let at = at % (chars.len() + 1);
+                chars.insert(at, c);
+            }
+            let text: String = chars.into_iter().collect();
+            if let Err(e) = parse_str(&text) {
+                prop_assert!(e.to_string().starts_with("config.toml"), "{}", e);
+            }
+        }
+    }
+}

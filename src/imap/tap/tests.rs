@@ -77,3 +77,61 @@ fn parentheses_in_quoted_strings_do_not_count() {
     seen.feed(quoted.as_bytes()).unwrap();
     assert_eq!(seen.shape.depth, 0);
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Feeds `input` cut at `cuts`; returns the refusal seen and the first error.
+    fn fed(input: &[u8], cuts: &[usize]) -> (Option<String>, Option<TooMuch>) {
+        let mut seen = Seen::default();
+        let mut at = 0;
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+        points.sort_unstable();
+        points.push(input.len());
+        for p in points {
+            if let Err(e) = seen.feed(&input[at..p.max(at)]) {
+                return (seen.refusal, Some(e));
+            }
+            at = p.max(at);
+        }
+        (seen.refusal, None)
+    }
+
+    proptest! {
+        /// How the bytes are split into reads never changes what the tap concludes, and
+        /// nothing a server sends makes it panic.
+        #[test]
+        fn fuzz_reads_split_anywhere_give_the_same_verdict(
+            input in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'('), Just(b')'), Just(b'"'), Just(b'\\'), Just(b'{'), Just(b'}'),
+                    Just(b'\r'), Just(b'\n'), Just(b'A'), Just(b'0'), Just(b'5'), Just(b' '),
+                    any::<u8>(),
+                ],
+                0..2048,
+            ),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            prop_assert_eq!(fed(&input, &[]), fed(&input, &cuts));
+        }
+
+        /// A refusal is found wherever it sits among other responses.
+        #[test]
+        fn fuzz_a_refusal_after_any_responses_is_found(
+            before in proptest::collection::vec("\\* [A-Z]{2,8} [ -~]{0,40}", 0..10),
+            text in "[ -~]{1,60}",
+        ) {
+            let mut input = String::new();
+            for line in &before {
+                input.push_str(line);
+                input.push_str("\r\n");
+            }
+            input.push_str(&format!("A0042 NO {text}\r\n"));
+            let (refusal, error) = fed(input.as_bytes(), &[]);
+            prop_assert_eq!(error, None);
+            prop_assert_eq!(refusal, Some(crate::error::one_line(&text)));
+        }
+    }
+}

@@ -64,3 +64,59 @@ fn garbage_gives_an_empty_envelope() {
     let e = full(b"\x00\xff\xfe").envelope;
     assert!(e.subject.is_none());
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn message_like() -> impl Strategy<Value = Vec<u8>> {
+        let header = prop_oneof![
+            "Subject: [ -~]{0,30}",
+            "From: [a-z]{1,8} <[a-z]{1,8}@example.org>",
+            "Content-Type: multipart/(mixed|alternative); boundary=b[0-9]",
+            "Content-Type: (text/plain|text/html|application/pdf|message/rfc822)(; charset=(utf-8|gbk|iso-8859-1|shift_jis))?",
+            "Content-Transfer-Encoding: (base64|quoted-printable|8bit)",
+            "Content-Disposition: attachment; filename=\"[ -~]{0,20}\"",
+        ];
+        let line = prop_oneof![
+            header,
+            "--b[0-9](--)?",
+            "[A-Za-z0-9+/=]{0,76}",
+            "=?utf-8?[BQ]?[ -~]{0,20}?=",
+            "[ -~]{0,60}",
+        ];
+        (
+            proptest::collection::vec(line, 0..40),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        )
+            .prop_map(|(lines, tail)| {
+                let mut out = lines.join("\r\n").into_bytes();
+                out.extend_from_slice(&tail);
+                out
+            })
+    }
+
+    proptest! {
+        /// What `read --file` and `fetch` do with a message never panics, whatever the
+        /// bytes; and what they would print is free of raw control characters.
+        #[test]
+        fn fuzz_any_message_parses_and_renders_safely(bytes in message_like()) {
+            let full = full(&bytes);
+            let _ = summary(&bytes);
+            let _ = attachment_contents(&bytes);
+            let e = &full.envelope;
+            for field in [e.subject.as_deref(), full.text.as_deref()].into_iter().flatten() {
+                let shown = crate::output::printable(field, true);
+                prop_assert!(!shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+            }
+        }
+
+        #[test]
+        fn fuzz_any_bytes_parse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = full(&bytes);
+            let _ = summary(&bytes);
+            let _ = envelope_from_headers(&bytes, 0);
+        }
+    }
+}

@@ -65,3 +65,50 @@ async fn a_message_line_without_an_end_stops_at_its_limit() {
         )))
     );
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn run<T>(fut: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(fut)
+    }
+
+    proptest! {
+        /// Whatever a server sends, the parser ends with a value or an error, never a
+        /// panic, and never returns more than it was given.
+        #[test]
+        fn fuzz_any_bytes_are_a_reply_or_an_error(input in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut r = tokio::io::BufReader::new(&input[..]);
+            let _ = run(status(&mut r));
+            let mut out = Vec::new();
+            if run(body(&mut r, &mut out)).is_ok() {
+                prop_assert!(out.len() <= input.len());
+            }
+        }
+
+        /// Dot-stuffing undone gives back every line of the message, dots included.
+        #[test]
+        fn fuzz_dot_stuffed_lines_come_back_as_they_were(
+            lines in proptest::collection::vec("[^\r\n]{0,40}", 0..30)
+        ) {
+            let mut wire = Vec::new();
+            let mut want = Vec::new();
+            for line in &lines {
+                if line.starts_with('.') {
+                    wire.push(b'.');
+                }
+                wire.extend_from_slice(line.as_bytes());
+                wire.extend_from_slice(b"\r\n");
+                want.extend_from_slice(line.as_bytes());
+                want.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(b".\r\n");
+            prop_assert_eq!(run(read_body(&wire)).unwrap(), want);
+        }
+    }
+}

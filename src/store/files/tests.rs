@@ -20,3 +20,23 @@ fn never_overwrites() {
     assert_eq!(p.file_name().unwrap(), "a (1).txt");
     assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"mine");
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A name from a message becomes one plain file name in the chosen directory.
+        #[test]
+        fn fuzz_any_name_stays_inside_the_directory(name in "\\PC{0,300}|[./\\\\\u{0}-\u{1f}a]{0,40}") {
+            let safe = safe_name(Some(&name), "attachment-1");
+            prop_assert!(!safe.is_empty());
+            prop_assert!(!safe.contains('/') && !safe.contains('\\'));
+            prop_assert!(!safe.starts_with('.'));
+            prop_assert!(!safe.chars().any(char::is_control));
+            prop_assert!(safe.len() <= 255);
+            prop_assert_eq!(Path::new(&safe).components().count(), 1);
+        }
+    }
+}
