@@ -59,6 +59,8 @@ struct Shape {
     closed: bool,
     /// Bytes of a literal still to come.
     literal: u64,
+    /// Bytes of this response so far, literals included.
+    total: u64,
 }
 
 pub type Shared = Arc<Mutex<Seen>>;
@@ -81,11 +83,13 @@ impl Seen {
                     .len()
                     .min(usize::try_from(self.shape.literal).unwrap_or(usize::MAX));
                 self.shape.literal -= skip as u64;
+                self.count(skip)?;
                 bytes = &bytes[skip..];
                 continue;
             }
             let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
             let (part, rest) = bytes.split_at(end);
+            self.count(part.len())?;
             self.syntax(part)?;
             match part.strip_suffix(b"\n") {
                 Some(line) => {
@@ -95,6 +99,16 @@ impl Seen {
                 None => self.take(part),
             }
             bytes = rest;
+        }
+        Ok(())
+    }
+
+    /// Adds `n` bytes to the size of the response being read.
+    fn count(&mut self, n: usize) -> Result<(), TooMuch> {
+        self.shape.total += n as u64;
+        if self.shape.total > limits::IMAP_RESPONSE {
+            let limit = usize::try_from(limits::IMAP_RESPONSE).unwrap_or(usize::MAX);
+            return Err(TooMuch::new("a response", limit));
         }
         Ok(())
     }

@@ -21,6 +21,8 @@ pub const IMAP_LINE: usize = 1 << 20;
 pub const IMAP_SEARCH_LINE: usize = 16 << 20;
 /// One IMAP literal: a message body, a header.
 pub const IMAP_LITERAL: usize = 256 << 20;
+/// A whole IMAP response, its literals included: one message and its metadata.
+pub const IMAP_RESPONSE: u64 = 320 << 20;
 /// A message file `read --file` takes: the size of the largest message a server may send.
 pub const MESSAGE_FILE: u64 = 256 << 20;
 /// Parentheses nested in an IMAP response (a BODYSTRUCTURE nests one level per part).

@@ -120,8 +120,10 @@ mod fuzz {
         /// A refusal is found wherever it sits among other responses.
         #[test]
         fn fuzz_a_refusal_after_any_responses_is_found(
-            before in proptest::collection::vec("\\* [A-Z]{2,8} [ -~]{0,40}", 0..10),
-            text in "[ -~]{1,60}",
+            // Plain responses: no quotes, lists or literals, which would change where a
+            // response ends.
+            before in proptest::collection::vec("\\* [A-Z]{2,8} [ !#-'*-z|~]{0,40}", 0..10),
+            text in "[ !#-'*-z|~]{1,60}",
         ) {
             let mut input = String::new();
             for line in &before {
@@ -134,4 +136,34 @@ mod fuzz {
             prop_assert_eq!(refusal, Some(crate::error::one_line(&text)));
         }
     }
+}
+
+#[test]
+fn many_literals_in_one_response_are_capped_as_a_whole() {
+    let mut seen = Seen::default();
+    let big = 200 << 20;
+    let head = format!("* 1 FETCH (BODY[1] {{{big}}}\r\n");
+    seen.feed(head.as_bytes()).unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    let mut result = Ok(());
+    for _ in 0..200 {
+        result = result.and(seen.feed(&chunk));
+    }
+    result.unwrap();
+    let second = format!(" BODY[2] {{{big}}}\r\n");
+    seen.feed(second.as_bytes()).unwrap();
+    let mut result = Ok(());
+    for _ in 0..200 {
+        result = result.and(seen.feed(&chunk));
+    }
+    assert!(
+        matches!(
+            result,
+            Err(TooMuch {
+                what: "a response",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
 }
