@@ -67,13 +67,15 @@ pub fn parse(args: &[String]) -> Result<Options, Failure> {
             o.ignore_dots |= opt.contains('i');
             continue;
         }
-        match opt.split_at(1) {
+        // The option letter may be any character a user typed, not only ASCII.
+        let letter = opt.chars().next().map_or(0, char::len_utf8);
+        match opt.split_at(letter) {
             ("o", "i") => o.ignore_dots = true,
             ("f", rest) | ("r", rest) => o.envelope_from = Some(value("f", rest)?),
             ("F", rest) => o.full_name = Some(value("F", rest)?),
             // Body type and DSN take a value, inline or as the next argument.
             ("B", rest) | ("N", rest) => {
-                value(&opt[..1], rest)?;
+                value(&opt[..letter], rest)?;
             }
             // Delivery and error modes, verbosity: mailer has one way.
             ("o", _) | ("v", "") | ("b", "m") | ("U", "") => {}

@@ -78,3 +78,10 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn an_option_letter_that_is_not_ascii_is_refused_not_a_crash() {
+    let err = parse(&args(&["-ந..", "bob@example.org"])).unwrap_err();
+    assert_eq!(err.exit(), Exit::Usage);
+    assert!(err.to_string().contains("unknown option -ந.."), "{err}");
+}
