@@ -16,6 +16,7 @@ pub mod message;
 pub mod net;
 pub mod output;
 pub mod pop3;
+pub mod sasl;
 pub mod smtp;
 pub mod store;
 pub mod tls;

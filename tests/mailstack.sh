@@ -44,6 +44,8 @@ commands:
                              subscribed); the same N gives the same messages
   maildir DIR USER           print the path of USER's Maildir (the INBOX)
   postfix DIR stop|start     stop or start only Postfix (the MTA is down / back)
+  token DIR USER [SECONDS]   print an OAuth2 bearer token (a JWT) for USER that Dovecot accepts,
+                             valid SECONDS (3600; negative: already expired)
 
 USER is a local part or a full address in $DOMAIN.
 
@@ -114,6 +116,7 @@ set_layout() {
     LOG_DIR=$D/log
     DOVECOT_CONF=$D/dovecot/dovecot.conf
     DOVECOT_USERS=$D/dovecot/users
+    OAUTH2_KEY=$D/dovecot/oauth2.key
     # Dovecot puts its Unix sockets here; kept short because a socket path
     # may not exceed 107 bytes.
     DOVECOT_RUN=$D/run
@@ -281,7 +284,7 @@ ssl_cert = <$TLS_DIR/cert.pem
 ssl_key = <$TLS_DIR/key.pem
 # Tests exercise plain-text login on the non-TLS ports too.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 # Dovecot normally stalls a wrong password 2 s, and further failures from the
 # same IP up to 15 s (its anvil penalty, which also hits Postfix's AUTH);
 # tests of wrong passwords must not slow down the tests after them.
@@ -297,7 +300,15 @@ service anvil {
 first_valid_uid = $MAIL_UID
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%Lu $DOVECOT_USERS
+}
+# OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER): JWTs that Dovecot validates itself
+# against the stack's HS256 key (the token command makes one).
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $D/dovecot/oauth2.conf.ext
 }
 userdb {
   driver = static
@@ -646,6 +657,7 @@ cmd_start() {
     printf '%s@%s:{PLAIN}%s\n' dora "$DOMAIN" 'dörapw' >>"$DOVECOT_USERS"
     # Dovecot's auth process reads this as the dovecot user.
     chmod 644 "$DOVECOT_USERS"
+    make_oauth2_key
     chown -R mail:mail "$D/mail"
 
     for attempt in 1 2 3; do
@@ -683,6 +695,43 @@ cmd_stop() {
     dir=$(dir_arg "$1") || return 0
     set_layout "$dir"
     stop_stack
+}
+
+# The HS256 key Dovecot checks bearer tokens with: the secret for `token`, and its
+# base64 where Dovecot's key dictionary looks for it.
+make_oauth2_key() {
+    local keys=$D/dovecot/keys/default/HS256
+    mkdir -p "$keys"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OAUTH2_KEY"
+    chmod 600 "$OAUTH2_KEY"
+    python3 -c 'import base64,sys; print(base64.b64encode(bytes.fromhex(open(sys.argv[1]).read())).decode(), end="")' \
+        "$OAUTH2_KEY" >"$keys/default"
+    chmod -R a+rX "$D/dovecot/keys"
+    printf '%s\n' "introspection_mode = local" \
+        "local_validation_key_dict = fs:posix:prefix=$D/dovecot/keys/" \
+        "username_attribute = sub" >"$D/dovecot/oauth2.conf.ext"
+    chmod 644 "$D/dovecot/oauth2.conf.ext"
+}
+
+# Prints a bearer token for USER that Dovecot accepts, valid for SECONDS (default
+# 3600; negative for one that has expired).
+cmd_token() {
+    local dir user secs
+    dir=$(dir_arg "$1") || die "no such directory: $1"
+    set_layout "$dir"
+    user=$(normalize_user "$2")
+    secs=${3:-3600}
+    [[ -r $OAUTH2_KEY ]] || die "no OAuth2 key in $D: run $PROG start $1"
+    python3 -c '
+import base64, hashlib, hmac, json, sys, time
+key = bytes.fromhex(open(sys.argv[1]).read())
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": sys.argv[2], "iat": now, "exp": now + int(sys.argv[3])}).encode())
+sig = b64(hmac.new(key, (head + "." + body).encode(), hashlib.sha256).digest())
+print(head + "." + body + "." + sig)
+' "$OAUTH2_KEY" "$user" "$secs"
 }
 
 cmd_env() {
@@ -945,6 +994,7 @@ main() {
         seed) (($# == 3 || $# == 4)) || usage; cmd_seed "$@" ;;
         maildir) (($# == 2)) || usage; cmd_maildir "$@" ;;
         postfix) (($# == 2)) || usage; cmd_postfix "$@" ;;
+        token) (($# == 2 || $# == 3)) || usage; cmd_token "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

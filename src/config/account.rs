@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::Address;
 
 use super::error::Error;
-use super::secret::{Password, SecretSource};
+use super::secret::{Password, SecretError, SecretSource, Token, TokenSource};
 
 /// How a connection to a server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -29,6 +29,28 @@ impl fmt::Display for Security {
             Security::Tls => "tls",
             Security::Starttls => "starttls",
             Security::None => "none",
+        })
+    }
+}
+
+/// How a server is logged in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// PLAIN or LOGIN (USER/PASS for POP3) with the configured password.
+    Password,
+    /// Google's SASL XOAUTH2 with a bearer token.
+    Xoauth2,
+    /// SASL OAUTHBEARER (RFC 7628) with a bearer token.
+    Oauthbearer,
+}
+
+impl fmt::Display for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Auth::Password => "password",
+            Auth::Xoauth2 => "xoauth2",
+            Auth::Oauthbearer => "oauthbearer",
         })
     }
 }
@@ -82,12 +104,33 @@ pub struct Server {
     pub timeout: Duration,
     /// The section's key, `accounts.NAME.smtp`, for messages about it.
     pub key: String,
+    /// How the server is logged in to.
+    pub auth: Auth,
+    /// Where bearer tokens come from, when `auth` is one of the OAuth2 mechanisms.
+    pub token: Option<TokenSource>,
 }
 
 impl Server {
     /// `host:port`, the way errors name the server.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// Gets a bearer token now, bounded by the server's timeout.
+    pub async fn token(&self) -> Result<Token, Error> {
+        let Some(source) = &self.token else {
+            return Err(Error::Secret {
+                key: self.key.clone(),
+                source: SecretError::NoToken,
+            });
+        };
+        source
+            .read(self.timeout)
+            .await
+            .map_err(|source| Error::Secret {
+                key: self.key.clone(),
+                source,
+            })
     }
 
     /// Reads the password now, bounded by the server's timeout; None when none is set.

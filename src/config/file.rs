@@ -9,10 +9,10 @@ use toml::Spanned;
 
 use lettre::Address;
 
-use super::account::{Account, Protocol, Retrieval, Security, Server};
+use super::account::{Account, Auth, Protocol, Retrieval, Security, Server};
 use super::error::Error;
 use super::paths::expand_tilde;
-use super::secret::SecretSource;
+use super::secret::{SecretSource, TokenSource};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +28,8 @@ struct FileAccount {
     email: Spanned<String>,
     name: Option<String>,
     user: Option<String>,
+    auth: Option<Spanned<Auth>>,
+    oauth2: Option<FileOAuth2>,
     password_command: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
@@ -64,6 +66,13 @@ impl FileServer {
     }
 }
 
+/// `[accounts.NAME.oauth2]`: where bearer tokens come from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOAuth2 {
+    token_command: Spanned<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileServer {
@@ -72,6 +81,7 @@ struct FileServer {
     security: Option<Security>,
     ca_file: Option<String>,
     user: Option<String>,
+    auth: Option<Spanned<Auth>>,
     password_command: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
@@ -167,7 +177,17 @@ fn account(
     let inherited = Inherited {
         user: acc.user.clone().unwrap_or_else(|| email.to_string()),
         secret: secret_source(&acc.secret(), &key, private, places)?,
+        auth: acc.auth.as_ref().map(|a| (*a.get_ref(), a.span().start)),
+        token: match &acc.oauth2 {
+            Some(o) if o.token_command.get_ref().trim().is_empty() => {
+                let at = o.token_command.span().start;
+                return Err(places.at(at, &format!("{key}.oauth2.token_command"), "is empty"));
+            }
+            Some(o) => Some(TokenSource::new(o.token_command.get_ref().clone())),
+            None => None,
+        },
     };
+    check_account_auth(places, &key, acc, &inherited)?;
     let section = |s: &Option<FileServer>, protocol| -> Result<Option<Server>, Error> {
         s.as_ref()
             .map(|s| server(places, &key, s, protocol, &inherited, private))
@@ -194,6 +214,79 @@ fn account(
 struct Inherited {
     user: String,
     secret: Option<SecretSource>,
+    /// The account's `auth`, and where it is written.
+    auth: Option<(Auth, usize)>,
+    token: Option<TokenSource>,
+}
+
+/// An account whose `auth` is a bearer token needs a token source and no password.
+fn check_account_auth(
+    places: &Places<'_>,
+    key: &str,
+    acc: &FileAccount,
+    inherited: &Inherited,
+) -> Result<(), Error> {
+    let Some((auth, at)) = inherited.auth else {
+        return Ok(());
+    };
+    if auth == Auth::Password {
+        return Ok(());
+    }
+    if inherited.token.is_none() {
+        return Err(places.at(
+            at,
+            &format!("{key}.auth"),
+            &format!("auth = \"{auth}\" needs [{key}.oauth2] with token_command"),
+        ));
+    }
+    let s = acc.secret();
+    let given = [s.password_command, s.password_env, s.password];
+    if let Some(p) = given.iter().copied().flatten().next() {
+        return Err(places.at(
+            p.span().start,
+            key,
+            &format!("a password is not used with auth = \"{auth}\": remove it, or give the server that needs one auth = \"password\""),
+        ));
+    }
+    Ok(())
+}
+
+/// The server's way of logging in, and the token source when it is a bearer token.
+fn server_auth(
+    places: &Places<'_>,
+    key: &str,
+    s: &FileServer,
+    inherited: &Inherited,
+) -> Result<(Auth, Option<TokenSource>), Error> {
+    let own = s.auth.as_ref().map(|a| (*a.get_ref(), a.span().start));
+    let Some((auth, at)) = own.or(inherited.auth) else {
+        return Ok((Auth::Password, None));
+    };
+    if auth == Auth::Password {
+        return Ok((auth, None));
+    }
+    let Some(token) = inherited.token.clone() else {
+        let section = key.rsplit_once('.').map_or(key, |(a, _)| a);
+        return Err(places.at(
+            at,
+            &format!("{key}.auth"),
+            &format!("auth = \"{auth}\" needs [{section}.oauth2] with token_command"),
+        ));
+    };
+    let secret = s.secret();
+    let given = [
+        secret.password_command,
+        secret.password_env,
+        secret.password,
+    ];
+    if let Some(p) = given.iter().copied().flatten().next() {
+        return Err(places.at(
+            p.span().start,
+            key,
+            &format!("a password is not used with auth = \"{auth}\": remove it"),
+        ));
+    }
+    Ok((auth, Some(token)))
 }
 
 fn server(
@@ -225,7 +318,13 @@ fn server(
         let at = s.host.span().start;
         return Err(places.at(at, &format!("{key}.port"), "0 is not a port"));
     }
-    let secret = secret_source(&s.secret(), &key, private, places)?.or(inherited.secret.clone());
+    let (auth, token) = server_auth(places, &key, s, inherited)?;
+    let secret = match auth {
+        Auth::Password => {
+            secret_source(&s.secret(), &key, private, places)?.or(inherited.secret.clone())
+        }
+        _ => None,
+    };
     let timeout = match &s.timeout_secs {
         Some(t) if *t.get_ref() == 0 => {
             let key = format!("{key}.timeout_secs");
@@ -245,6 +344,8 @@ fn server(
         delete_after_fetch: s.delete_after_fetch.as_ref().is_some_and(|d| *d.get_ref()),
         timeout,
         key,
+        auth,
+        token,
     })
 }
 

@@ -14,10 +14,10 @@ mod secret;
 
 use std::path::{Path, PathBuf};
 
-pub use account::{Account, Protocol, Retrieval, Security, Server};
+pub use account::{Account, Auth, Protocol, Retrieval, Security, Server};
 pub use error::Error;
 pub use paths::{default_path, expand_tilde, home_dir};
-pub use secret::{Password, SecretError, SecretSource};
+pub use secret::{Password, SecretError, SecretSource, Token, TokenSource};
 
 /// A parsed config file: every account, validated.
 #[derive(Debug)]

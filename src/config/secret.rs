@@ -46,18 +46,30 @@ pub enum SecretError {
     EnvEmpty(String),
     #[error("password_env: environment variable {0} is not set: export the password in it")]
     EnvUnset(String),
-    #[error("password_command: cannot run sh: {0}")]
-    Spawn(std::io::Error),
-    #[error("password_command failed ({status}){}{why}", if why.is_empty() { "" } else { ": " })]
-    Failed { status: String, why: String },
-    #[error("password_command printed something that is not UTF-8")]
-    NotUtf8,
+    #[error("{0}: cannot run sh: {1}")]
+    Spawn(&'static str, std::io::Error),
+    #[error("{what} failed ({status}){}{why}", if why.is_empty() { "" } else { ": " })]
+    Failed {
+        what: &'static str,
+        status: String,
+        why: String,
+    },
+    #[error("{0} printed something that is not UTF-8")]
+    NotUtf8(&'static str),
     #[error("password_command printed an empty first line")]
     Empty,
     #[error(
-        "password_command {command:?} gave no password within {secs} s (the server's timeout_secs): make it answer without waiting for input"
+        "{what} {command:?} gave no answer within {secs} s (the server's timeout_secs): make it answer without waiting for input"
     )]
-    Timeout { command: String, secs: u64 },
+    Timeout {
+        what: &'static str,
+        command: String,
+        secs: u64,
+    },
+    #[error("no token source: set [oauth2] token_command")]
+    NoToken,
+    #[error("token_command printed {0}: print the access token, or JSON with access_token")]
+    BadToken(&'static str),
 }
 
 impl SecretSource {
@@ -70,20 +82,106 @@ impl SecretSource {
                 Ok(_) => Err(SecretError::EnvEmpty(var.clone())),
                 Err(_) => Err(SecretError::EnvUnset(var.clone())),
             },
-            SecretSource::Command(cmd) => match tokio::time::timeout(timeout, run(cmd)).await {
-                Ok(result) => result,
-                Err(_) => Err(SecretError::Timeout {
-                    command: shorten(cmd),
-                    secs: timeout.as_secs(),
-                }),
-            },
+            SecretSource::Command(cmd) => {
+                let stdout = bounded("password_command", cmd, timeout).await?;
+                let first = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
+                if first.is_empty() {
+                    return Err(SecretError::Empty);
+                }
+                Ok(Password(first.to_string()))
+            }
         }
+    }
+}
+
+/// Where OAuth2 bearer tokens come from: a helper command (pizauth, oama, a script)
+/// that prints a current access token, bare or as JSON.
+#[derive(Debug, Clone)]
+pub struct TokenSource {
+    command: String,
+}
+
+/// An access token. Like [`Password`], it never prints.
+#[derive(Clone)]
+pub struct Token {
+    pub access: Password,
+    /// When it expires (Unix time), if the helper said.
+    pub expires_at: Option<i64>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token(<redacted>, expires_at: {:?})", self.expires_at)
+    }
+}
+
+impl TokenSource {
+    pub fn new(command: String) -> TokenSource {
+        TokenSource { command }
+    }
+
+    /// Runs the helper now; it gets at most `timeout` to answer.
+    pub async fn read(&self, timeout: Duration) -> Result<Token, SecretError> {
+        let stdout = bounded("token_command", &self.command, timeout).await?;
+        parse_token(&stdout)
+    }
+}
+
+/// The helper's output: the bare token on the first line, or a JSON object with
+/// `access_token` and optionally `expires_in` (seconds) or `expires_at` (Unix time).
+fn parse_token(stdout: &str) -> Result<Token, SecretError> {
+    let text = stdout.trim();
+    if !text.starts_with('{') {
+        let first = text.lines().next().unwrap_or("").trim();
+        if first.is_empty() {
+            return Err(SecretError::BadToken("nothing"));
+        }
+        if first.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(SecretError::BadToken("a line with spaces in it"));
+        }
+        let access = Password(first.to_string());
+        return Ok(Token {
+            access,
+            expires_at: None,
+        });
+    }
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| SecretError::BadToken("JSON that does not parse"))?;
+    let access = json
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+        .ok_or(SecretError::BadToken("JSON without access_token"))?;
+    let now = crate::date::unix_now();
+    let expires_at = json
+        .get("expires_at")
+        .and_then(serde_json::Value::as_i64)
+        .or_else(|| {
+            json.get("expires_in")
+                .and_then(serde_json::Value::as_i64)
+                .map(|s| now + s)
+        });
+    Ok(Token {
+        access: Password(access.to_string()),
+        expires_at,
+    })
+}
+
+/// Runs a helper command with `timeout`; its standard output.
+async fn bounded(what: &'static str, cmd: &str, timeout: Duration) -> Result<String, SecretError> {
+    match tokio::time::timeout(timeout, run(what, cmd)).await {
+        Ok(result) => result,
+        Err(_) => Err(SecretError::Timeout {
+            what,
+            command: shorten(cmd),
+            secs: timeout.as_secs(),
+        }),
     }
 }
 
 /// Runs the command off the async executor (a child process the runtime waits on), so a
 /// slow keyring never blocks other work; it is killed if the caller gives up.
-async fn run(cmd: &str) -> Result<Password, SecretError> {
+async fn run(what: &'static str, cmd: &str) -> Result<String, SecretError> {
     let output = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
@@ -93,7 +191,7 @@ async fn run(cmd: &str) -> Result<Password, SecretError> {
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(SecretError::Spawn)?;
+        .map_err(|e| SecretError::Spawn(what, e))?;
     if !output.status.success() {
         let why = String::from_utf8_lossy(&output.stderr);
         let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -102,16 +200,12 @@ async fn run(cmd: &str) -> Result<Password, SecretError> {
             None => "killed by a signal".to_string(),
         };
         return Err(SecretError::Failed {
+            what,
             status,
             why: why.trim().to_string(),
         });
     }
-    let stdout = String::from_utf8(output.stdout).map_err(|_| SecretError::NotUtf8)?;
-    let first = stdout.lines().next().unwrap_or("").trim_end_matches('\r');
-    if first.is_empty() {
-        return Err(SecretError::Empty);
-    }
-    Ok(Password(first.to_string()))
+    String::from_utf8(output.stdout).map_err(|_| SecretError::NotUtf8(what))
 }
 
 /// The command as an error names it: its first 60 characters.

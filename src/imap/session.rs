@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
 use tokio::net::TcpStream;
 
 use super::error::{Error, imap_error, refusal};
 use super::tap::{Shared, Tap};
 use crate::config::{Security, Server};
 use crate::net::{self, Conn, Idle, bounded, broken};
+use crate::sasl;
 
 /// A logged-in IMAP session.
 pub struct Session {
@@ -30,17 +34,42 @@ impl Session {
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr });
         }
-        let password = server
-            .password()
-            .await?
-            .ok_or_else(|| Error::NoPassword(addr.clone()))?;
-        let login = log_in(client, &server.user, password.expose());
+        let reason = Arc::new(Mutex::new(String::new()));
+        let login = match sasl::Mechanism::of(server.auth) {
+            Some(mechanism) => {
+                let token = server.token().await?;
+                let first = mechanism.initial_response(
+                    &server.user,
+                    token.access.expose(),
+                    &server.host,
+                    server.port,
+                );
+                let bearer = Bearer {
+                    first: Some(first),
+                    answer: mechanism.failure_answer(),
+                    reason: reason.clone(),
+                };
+                client.authenticate(mechanism.name(), bearer).boxed()
+            }
+            None => {
+                let password = server
+                    .password()
+                    .await?
+                    .ok_or_else(|| Error::NoPassword(addr.clone()))?;
+                log_in(client, server.user.clone(), password.expose().to_string()).boxed()
+            }
+        };
         let inner = match tokio::time::timeout(server.timeout, login).await {
             Err(_) => return Err(timeout(&addr, "LOGIN", server.timeout)),
             Ok(Err((async_imap::error::Error::No(reply), _))) => {
+                let mut reply = refusal(&seen, &reply);
+                let reason = reason.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if !reason.is_empty() {
+                    reply = format!("{reply} ({reason})");
+                }
                 return Err(Error::AuthRefused(net::LoginRefused {
                     user: server.user.clone(),
-                    reply: refusal(&seen, &reply),
+                    reply,
                     addr,
                 }));
             }
@@ -92,14 +121,39 @@ impl Session {
 /// quoted strings may carry only ASCII (RFC 3501), while SASL PLAIN carries UTF-8.
 async fn log_in(
     client: Client,
-    user: &str,
-    password: &str,
+    user: String,
+    password: String,
 ) -> Result<async_imap::Session<Conn>, (async_imap::error::Error, Client)> {
     if user.is_ascii() && password.is_ascii() {
         return client.login(user, password).await;
     }
     let plain = PlainAuth(format!("\0{user}\0{password}"));
     client.authenticate("PLAIN", plain).await
+}
+
+/// A bearer-token login: the token first; to an error challenge (base64 JSON with the
+/// reason), the answer that lets the server send its final NO.
+struct Bearer {
+    first: Option<String>,
+    answer: &'static str,
+    reason: Arc<Mutex<String>>,
+}
+
+impl async_imap::Authenticator for Bearer {
+    type Response = String;
+
+    fn process(&mut self, challenge: &[u8]) -> String {
+        match self.first.take() {
+            Some(first) => first,
+            None => {
+                let text = String::from_utf8_lossy(challenge);
+                let json = sasl::encode(&text);
+                *self.reason.lock().unwrap_or_else(|e| e.into_inner()) =
+                    sasl::refusal_reason(&json);
+                self.answer.to_string()
+            }
+        }
+    }
 }
 
 /// SASL PLAIN's one response (async-imap encodes it in base64).

@@ -14,6 +14,7 @@ use tokio::io::{AsyncWriteExt, BufReader};
 
 use crate::config::{Security, Server};
 use crate::net::{self, Conn, SessionError, bounded, broken};
+use crate::sasl;
 use response::ReadError;
 
 /// A failed POP3 step.
@@ -111,8 +112,53 @@ impl Session {
         Ok(self)
     }
 
+    /// AUTH XOAUTH2 or OAUTHBEARER with a bearer token (RFC 5034's initial response);
+    /// to an error challenge, the answer that lets the server send its final -ERR.
+    async fn bearer(&mut self, server: &Server, mechanism: sasl::Mechanism) -> Result<(), Error> {
+        let token = server.token().await?;
+        let first = mechanism.initial_response(
+            &server.user,
+            token.access.expose(),
+            &server.host,
+            server.port,
+        );
+        let line = format!("AUTH {} {}", mechanism.name(), sasl::encode(&first));
+        self.send(&line, "AUTH").await?;
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let read = bounded(&addr, t, "AUTH", response::auth_reply(&mut self.conn)).await?;
+        let reason = match read.map_err(|e| self.read_error("AUTH", e)) {
+            Ok(response::AuthReply::Ok) => return Ok(()),
+            Ok(response::AuthReply::Challenge(text)) => sasl::refusal_reason(&text),
+            Err(Error::Refused { reply, .. }) => return Err(self.refused(server, reply)),
+            Err(e) => return Err(e),
+        };
+        self.send(&sasl::encode(mechanism.failure_answer()), "AUTH")
+            .await?;
+        let reply = match self.status("AUTH").await {
+            Err(Error::Refused { reply, .. }) => reply,
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let reply = match reason.is_empty() {
+            true => reply,
+            false => format!("{reply} ({reason})"),
+        };
+        Err(self.refused(server, reply))
+    }
+
+    fn refused(&self, server: &Server, reply: String) -> Error {
+        Error::AuthRefused(net::LoginRefused {
+            addr: self.addr.clone(),
+            user: server.user.clone(),
+            reply,
+        })
+    }
+
     /// AUTH PLAIN when offered (one round trip), else USER and PASS.
     async fn login(&mut self, server: &Server) -> Result<(), Error> {
+        if let Some(mechanism) = sasl::Mechanism::of(server.auth) {
+            return self.bearer(server, mechanism).await;
+        }
         let password = server
             .password()
             .await?

@@ -77,6 +77,34 @@ pub async fn status<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, ReadEr
     }
 }
 
+/// The answer to an AUTH command: done, or a challenge (`+ base64`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthReply {
+    Ok,
+    Challenge(String),
+}
+
+/// Reads the reply to AUTH: `+OK`, a `+ ` challenge, or `-ERR` (as `Negative`).
+pub async fn auth_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<AuthReply, ReadError> {
+    let mut line = Vec::with_capacity(64);
+    read_line(r, &mut line, limits::POP3_STATUS).await?;
+    if !line.ends_with(b"\n") {
+        return Err(ReadError::Closed);
+    }
+    let text = String::from_utf8_lossy(&line);
+    let text = text.trim_end();
+    match text
+        .strip_prefix("+ ")
+        .or(text.strip_prefix("+").filter(|t| t.is_empty()))
+    {
+        Some(challenge) => Ok(AuthReply::Challenge(challenge.to_string())),
+        None => {
+            let mut again = tokio::io::BufReader::new(line.as_slice());
+            status(&mut again).await.map(|_| AuthReply::Ok)
+        }
+    }
+}
+
 /// Reads the lines of a multi-line reply up to the terminating `.` line, undoing
 /// dot-stuffing, into `out` (cleared first).
 pub async fn body<R: AsyncBufRead + Unpin>(r: &mut R, out: &mut Vec<u8>) -> Result<(), ReadError> {

@@ -52,6 +52,10 @@ pub enum Error {
     NoStartTls { addr: String },
     #[error("{addr} offers no authentication mechanism mailer supports (PLAIN, LOGIN)")]
     NoMechanism { addr: String },
+    #[error(
+        "{addr}: not sending a token over an unencrypted connection: use security = \"tls\" or \"starttls\", or set allow_insecure_auth = true"
+    )]
+    InsecureToken { addr: String },
     #[error(transparent)]
     AuthRefused(net::LoginRefused),
     #[error("{addr}: {step}{hint}: no reply within {secs} s (timeout_secs)")]
@@ -100,7 +104,7 @@ impl Error {
             | Error::NoMechanism { .. }
             | Error::Lacks { .. }
             | Error::Limit { .. } => Exit::Unavailable,
-            Error::Config(_) => Exit::Config,
+            Error::Config(_) | Error::InsecureToken { .. } => Exit::Config,
             Error::AuthRefused(_) => Exit::NoPerm,
             Error::Rejected { .. } if self.is_temporary() => Exit::TempFail,
             // The address or the content was refused: fix the input, not the server.

@@ -149,6 +149,19 @@ impl Account {
         self.set("password", password)
     }
 
+    /// Logs in with bearer tokens: `auth = AUTH` (xoauth2, oauthbearer) and an
+    /// `[accounts.ID.oauth2]` table with `token_command`, instead of the password.
+    pub fn oauth2(mut self, auth: &str, token_command: &str) -> Account {
+        self.keys.unset("password_command");
+        self.keys.set("auth", auth.toml());
+        let mut table = Keys::default();
+        table.set("token_command", token_command.toml());
+        // Written like a server section; first, so that server_key still means the
+        // server added last.
+        self.servers.insert(0, ("oauth2".to_string(), table));
+        self
+    }
+
     /// Fetched mail goes to `Mail` in the setup's scratch directory
     /// ([`Setup::local_folder`]).
     pub fn maildir(mut self) -> Account {
