@@ -4,7 +4,7 @@
 
 use base64::Engine;
 
-use crate::config::Auth;
+use crate::config::{Auth, Server, Token};
 
 /// A mechanism that logs in with a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,12 @@ impl Mechanism {
                 format!("n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01")
             }
         }
+    }
+
+    /// The first message for `server`, with `token`, before base64.
+    pub fn first_message(self, server: &Server, token: &Token) -> String {
+        let token = token.access.expose();
+        self.initial_response(&server.user, token, &server.host, server.port)
     }
 
     /// What the client answers to the server's error challenge, so that the server

@@ -38,12 +38,7 @@ impl Session {
         let login = match sasl::Mechanism::of(server.auth) {
             Some(mechanism) => {
                 let token = server.token().await?;
-                let first = mechanism.initial_response(
-                    &server.user,
-                    token.access.expose(),
-                    &server.host,
-                    server.port,
-                );
+                let first = mechanism.first_message(server, &token);
                 let bearer = Bearer {
                     first: Some(first),
                     answer: mechanism.failure_answer(),

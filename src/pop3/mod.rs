@@ -116,12 +116,7 @@ impl Session {
     /// to an error challenge, the answer that lets the server send its final -ERR.
     async fn bearer(&mut self, server: &Server, mechanism: sasl::Mechanism) -> Result<(), Error> {
         let token = server.token().await?;
-        let first = mechanism.initial_response(
-            &server.user,
-            token.access.expose(),
-            &server.host,
-            server.port,
-        );
+        let first = mechanism.first_message(server, &token);
         let line = format!("AUTH {} {}", mechanism.name(), sasl::encode(&first));
         self.send(&line, "AUTH").await?;
         let (addr, t) = (self.addr.clone(), self.timeout);

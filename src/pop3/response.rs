@@ -59,15 +59,22 @@ async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// Reads one status line; `Ok` carries the text after `+OK`.
-pub async fn status<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, ReadError> {
+/// Reads one whole status line, without its line end.
+async fn status_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, ReadError> {
     let mut line = Vec::with_capacity(64);
     read_line(r, &mut line, limits::POP3_STATUS).await?;
     if !line.ends_with(b"\n") {
         return Err(ReadError::Closed);
     }
-    let text = String::from_utf8_lossy(&line);
-    let text = text.trim_end();
+    Ok(String::from_utf8_lossy(&line).trim_end().to_string())
+}
+
+/// Reads one status line; `Ok` carries the text after `+OK`.
+pub async fn status<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<String, ReadError> {
+    parse_status(&status_line(r).await?)
+}
+
+fn parse_status(text: &str) -> Result<String, ReadError> {
     if let Some(rest) = text.strip_prefix("+OK") {
         Ok(rest.trim_start().to_string())
     } else if let Some(rest) = text.strip_prefix("-ERR") {
@@ -86,22 +93,13 @@ pub enum AuthReply {
 
 /// Reads the reply to AUTH: `+OK`, a `+ ` challenge, or `-ERR` (as `Negative`).
 pub async fn auth_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<AuthReply, ReadError> {
-    let mut line = Vec::with_capacity(64);
-    read_line(r, &mut line, limits::POP3_STATUS).await?;
-    if !line.ends_with(b"\n") {
-        return Err(ReadError::Closed);
-    }
-    let text = String::from_utf8_lossy(&line);
-    let text = text.trim_end();
-    match text
+    let text = status_line(r).await?;
+    let challenge = text
         .strip_prefix("+ ")
-        .or(text.strip_prefix("+").filter(|t| t.is_empty()))
-    {
+        .or(text.strip_prefix("+").filter(|t| t.is_empty()));
+    match challenge {
         Some(challenge) => Ok(AuthReply::Challenge(challenge.to_string())),
-        None => {
-            let mut again = tokio::io::BufReader::new(line.as_slice());
-            status(&mut again).await.map(|_| AuthReply::Ok)
-        }
+        None => parse_status(&text).map(|_| AuthReply::Ok),
     }
 }
 

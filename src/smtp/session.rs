@@ -123,12 +123,7 @@ impl Session {
             return Err(Error::InsecureToken { addr });
         }
         let token = server.token().await?;
-        let first = mechanism.initial_response(
-            &server.user,
-            token.access.expose(),
-            &server.host,
-            server.port,
-        );
+        let first = mechanism.first_message(server, &token);
         let line = Line(format!(
             "AUTH {} {}",
             mechanism.name(),
