@@ -37,6 +37,13 @@ grep -m 1 '^cut-sweep: | protocol' "$log" | sed 's/^cut-sweep: //' ||
 echo "| --- | ---: | ---: | ---: | ---: | --- | ---: |"
 grep '^cut-sweep: |' "$log" | grep -v '^cut-sweep: | protocol' | sed 's/^cut-sweep: //' | sort
 
+allowed=$(grep -A1 -E '^cut-sweep: [^|]+: cut ' "$log" | sed 's/^cut-sweep: //' || true)
+if [[ -n $allowed ]]; then
+    echo
+    echo "duplicates SMTP allows (the server took the whole DATA and its reply was lost):"
+    echo "$allowed" | grep -v '^--$'
+fi
+
 problems=$(grep -E '^[A-Za-z0-9 ()-]+: cut (client|server)->' "$log" || true)
 if [[ -n $problems ]]; then
     echo
