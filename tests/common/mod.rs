@@ -547,6 +547,32 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Waits (bounded) until Postfix's queue is empty: every message it accepted before
+    /// this call has then been delivered to its Maildir.
+    pub fn wait_for_empty_queue(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = Command::new("postqueue")
+                .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+                .arg("-c")
+                .arg(self.dir.join("postfix/conf"))
+                .arg("-p")
+                .output()
+                .expect("running postqueue");
+            let listing = String::from_utf8_lossy(&out.stdout);
+            if out.status.success() && listing.contains("Mail queue is empty") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Postfix's queue did not empty within 60 s:\n{listing}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 /// An RFC 5322 date for the current time.
 pub fn now_rfc5322() -> String {
     let secs = std::time::SystemTime::now()
