@@ -27,6 +27,21 @@ pub fn describe_failure(text: &str) -> String {
     }
 }
 
+/// Whether a handshake failed because the connection ended or broke, rather than
+/// because of what the server presented.
+pub fn is_cut(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [
+        "unexpected eof",
+        "eof while reading",
+        "connection reset",
+        "broken pipe",
+        "connection aborted",
+    ]
+    .iter()
+    .any(|sign| lower.contains(sign))
+}
+
 fn openssl_reason(text: &str) -> String {
     let Some(start) = text.find("error:") else {
         return crate::error::one_line(text);
@@ -58,6 +73,17 @@ mod tests {
             "{d}"
         );
         assert!(d.contains("ca_file"));
+    }
+
+    #[test]
+    fn a_handshake_cut_short_is_told_from_a_refused_certificate() {
+        assert!(is_cut(
+            "error:0A000126:SSL routines::unexpected eof while reading:../ssl/record/rec_layer_s3.c:317:"
+        ));
+        assert!(is_cut("Connection reset by peer (os error 104)"));
+        assert!(!is_cut(
+            "error:0A000086:SSL routines::certificate verify failed: (self-signed certificate)"
+        ));
     }
 
     #[test]

@@ -7,10 +7,11 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use super::error::{Error, imap_error};
 use super::fetched::Fetched;
 use super::session::Session;
+use super::tap::{Seen, Shared};
 use super::uids::{Query, UidSet};
 use super::utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
 use crate::mailbox::MailboxName;
-use crate::net::bounded;
+use crate::net::{bounded, broken};
 
 /// The state of a selected mailbox.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,18 @@ pub struct ListedMailbox {
 const BODIES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[])";
 
 impl Session {
+    /// How many commands the server has completed: taken before a command, to check
+    /// after it that the server really completed it.
+    fn mark(&self) -> u64 {
+        Seen::completions(&self.seen)
+    }
+
+    /// async-imap takes a connection closed between two responses for the end of an
+    /// answer: an answer counts only when the server's tagged reply came.
+    fn ended(&self, step: &str, mark: u64) -> Result<(), Error> {
+        ended(&self.seen, &self.addr, step, mark)
+    }
+
     /// Opens `mailbox`.
     pub async fn select(
         &mut self,
@@ -51,7 +64,7 @@ impl Session {
         access: Access,
     ) -> Result<MailboxInfo, Error> {
         let raw = encode_mailbox_name(mailbox.as_str());
-        let (addr, t) = (self.addr.clone(), self.timeout);
+        let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         let step = match access {
             Access::ReadOnly => "EXAMINE",
             Access::ReadWrite => "SELECT",
@@ -68,6 +81,7 @@ impl Session {
             },
             e => self.error(step, e),
         })?;
+        self.ended(step, mark)?;
         let uidvalidity = mb.uid_validity.ok_or_else(|| Error::Broken {
             addr: addr.clone(),
             step: step.into(),
@@ -82,11 +96,12 @@ impl Session {
 
     /// UIDs matching `query`, ascending.
     pub async fn search(&mut self, query: &Query) -> Result<Vec<u32>, Error> {
-        let (addr, t) = (self.addr.clone(), self.timeout);
+        let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         let text = query.to_string();
         let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(&text))
             .await?
             .map_err(|e| self.error("UID SEARCH", e))?;
+        self.ended("UID SEARCH", mark)?;
         let mut uids: Vec<u32> = set.into_iter().collect();
         uids.sort_unstable();
         Ok(uids)
@@ -137,13 +152,19 @@ impl Session {
         let first = exists.saturating_sub(count.saturating_sub(1)).max(1);
         let range = format!("{first}:*");
         let items = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
-        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let (addr, t, seen, mark) = (
+            self.addr.clone(),
+            self.timeout,
+            self.seen.clone(),
+            self.mark(),
+        );
         let fail = |e| imap_error(&addr, "FETCH", e, &seen);
         let stream = bounded(&addr, t, "FETCH", self.inner.fetch(&range, items))
             .await?
             .map_err(fail)?;
         let all: Result<Vec<Fetch>, _> = bounded(&addr, t, "FETCH", stream.try_collect()).await?;
         let all = all.map_err(fail)?;
+        ended(&seen, &addr, "FETCH", mark)?;
         Ok(all.into_iter().map(Fetched).collect())
     }
 
@@ -152,22 +173,35 @@ impl Session {
         uids: &UidSet,
         items: &str,
     ) -> Result<impl Stream<Item = Result<Fetched, Error>> + 'a, Error> {
-        let (addr, t) = (self.addr.clone(), self.timeout);
+        let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         let seen = self.seen.clone();
         let fetching = self.inner.uid_fetch(uids.as_str(), items);
         let stream = match bounded(&addr, t, "UID FETCH", fetching).await? {
             Ok(stream) => stream,
             Err(e) => return Err(imap_error(&addr, "UID FETCH", e, &seen)),
         };
-        Ok(stream.map(move |item| match item {
-            Ok(f) => Ok(Fetched(f)),
-            Err(e) => Err(imap_error(&addr, "UID FETCH", e, &seen)),
-        }))
+        let (end_seen, end_addr) = (seen.clone(), addr.clone());
+        // After the last response: an error item if the tagged reply never came.
+        let tail = futures::stream::once(async move {
+            ended(&end_seen, &end_addr, "UID FETCH", mark)
+                .err()
+                .map(Err)
+        });
+        let items = stream.map(move |item| match item {
+            Ok(f) => Some(Ok(Fetched(f))),
+            Err(e) => Some(Err(imap_error(&addr, "UID FETCH", e, &seen))),
+        });
+        Ok(items.chain(tail).filter_map(futures::future::ready))
     }
 
     /// Marks `uids` read (`+FLAGS.SILENT (\Seen)`).
     pub async fn mark_seen(&mut self, uids: &UidSet) -> Result<(), Error> {
-        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let (addr, t, seen, mark) = (
+            self.addr.clone(),
+            self.timeout,
+            self.seen.clone(),
+            self.mark(),
+        );
         let fail = |e| imap_error(&addr, "UID STORE", e, &seen);
         let query = "+FLAGS.SILENT (\\Seen)";
         let stream = bounded(
@@ -181,7 +215,7 @@ impl Session {
         let done: Result<Vec<Fetch>, _> =
             bounded(&addr, t, "UID STORE", stream.try_collect()).await?;
         done.map_err(fail)?;
-        Ok(())
+        ended(&seen, &addr, "UID STORE", mark)
     }
 
     /// Every mailbox of the account.
@@ -211,22 +245,42 @@ impl Session {
 
     /// `LIST "" pattern`.
     async fn list_names(&mut self, pattern: &str) -> Result<Vec<Name>, Error> {
-        let (addr, t, seen) = (self.addr.clone(), self.timeout, self.seen.clone());
+        let (addr, t, seen, mark) = (
+            self.addr.clone(),
+            self.timeout,
+            self.seen.clone(),
+            self.mark(),
+        );
         let fail = |e| imap_error(&addr, "LIST", e, &seen);
         let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some(pattern)))
             .await?
             .map_err(fail)?;
         let names: Result<Vec<Name>, _> = bounded(&addr, t, "LIST", stream.try_collect()).await?;
-        names.map_err(fail)
+        let names = names.map_err(fail)?;
+        ended(&seen, &addr, "LIST", mark)?;
+        Ok(names)
     }
 
     /// MESSAGES and UNSEEN of a listed mailbox.
     pub async fn status(&mut self, mailbox: &ListedMailbox) -> Result<(u32, u32), Error> {
-        let (addr, t) = (self.addr.clone(), self.timeout);
+        let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         let asking = self.inner.status(&mailbox.raw, "(MESSAGES UNSEEN)");
         let mb = bounded(&addr, t, "STATUS", asking)
             .await?
             .map_err(|e| self.error("STATUS", e))?;
+        self.ended("STATUS", mark)?;
         Ok((mb.exists, mb.unseen.unwrap_or(0)))
+    }
+}
+
+/// An error unless the server completed a command since `mark` (see [`Session::ended`]).
+fn ended(seen: &Shared, addr: &str, step: &str, mark: u64) -> Result<(), Error> {
+    match Seen::completions(seen) > mark {
+        true => Ok(()),
+        false => Err(broken(
+            addr,
+            step,
+            &"the server closed the connection before completing the command",
+        )),
     }
 }

@@ -28,6 +28,8 @@ pub struct Seen {
     line: Vec<u8>,
     mode: Mode,
     refusal: Option<String>,
+    /// Tagged responses (OK, NO or BAD) seen: one per command the server completed.
+    completions: u64,
     shape: Shape,
 }
 
@@ -66,6 +68,11 @@ struct Shape {
 pub type Shared = Arc<Mutex<Seen>>;
 
 impl Seen {
+    /// How many commands the server has completed so far.
+    pub fn completions(shared: &Shared) -> u64 {
+        shared.lock().unwrap_or_else(|e| e.into_inner()).completions
+    }
+
     /// The text after `NO` or `BAD` of the last refusal seen, once.
     pub fn take_refusal(shared: &Shared) -> Option<String> {
         shared
@@ -205,9 +212,12 @@ impl Seen {
         }
         *s = Shape::default();
         if self.mode == Mode::Collect
-            && let Some(text) = refusal_text(&self.line)
+            && let Some((status, text)) = tagged_status(&self.line)
         {
-            self.refusal = Some(text);
+            self.completions += 1;
+            if status != "OK" {
+                self.refusal = Some(text);
+            }
         }
         self.line.clear();
         self.mode = Mode::Start;
@@ -215,14 +225,16 @@ impl Seen {
     }
 }
 
-/// `A0007 NO [TRYCREATE] No such mailbox` gives `[TRYCREATE] No such mailbox`.
-fn refusal_text(line: &[u8]) -> Option<String> {
+/// `A0007 NO [TRYCREATE] No such mailbox` gives `("NO", "[TRYCREATE] No such mailbox")`.
+fn tagged_status(line: &[u8]) -> Option<(&'static str, String)> {
     let line = String::from_utf8_lossy(line);
     let (tag, rest) = line.trim_end().split_once(' ')?;
     let tagged = tag.len() > 1 && tag[1..].bytes().all(|b| b.is_ascii_digit());
     let (status, text) = rest.split_once(' ').unwrap_or((rest, ""));
-    let refused = status.eq_ignore_ascii_case("NO") || status.eq_ignore_ascii_case("BAD");
-    (tagged && refused).then(|| crate::error::one_line(text))
+    let status = ["OK", "NO", "BAD"]
+        .into_iter()
+        .find(|s| status.eq_ignore_ascii_case(s))?;
+    tagged.then(|| (status, crate::error::one_line(text)))
 }
 
 /// A stream that shows every byte it reads to a [`Seen`].

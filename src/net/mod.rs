@@ -38,6 +38,10 @@ pub enum Error {
     },
     #[error("TLS with {addr}: {reason}")]
     Tls { addr: String, reason: String },
+    /// The connection ended or broke during the handshake: not the certificate, the
+    /// network (or a server going away), so a later try may work.
+    #[error("TLS with {addr}: {reason}")]
+    TlsCut { addr: String, reason: String },
     #[error("reading ca_file {path}: {reason}")]
     CaFile { path: String, reason: String },
 }
@@ -47,7 +51,8 @@ impl Error {
         match self {
             Error::Connect {
                 temporary: true, ..
-            } => Exit::TempFail,
+            }
+            | Error::TlsCut { .. } => Exit::TempFail,
             Error::Connect { .. } | Error::Tls { .. } => Exit::Unavailable,
             Error::CaFile { .. } => Exit::Config,
         }
@@ -60,7 +65,7 @@ impl Error {
             Error::Connect {
                 temporary: true,
                 ..
-            }
+            } | Error::TlsCut { .. }
         )
     }
 }
@@ -194,12 +199,18 @@ where
     let tls = connector
         .connect(&server.host, stream)
         .await
-        .map_err(|e| Error::Tls {
-            addr: server.address(),
-            reason: crate::tls::describe_failure(&e.to_string()),
-        })?;
+        .map_err(|e| tls_error(server.address(), &e.to_string()))?;
     tracing::debug!("TLS established with {}", server.address());
     Ok(tls)
+}
+
+/// A failed handshake: cut short (temporary), or refused (the certificate, the protocol).
+pub fn tls_error(addr: String, text: &str) -> Error {
+    let reason = crate::tls::describe_failure(text);
+    match crate::tls::is_cut(text) {
+        true => Error::TlsCut { addr, reason },
+        false => Error::Tls { addr, reason },
+    }
 }
 
 /// The bytes of a `ca_file`, read once per process however many connections use it.

@@ -163,9 +163,8 @@ pub(super) fn step_error(addr: &str, step: Step, e: LettreError) -> Error {
 
 /// A failure before the greeting: TLS, a reply, or the connection itself.
 pub(super) fn connect_error(addr: &str, e: LettreError) -> Error {
-    if let Some(reason) = tls_failure(&e) {
-        let addr = addr.to_string();
-        return net::Error::Tls { addr, reason }.into();
+    if let Some(text) = tls_text(&e) {
+        return net::tls_error(addr.to_string(), &text).into();
     }
     if e.status().is_some() || find_io_error(&e).and_then(TooMuch::of).is_some() {
         return step_error(addr, Step::Greeting, e);
@@ -175,8 +174,11 @@ pub(super) fn connect_error(addr: &str, e: LettreError) -> Error {
         Some(io) => io.to_string(),
         None => crate::error::chain(&e),
     };
-    let temporary =
-        io.is_some_and(crate::error::io_is_temporary) || crate::error::name_lookup_failed(&reason);
+    // A greeting or EHLO cut short ("incomplete response") is the network, not the
+    // server's answer: worth another try.
+    let temporary = io.is_some_and(crate::error::io_is_temporary)
+        || crate::error::name_lookup_failed(&reason)
+        || e.is_response();
     net::Error::Connect {
         addr: addr.to_string(),
         reason,
@@ -190,9 +192,8 @@ pub(super) fn timed_out(e: &LettreError) -> bool {
     find_io_error(e).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
 }
 
-/// The reason of a failed TLS handshake, if that is what `e` is, without OpenSSL's
-/// internal function and file names.
-pub(super) fn tls_failure(e: &LettreError) -> Option<String> {
+/// OpenSSL's text of a failed TLS handshake, if that is what `e` is.
+pub(super) fn tls_text(e: &LettreError) -> Option<String> {
     let mut source = std::error::Error::source(e);
     let mut found = e.is_tls().then(|| crate::error::chain(e));
     while let Some(s) = source {
@@ -201,7 +202,7 @@ pub(super) fn tls_failure(e: &LettreError) -> Option<String> {
         }
         source = s.source();
     }
-    found.map(|text| crate::tls::describe_failure(&text))
+    found
 }
 
 fn find_io_error(e: &LettreError) -> Option<&std::io::Error> {

@@ -9,7 +9,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Severity;
 
-use super::error::{Error, Step, connect_error, step_error, timed_out, tls_failure};
+use super::error::{Error, Step, connect_error, step_error, timed_out, tls_text};
 use super::stream::{Stream, tls_parameters};
 use crate::config::{Security, Server};
 use crate::message::Outgoing;
@@ -280,8 +280,8 @@ async fn starttls(
     let params = tls_parameters(server)?;
     match tokio::time::timeout(server.timeout, conn.starttls(params, hello)).await {
         Err(_) => Err(timeout(&addr, Step::Starttls, server.timeout, "")),
-        Ok(Err(e)) => match tls_failure(&e) {
-            Some(reason) => Err(net::Error::Tls { addr, reason }.into()),
+        Ok(Err(e)) => match tls_text(&e) {
+            Some(text) => Err(net::tls_error(addr, &text).into()),
             None => Err(step_error(&addr, Step::Starttls, e)),
         },
         Ok(Ok(())) => Ok(()),
