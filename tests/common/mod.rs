@@ -253,6 +253,36 @@ pub struct Mailer {
     dir: PathBuf,
 }
 
+/// Every form of the test users' passwords that must never be printed: the password,
+/// its base64 (AUTH LOGIN) and AUTH PLAIN's base64.
+fn secrets() -> Vec<String> {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut out = Vec::new();
+    for (user, password) in [
+        ("alice", "alicepw"),
+        ("bob", "bobpw"),
+        ("carol", "carolpw"),
+        ("dora", "dörapw"),
+    ] {
+        out.push(password.to_string());
+        out.push(b64(password));
+        out.push(b64(&format!("\0{user}@example.test\0{password}")));
+    }
+    out
+}
+
+/// Every run of every test is checked: whatever it printed holds no test password.
+fn assert_no_secret(run: &Run) {
+    let output = format!("{}{}", run.stdout(), run.stderr());
+    for secret in secrets() {
+        assert!(
+            !output.contains(&secret),
+            "mailer printed the secret {secret:?}:\n{output}"
+        );
+    }
+}
+
 impl Mailer {
     /// Pipes `bytes` to standard input.
     pub fn stdin(mut self, bytes: impl AsRef<[u8]>) -> Mailer {
@@ -314,7 +344,9 @@ impl Mailer {
             .spawn()
             .expect("running mailer");
         self.feed(&mut child);
-        Run(child.wait_with_output().expect("waiting for mailer"))
+        let run = Run(child.wait_with_output().expect("waiting for mailer"));
+        assert_no_secret(&run);
+        run
     }
 
     /// Starts it without waiting (to kill it mid-run, or run two at once). Its standard
