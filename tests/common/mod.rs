@@ -73,13 +73,34 @@ pub fn stack() -> &'static Stack {
             atexit(stop_stack);
         }
         let text = std::fs::read_to_string(dir.join("stack.env")).expect("reading stack.env");
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-            .collect();
+        let env = parse_env(&text);
         Stack { dir, env }
     })
+}
+
+/// Where a set of test servers listens and the CA that verifies them: the stack's, or
+/// Cyrus's. [`Account`] takes either.
+pub trait Servers {
+    /// The port of a key of its env file (`"IMAPS_PORT"`).
+    fn port(&self, key: &str) -> u16;
+    fn ca_file(&self) -> &str;
+}
+
+impl Servers for Stack {
+    fn port(&self, key: &str) -> u16 {
+        Stack::port(self, key)
+    }
+    fn ca_file(&self) -> &str {
+        Stack::ca_file(self)
+    }
+}
+
+/// The `KEY=VALUE` lines of stack.env or cyrus.env.
+fn parse_env(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect()
 }
 
 impl Stack {
