@@ -1,11 +1,13 @@
 //! The test harness: a private Postfix + Dovecot started by `tests/mailstack.sh` on free
 //! loopback ports, once per test binary, and stopped when the binary exits. [`Account`]
 //! writes a config file into a [`Setup`], and [`Setup::mailer`] runs the real `mailer`
-//! binary the way a user would.
+//! binary the way a user would. [`cyrus::cyrus()`] is a second IMAP/POP3 server, Cyrus
+//! IMAP, started by `tests/cyrus.sh` the same way.
 
 #![allow(dead_code)]
 
 pub mod account;
+pub mod cyrus;
 pub mod fault;
 
 pub use account::Account;
