@@ -1,11 +1,12 @@
 //! The one way tests write a config file, in the manner of cargo's testsuite
 //! (`project().file(..).build()`): `Account::new("carol").maildir().imap(stack,
 //! "IMAPS_PORT").build()`. The defaults are the stack's test users, so a test states
-//! only what differs from them.
+//! only what differs from them. The servers are the stack's, or Cyrus's (`cyrus()`),
+//! whose users are the same.
 
 use std::path::{Path, PathBuf};
 
-use super::{Setup, Stack};
+use super::{Servers, Setup};
 
 /// A value as a TOML config file spells it.
 pub trait Toml {
@@ -59,20 +60,20 @@ macro_rules! toml_as_displayed {
 
 toml_as_displayed!(bool, i32, u16, u64);
 
-/// Where a stack server listens: a port key of stack.env (`"IMAPS_PORT"`) or a port
-/// number (a proxy in front of the stack).
+/// Where a stack server listens: a port key of stack.env or cyrus.env (`"IMAPS_PORT"`)
+/// or a port number (a proxy in front of the stack).
 pub trait Port {
-    fn on(&self, stack: &Stack) -> u16;
+    fn on(&self, servers: &dyn Servers) -> u16;
 }
 
 impl Port for &str {
-    fn on(&self, stack: &Stack) -> u16 {
-        stack.port(self)
+    fn on(&self, servers: &dyn Servers) -> u16 {
+        servers.port(self)
     }
 }
 
 impl Port for u16 {
-    fn on(&self, _: &Stack) -> u16 {
+    fn on(&self, _: &dyn Servers) -> u16 {
         *self
     }
 }
@@ -176,21 +177,21 @@ impl Account {
     }
 
     /// An `[accounts.ID.smtp]` server of the stack, trusting its CA, with a 10 s timeout.
-    pub fn smtp(self, stack: &Stack, port: impl Port) -> Account {
+    pub fn smtp(self, stack: &dyn Servers, port: impl Port) -> Account {
         self.stack_server("smtp", stack, port.on(stack))
     }
 
     /// An `[accounts.ID.imap]` server of the stack, trusting its CA, with a 10 s timeout.
-    pub fn imap(self, stack: &Stack, port: impl Port) -> Account {
+    pub fn imap(self, stack: &dyn Servers, port: impl Port) -> Account {
         self.stack_server("imap", stack, port.on(stack))
     }
 
     /// An `[accounts.ID.pop3]` server of the stack, trusting its CA, with a 10 s timeout.
-    pub fn pop3(self, stack: &Stack, port: impl Port) -> Account {
+    pub fn pop3(self, stack: &dyn Servers, port: impl Port) -> Account {
         self.stack_server("pop3", stack, port.on(stack))
     }
 
-    fn stack_server(self, protocol: &str, stack: &Stack, port: u16) -> Account {
+    fn stack_server(self, protocol: &str, stack: &dyn Servers, port: u16) -> Account {
         self.server(protocol, "localhost", port)
             .server_key("ca_file", stack.ca_file())
             .server_key("timeout_secs", 10)

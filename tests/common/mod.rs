@@ -1,11 +1,13 @@
 //! The test harness: a private Postfix + Dovecot started by `tests/mailstack.sh` on free
 //! loopback ports, once per test binary, and stopped when the binary exits. [`Account`]
 //! writes a config file into a [`Setup`], and [`Setup::mailer`] runs the real `mailer`
-//! binary the way a user would.
+//! binary the way a user would. [`cyrus::cyrus()`] is a second IMAP/POP3 server, Cyrus
+//! IMAP, started by `tests/cyrus.sh` the same way.
 
 #![allow(dead_code)]
 
 pub mod account;
+pub mod cyrus;
 pub mod fault;
 pub mod rusage;
 
@@ -74,13 +76,34 @@ pub fn stack() -> &'static Stack {
             atexit(stop_stack);
         }
         let text = std::fs::read_to_string(dir.join("stack.env")).expect("reading stack.env");
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-            .collect();
+        let env = parse_env(&text);
         Stack { dir, env }
     })
+}
+
+/// Where a set of test servers listens and the CA that verifies them: the stack's, or
+/// Cyrus's. [`Account`] takes either.
+pub trait Servers {
+    /// The port of a key of its env file (`"IMAPS_PORT"`).
+    fn port(&self, key: &str) -> u16;
+    fn ca_file(&self) -> &str;
+}
+
+impl Servers for Stack {
+    fn port(&self, key: &str) -> u16 {
+        Stack::port(self, key)
+    }
+    fn ca_file(&self) -> &str {
+        Stack::ca_file(self)
+    }
+}
+
+/// The `KEY=VALUE` lines of stack.env or cyrus.env.
+fn parse_env(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect()
 }
 
 impl Stack {
