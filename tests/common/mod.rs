@@ -287,6 +287,7 @@ fn secrets() -> Vec<String> {
         ("bob", "bobpw"),
         ("carol", "carolpw"),
         ("dora", "dörapw"),
+        ("dave", "davepw"),
     ] {
         out.push(password.to_string());
         out.push(b64(password));
