@@ -156,3 +156,32 @@ fn a_password_that_is_not_ascii_goes_as_sasl_plain_never_as_raw_bytes() {
         .unwrap();
     assert_eq!(response, "\0dora@example.test\0dörapw".as_bytes());
 }
+
+#[test]
+fn a_pop3_server_that_lists_plain_but_refuses_it_gets_user_and_pass() {
+    use common::fault::{Step, serve};
+    let port = serve(vec![
+        Step::Send(b"+OK ready\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK\r\nSASL PLAIN\r\nUSER\r\nUIDL\r\n.\r\n"),
+        Step::ReadLine,
+        Step::Send(b"-ERR PLAIN is not enabled for this account\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK logged in\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK\r\n.\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK\r\n.\r\n"),
+        Step::ReadLine,
+        Step::Send(b"+OK bye\r\n"),
+    ]);
+    let setup = Account::new("x")
+        .password("pw")
+        .server("pop3", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build();
+    setup.mailer(&["list"]).ok();
+}

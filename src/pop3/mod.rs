@@ -149,7 +149,9 @@ impl Session {
         })
     }
 
-    /// AUTH PLAIN when offered (one round trip), else USER and PASS.
+    /// AUTH PLAIN when offered (one round trip), else USER and PASS. A server that lists
+    /// PLAIN but refuses it (QQ Mail does) gets USER and PASS too, before the login counts
+    /// as refused.
     async fn login(&mut self, server: &Server) -> Result<(), Error> {
         if let Some(mechanism) = sasl::Mechanism::of(server.auth) {
             return self.bearer(server, mechanism).await;
@@ -158,31 +160,28 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
-        let refused = |addr: &str, reply: String| {
-            Error::AuthRefused(net::LoginRefused {
-                addr: addr.to_string(),
-                user: server.user.clone(),
-                reply,
-            })
-        };
-        let steps: Vec<(String, &str)> = if self.caps.sasl_plain {
+        if self.caps.sasl_plain {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "\0{}\0{}",
                 server.user,
                 password.expose()
             ));
-            vec![(format!("AUTH PLAIN {token}"), "AUTH")]
-        } else {
-            // Some servers refuse an unknown user at USER already.
-            vec![
-                (format!("USER {}", server.user), "USER"),
-                (format!("PASS {}", password.expose()), "PASS"),
-            ]
-        };
+            match self.command(&format!("AUTH PLAIN {token}"), "AUTH").await {
+                Ok(_) => return Ok(()),
+                Err(Error::Refused { .. }) => {
+                    tracing::debug!("{}: AUTH PLAIN refused; trying USER and PASS", self.addr);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Some servers refuse an unknown user at USER already.
+        let steps = [
+            (format!("USER {}", server.user), "USER"),
+            (format!("PASS {}", password.expose()), "PASS"),
+        ];
         for (line, step) in steps {
-            self.send(&line, step).await?;
-            match self.status(step).await {
-                Err(Error::Refused { reply, .. }) => return Err(refused(&self.addr, reply)),
+            match self.command(&line, step).await {
+                Err(Error::Refused { reply, .. }) => return Err(self.refused(server, reply)),
                 other => other?,
             };
         }
