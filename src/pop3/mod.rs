@@ -160,6 +160,8 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
+        // When PLAIN was refused and USER/PASS is too, PLAIN's words say more.
+        let mut plain_refusal = None;
         if self.caps.sasl_plain {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "\0{}\0{}",
@@ -168,8 +170,9 @@ impl Session {
             ));
             match self.command(&format!("AUTH PLAIN {token}"), "AUTH").await {
                 Ok(_) => return Ok(()),
-                Err(Error::Refused { .. }) => {
+                Err(Error::Refused { reply, .. }) => {
                     tracing::debug!("{}: AUTH PLAIN refused; trying USER and PASS", self.addr);
+                    plain_refusal = Some(reply);
                 }
                 Err(e) => return Err(e),
             }
@@ -181,7 +184,10 @@ impl Session {
         ];
         for (line, step) in steps {
             match self.command(&line, step).await {
-                Err(Error::Refused { reply, .. }) => return Err(self.refused(server, reply)),
+                Err(Error::Refused { reply, .. }) => {
+                    let reply = plain_refusal.unwrap_or(reply);
+                    return Err(self.refused(server, reply));
+                }
                 other => other?,
             };
         }
