@@ -97,3 +97,32 @@ fn folders_under_inbox_are_maildir_folders_of_their_own() {
         root.join(".INBOXES")
     );
 }
+
+#[test]
+fn staged_files_of_a_dead_run_are_cleaned_and_others_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = Folder::open(dir.path(), false).unwrap();
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let host = hostname();
+    let tmp = dir.path().join("tmp");
+    let names = [
+        format!("1796000000.M1P{dead}Q1.{host},U=1,V=1,S=5,W=6"),
+        format!(
+            "1796000000.M1P{}Q1.{host},U=2,V=1,S=5,W=6",
+            std::process::id()
+        ),
+        format!("1796000000.M1P{dead}Q1.otherhost,U=3,V=1,S=5,W=6"),
+        "someone-else.eml".to_string(),
+    ];
+    for name in &names {
+        std::fs::write(tmp.join(name), b"x").unwrap();
+    }
+    folder.clean_stale_tmp();
+    let left: Vec<bool> = names.iter().map(|n| tmp.join(n).exists()).collect();
+    assert_eq!(left, [false, true, true, true]);
+}
