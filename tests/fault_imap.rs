@@ -11,13 +11,7 @@ use common::Account;
 use common::fault::{Step, serve};
 
 fn account(port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server("imap", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .server_key("timeout_secs", 1)
+    Account::fake("imap", port).server_key("timeout_secs", 1)
 }
 
 fn assert_clean_failure(run: &common::Run, code: i32, needle: &str) {

@@ -11,13 +11,7 @@ use common::fault::{Step, serve};
 use common::{Account, Setup};
 
 fn account(port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server("imap", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .server_key("timeout_secs", 5)
+    Account::fake("imap", port).server_key("timeout_secs", 5)
 }
 
 fn leak(text: String) -> &'static [u8] {

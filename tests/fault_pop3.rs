@@ -11,13 +11,7 @@ use common::fault::{Step, serve};
 use common::{Account, message_files};
 
 fn account(port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server("pop3", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .server_key("timeout_secs", 1)
+    Account::fake("pop3", port).server_key("timeout_secs", 1)
 }
 
 const LOGIN: [Step; 6] = [

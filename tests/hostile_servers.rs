@@ -67,15 +67,6 @@ fn assert_gives_up(run: &common::Run, needle: &str) {
     assert!(rss < 200, "mailer grew to {rss} MiB");
 }
 
-fn pop3(port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server("pop3", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-}
-
 fn pop3_reply(line: &str) -> Answer {
     match line.split_whitespace().next().unwrap_or("") {
         "CAPA" => Answer::Say(b"+OK\r\nUIDL\r\nUSER\r\n.\r\n"),
@@ -89,7 +80,10 @@ fn pop3_reply(line: &str) -> Answer {
 #[test]
 fn a_pop3_message_line_without_an_end_stops_at_the_line_limit() {
     let port = flood_server(Answer::Say(b"+OK ready\r\n"), pop3_reply);
-    let run = pop3(port).build().mailer(&["fetch", "--inbox"]).run();
+    let run = Account::fake("pop3", port)
+        .build()
+        .mailer(&["fetch", "--inbox"])
+        .run();
     assert_gives_up(
         &run,
         &format!("127.0.0.1:{port}: RETR: the server sent a line longer than 16 MiB"),
@@ -99,18 +93,17 @@ fn a_pop3_message_line_without_an_end_stops_at_the_line_limit() {
 #[test]
 fn a_pop3_greeting_without_an_end_stops_at_the_status_limit() {
     let port = flood_server(Answer::Flood(b"+OK ", b'x'), pop3_reply);
-    let run = pop3(port).build().mailer(&["fetch", "--inbox"]).run();
+    let run = Account::fake("pop3", port)
+        .build()
+        .mailer(&["fetch", "--inbox"])
+        .run();
     assert_gives_up(&run, "greeting: the server sent a line longer than 64 KiB");
 }
 
 #[test]
 fn an_smtp_greeting_without_an_end_stops_at_the_line_limit() {
     let port = flood_server(Answer::Flood(b"220 ", b'x'), |_| Answer::Say(b"250 ok\r\n"));
-    let setup = Account::new("x")
-        .password("pw")
-        .server("smtp", "127.0.0.1", port)
-        .security("none")
-        .build();
+    let setup = Account::fake("smtp", port).build();
     let run = setup
         .mailer(&[
             "send",
@@ -127,19 +120,10 @@ fn an_smtp_greeting_without_an_end_stops_at_the_line_limit() {
     );
 }
 
-fn imap(port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server("imap", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-}
-
 #[test]
 fn an_imap_line_without_an_end_stops_at_the_line_limit() {
     let port = flood_server(Answer::Flood(b"* OK ", b'x'), |_| Answer::Say(b""));
-    let run = imap(port).build().mailer(&["list"]).run();
+    let run = Account::fake("imap", port).build().mailer(&["list"]).run();
     assert_gives_up(&run, "greeting: the server sent a line longer than 1 MiB");
 }
 
@@ -161,7 +145,7 @@ fn a_bodystructure_nested_two_thousand_deep_is_refused_not_a_crash() {
         ),
         Step::Answer(deep, "OK done"),
     ]);
-    let run = imap(port).build().mailer(&["list"]).run();
+    let run = Account::fake("imap", port).build().mailer(&["list"]).run();
     assert_gives_up(
         &run,
         "FETCH: the server sent parentheses nested deeper than 100 levels",
@@ -186,11 +170,7 @@ fn escape_sequences_in_a_server_reply_are_shown_escaped() {
             _ => Answer::Say(b"250 ok\r\n"),
         }
     });
-    let setup = Account::new("x")
-        .password("pw")
-        .server("smtp", "127.0.0.1", port)
-        .security("none")
-        .build();
+    let setup = Account::fake("smtp", port).build();
     let run = setup
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
         .run();

@@ -13,13 +13,7 @@ use common::fault::{Step, serve};
 const STALL: Step = Step::Stall(Duration::from_secs(4));
 
 fn account(protocol: &str, port: u16) -> Account {
-    Account::new("x")
-        .password("pw")
-        .maildir()
-        .server(protocol, "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .server_key("timeout_secs", 1)
+    Account::fake(protocol, port).server_key("timeout_secs", 1)
 }
 
 /// Plays each prefix of `steps` followed by a stall, and checks that `args` gives up at

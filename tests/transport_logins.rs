@@ -177,11 +177,6 @@ fn a_pop3_server_that_lists_plain_but_refuses_it_gets_user_and_pass() {
         Step::ReadLine,
         Step::Send(b"+OK bye\r\n"),
     ]);
-    let setup = Account::new("x")
-        .password("pw")
-        .server("pop3", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .build();
+    let setup = Account::fake("pop3", port).build();
     setup.mailer(&["list"]).ok();
 }

@@ -134,6 +134,17 @@ impl Account {
         }
     }
 
+    /// The account of a fake server this test runs on loopback (`common::fault`): user
+    /// `x`, password `pw`, a Maildir, and a plain connection the password may cross.
+    pub fn fake(protocol: &str, port: u16) -> Account {
+        Account::new("x")
+            .password("pw")
+            .maildir()
+            .server(protocol, "127.0.0.1", port)
+            .security("none")
+            .server_key("allow_insecure_auth", true)
+    }
+
     /// The display name (`name = ...`).
     pub fn name(self, name: &str) -> Account {
         self.set("name", name)
