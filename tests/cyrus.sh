@@ -14,6 +14,8 @@ PATH="$PATH:/usr/sbin:/sbin"
 export PATH
 
 PROG=$0
+# shellcheck source=tests/stack-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stack-common.sh"
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 DOMAIN=example.test
 TEST_USERS=(alice bob carol dave)
@@ -78,12 +80,6 @@ EOF
 say() { printf 'cyrus: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-abs_path() {
-    case $1 in
-        /*) printf '%s\n' "$1" ;;
-        *) printf '%s/%s\n' "$PWD" "${1#./}" ;;
-    esac
-}
 
 # The unpacked packages live with the build, so that reruns find them.
 cache_dir() {
@@ -107,12 +103,6 @@ check_dir_name() {
     done
 }
 
-normalize_user() {
-    local user=${1,,}
-    [[ $user == *@* ]] || user="$user@$DOMAIN"
-    [[ $user =~ ^[a-z0-9._+-]+@[a-z0-9.-]+$ ]] || die "not a user name or address: $1"
-    printf '%s\n' "$user"
-}
 
 # ---------------------------------------------------------------- install
 
@@ -318,30 +308,6 @@ wait_pids_gone() {  # SECONDS PID...
     done
 }
 
-wait_ports_closed() {
-    local ports=() key
-    [[ -r $ENV_FILE ]] || return 0
-    for key in "${PORT_KEYS[@]}"; do
-        ports+=("$(sed -n "s/^$key=//p" "$ENV_FILE")")
-    done
-    python3 - "$STOP_TIMEOUT" "${ports[@]}" <<'PY' || say "ports of $D still open after ${STOP_TIMEOUT}s"
-import socket, sys, time
-deadline = time.monotonic() + float(sys.argv[1])
-ports = [int(p) for p in sys.argv[2:] if p]
-while ports and time.monotonic() < deadline:
-    still = []
-    for port in ports:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            still.append(port)
-        except OSError:
-            pass
-    ports = still
-    if ports:
-        time.sleep(0.1)
-sys.exit(1 if ports else 0)
-PY
-}
 
 # SIGTERM to master ends it and its imapd and pop3d children; then whatever
 # else runs in the namespace (the syslog catcher), each by its pid; then the
@@ -375,44 +341,8 @@ stop_cyrus() {
 
 # ---------------------------------------------------------------- start
 
-check_reachable() {
-    local p=$1 mode problems=()
-    while [[ $p != / && -n $p ]]; do
-        p=$(dirname "$p")
-        mode=$(stat -c '%a' "$p")
-        (( (8#$mode & 1) != 0 )) ||
-            problems+=("$p has mode $mode: the cyrus user cannot enter it (chmod o+x $p, or choose another DIR)")
-    done
-    ((${#problems[@]} == 0)) || { printf 'cyrus: %s\n' "${problems[@]}" >&2; exit 1; }
-}
 
-pick_ports() {
-    python3 - "${#PORT_KEYS[@]}" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks:
-    s.close()
-PY
-}
 
-# The same kind of certificate as mailstack.sh makes; kept across restarts.
-make_cert() {
-    if openssl x509 -in "$TLS_DIR/cert.pem" -noout -checkend 86400 >/dev/null 2>&1 &&
-        openssl pkey -in "$TLS_DIR/key.pem" -noout >/dev/null 2>&1; then
-        return 0
-    fi
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" >"$LOG_DIR/openssl.log" 2>&1 ||
-        die "openssl could not make a certificate: $(tail -n 3 "$LOG_DIR/openssl.log")"
-    chmod 640 "$TLS_DIR/key.pem"
-    chmod 644 "$TLS_DIR/cert.pem"
-}
 
 # A uid for the namespace's cyrus user that no user of the system has.
 free_uid() {
@@ -689,7 +619,7 @@ cmd_start() {
     START_OK=0
     trap 'if ((START_OK == 0)); then stop_cyrus; rm -f "$ENV_FILE"; fi' EXIT
     trap 'exit 130' INT TERM
-    check_reachable "$D"
+    check_reachable "$D" "the cyrus user"
     chmod 755 "$D"
     ((${#RUN} + 30 <= 107)) ||
         die "DIR is too long (${#D} characters) for Cyrus's Unix sockets under $RUN: use a path of at most 70 characters"
@@ -700,7 +630,7 @@ cmd_start() {
     : >"$LOG_DIR/cyrus.log"
     INSTANCE=$(printf '%s' "$D" | cksum | cut -d' ' -f1)
     CYRUS_UID=$(free_uid)
-    make_cert
+    make_cert 640
     start_namespace
 
     rm -f "$SASLDB"

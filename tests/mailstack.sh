@@ -12,6 +12,8 @@ PATH="$PATH:/usr/sbin:/sbin"
 export PATH
 
 PROG=$0
+# shellcheck source=tests/stack-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stack-common.sh"
 DOMAIN=example.test
 TEST_USERS=(alice bob carol)
 PACKAGES=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl)
@@ -67,13 +69,6 @@ EOF
 say() { printf 'mailstack: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# A path made absolute without requiring it to exist.
-abs_path() {
-    case $1 in
-        /*) printf '%s\n' "$1" ;;
-        *) printf '%s/%s\n' "$PWD" "${1#./}" ;;
-    esac
-}
 
 # Blanks, quotes, % (Dovecot's variables) and : (a separator in its mail
 # settings) in paths break the servers' configs: refuse them rather than
@@ -83,12 +78,6 @@ check_dir_name() {
         die "DIR must be a path of letters, digits and ./_+- only: $1"
 }
 
-normalize_user() {
-    local user=${1,,}
-    [[ $user == *@* ]] || user="$user@$DOMAIN"
-    [[ $user =~ ^[a-z0-9._+-]+@[a-z0-9.-]+$ ]] || die "not a user name or address: $1"
-    printf '%s\n' "$user"
-}
 
 maildir_of() {  # DIR USER@DOMAIN; matches Dovecot's home=DIR/mail/%d/%n
     printf '%s/mail/%s/%s/Maildir\n' "$1" "${2#*@}" "${2%@*}"
@@ -148,32 +137,6 @@ ensure_gone() {  # NAME PID COMM
     wait_gone "$2" "$3" 5 || say "$1 (pid $2) is still running"
 }
 
-# Login and smtpd children inherit the listening sockets, so a port that still
-# accepts connections means some process of the stack is still alive.
-wait_ports_closed() {
-    local ports=() key
-    [[ -r $ENV_FILE ]] || return 0
-    for key in "${PORT_KEYS[@]}"; do
-        ports+=("$(sed -n "s/^$key=//p" "$ENV_FILE")")
-    done
-    python3 - "$STOP_TIMEOUT" "${ports[@]}" <<'PY' || say "ports of $D still open after ${STOP_TIMEOUT}s"
-import socket, sys, time
-deadline = time.monotonic() + float(sys.argv[1])
-ports = [int(p) for p in sys.argv[2:] if p]
-while ports and time.monotonic() < deadline:
-    still = []
-    for port in ports:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            still.append(port)
-        except OSError:
-            pass
-    ports = still
-    if ports:
-        time.sleep(0.1)
-sys.exit(1 if ports else 0)
-PY
-}
 
 stop_stack() {
     local pf_pid dv_pid
@@ -226,48 +189,8 @@ cmd_install() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 }
 
-# The unprivileged users of both servers (mail, postfix, dovecot, dovenull)
-# must be able to reach DIR; a private temporary parent would lock them out.
-check_reachable() {
-    local p=$1 mode problems=()
-    while [[ $p != / && -n $p ]]; do
-        p=$(dirname "$p")
-        mode=$(stat -c '%a' "$p")
-        (( (8#$mode & 1) != 0 )) ||
-            problems+=("$p has mode $mode: the mail, postfix and dovecot users cannot enter it (chmod o+x $p, or choose another DIR)")
-    done
-    ((${#problems[@]} == 0)) || { printf 'mailstack: %s\n' "${problems[@]}" >&2; exit 1; }
-}
 
-pick_ports() {
-    python3 - "${#PORT_KEYS[@]}" <<'PY'
-import socket, sys
-# Hold every socket until all are chosen so that no port is handed out twice.
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks:
-    s.close()
-PY
-}
 
-# An existing certificate is kept across restarts, so that a CA_FILE copied
-# elsewhere stays valid; a broken or expiring one is replaced.
-make_cert() {
-    if openssl x509 -in "$TLS_DIR/cert.pem" -noout -checkend 86400 >/dev/null 2>&1 &&
-        openssl pkey -in "$TLS_DIR/key.pem" -noout >/dev/null 2>&1; then
-        return 0
-    fi
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" >"$LOG_DIR/openssl.log" 2>&1 ||
-        die "openssl could not make a certificate: $(tail -n 3 "$LOG_DIR/openssl.log")"
-    chmod 600 "$TLS_DIR/key.pem"
-    chmod 644 "$TLS_DIR/cert.pem"
-}
 
 write_dovecot_conf() {
     cat >"$DOVECOT_CONF" <<EOF
@@ -632,7 +555,7 @@ cmd_start() {
     START_OK=0
     trap 'if ((START_OK == 0)); then stop_stack; rm -f "$ENV_FILE"; fi' EXIT
     trap 'exit 130' INT TERM
-    check_reachable "$D"
+    check_reachable "$D" "the mail, postfix and dovecot users"
     # The servers' unprivileged users must enter DIR itself too.
     chmod 755 "$D"
     ((${#DOVECOT_RUN} + 30 <= 107)) ||
@@ -645,7 +568,7 @@ cmd_start() {
         "$POSTFIX_QUEUE" "$D/mail/$DOMAIN"
     INSTANCE=$(printf '%s' "$D" | cksum | cut -d' ' -f1)
     MAIL_UID=$(id -u mail)
-    make_cert
+    make_cert 600
 
     : >"$DOVECOT_USERS"
     for u in "${TEST_USERS[@]}"; do
