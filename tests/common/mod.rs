@@ -296,6 +296,23 @@ fn secrets() -> Vec<String> {
     out
 }
 
+/// stderr without the TRACE, DEBUG and INFO lines of the log.
+fn without_quiet_log_lines(stderr: &[u8]) -> Vec<u8> {
+    let quiet = |line: &[u8]| {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_start();
+        ["TRACE ", "DEBUG ", "INFO "]
+            .iter()
+            .any(|l| text.starts_with(l))
+    };
+    stderr
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|line| !quiet(line))
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// Every run of every test is checked: whatever it printed holds no test password.
 fn assert_no_secret(run: &Run) {
     let output = format!("{}{}", run.stdout(), run.stderr());
@@ -360,7 +377,16 @@ impl Mailer {
     }
 
     /// Runs it to the end.
-    pub fn run(self) -> Run {
+    ///
+    /// Unless the test chose a log level itself (`-v`, `MAILER_LOG`), mailer runs at
+    /// the highest one, `MAILER_LOG=trace`: everything it printed is searched for the
+    /// test passwords, then the log lines below warn (what the default level would not
+    /// have shown) are taken out of stderr, so the test sees what a user would.
+    pub fn run(mut self) -> Run {
+        let traced = !self.chooses_log_level();
+        if traced {
+            self = self.env("MAILER_LOG", "trace");
+        }
         let mut child = self
             .command()
             .stdout(Stdio::piped())
@@ -368,9 +394,26 @@ impl Mailer {
             .spawn()
             .expect("running mailer");
         self.feed(&mut child);
-        let run = Run(child.wait_with_output().expect("waiting for mailer"));
+        let mut run = Run(child.wait_with_output().expect("waiting for mailer"));
         assert_no_secret(&run);
+        if traced {
+            run.0.stderr = without_quiet_log_lines(&run.0.stderr);
+        }
         run
+    }
+
+    fn chooses_log_level(&self) -> bool {
+        let verbose = self.args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a.len() > 1 && a.starts_with("-v") && a[1..].chars().all(|c| c == 'v')
+        });
+        let logs = self
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "MAILER_LOG")
+            .is_some_and(|(_, v)| v.is_some());
+        verbose || logs
     }
 
     /// Starts it without waiting (to kill it mid-run, or run two at once). Its standard
