@@ -1,6 +1,9 @@
 //! What commands ask of a session, named for what it does: commands never build IMAP
 //! command strings.
 
+use std::future::Future;
+use std::time::Duration;
+
 use async_imap::types::{Fetch, Name, NameAttribute};
 use futures::{Stream, StreamExt, TryStreamExt};
 
@@ -55,6 +58,17 @@ impl Session {
     /// answer: an answer counts only when the server's tagged reply came.
     fn ended(&self, step: &str, mark: u64) -> Result<(), Error> {
         ended(&self.seen, &self.addr, step, mark)
+    }
+
+    /// A command about to be sent, for [`collect`].
+    fn step(&self, name: &'static str) -> Step {
+        Step {
+            addr: self.addr.clone(),
+            timeout: self.timeout,
+            seen: self.seen.clone(),
+            name,
+            mark: self.mark(),
+        }
     }
 
     /// Opens `mailbox`.
@@ -152,19 +166,8 @@ impl Session {
         let first = exists.saturating_sub(count.saturating_sub(1)).max(1);
         let range = format!("{first}:*");
         let items = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
-        let (addr, t, seen, mark) = (
-            self.addr.clone(),
-            self.timeout,
-            self.seen.clone(),
-            self.mark(),
-        );
-        let fail = |e| imap_error(&addr, "FETCH", e, &seen);
-        let stream = bounded(&addr, t, "FETCH", self.inner.fetch(&range, items))
-            .await?
-            .map_err(fail)?;
-        let all: Result<Vec<Fetch>, _> = bounded(&addr, t, "FETCH", stream.try_collect()).await?;
-        let all = all.map_err(fail)?;
-        ended(&seen, &addr, "FETCH", mark)?;
+        let step = self.step("FETCH");
+        let all: Vec<Fetch> = collect(step, self.inner.fetch(&range, items)).await?;
         Ok(all.into_iter().map(Fetched).collect())
     }
 
@@ -196,26 +199,10 @@ impl Session {
 
     /// Marks `uids` read (`+FLAGS.SILENT (\Seen)`).
     pub async fn mark_seen(&mut self, uids: &UidSet) -> Result<(), Error> {
-        let (addr, t, seen, mark) = (
-            self.addr.clone(),
-            self.timeout,
-            self.seen.clone(),
-            self.mark(),
-        );
-        let fail = |e| imap_error(&addr, "UID STORE", e, &seen);
+        let step = self.step("UID STORE");
         let query = "+FLAGS.SILENT (\\Seen)";
-        let stream = bounded(
-            &addr,
-            t,
-            "UID STORE",
-            self.inner.uid_store(uids.as_str(), query),
-        )
-        .await?
-        .map_err(fail)?;
-        let done: Result<Vec<Fetch>, _> =
-            bounded(&addr, t, "UID STORE", stream.try_collect()).await?;
-        done.map_err(fail)?;
-        ended(&seen, &addr, "UID STORE", mark)
+        let _: Vec<Fetch> = collect(step, self.inner.uid_store(uids.as_str(), query)).await?;
+        Ok(())
     }
 
     /// Every mailbox of the account.
@@ -245,20 +232,8 @@ impl Session {
 
     /// `LIST "" pattern`.
     async fn list_names(&mut self, pattern: &str) -> Result<Vec<Name>, Error> {
-        let (addr, t, seen, mark) = (
-            self.addr.clone(),
-            self.timeout,
-            self.seen.clone(),
-            self.mark(),
-        );
-        let fail = |e| imap_error(&addr, "LIST", e, &seen);
-        let stream = bounded(&addr, t, "LIST", self.inner.list(Some(""), Some(pattern)))
-            .await?
-            .map_err(fail)?;
-        let names: Result<Vec<Name>, _> = bounded(&addr, t, "LIST", stream.try_collect()).await?;
-        let names = names.map_err(fail)?;
-        ended(&seen, &addr, "LIST", mark)?;
-        Ok(names)
+        let step = self.step("LIST");
+        collect(step, self.inner.list(Some(""), Some(pattern))).await
     }
 
     /// MESSAGES and UNSEEN of a listed mailbox.
@@ -283,4 +258,39 @@ fn ended(seen: &Shared, addr: &str, step: &str, mark: u64) -> Result<(), Error> 
             &"the server closed the connection before completing the command",
         )),
     }
+}
+
+/// A command about to be sent: where its answer comes from and how to name a failure.
+struct Step {
+    addr: String,
+    timeout: Duration,
+    seen: Shared,
+    name: &'static str,
+    /// Commands completed before it was sent.
+    mark: u64,
+}
+
+/// Sends a command whose answer is a stream of responses (`start`) and collects them:
+/// each wait bounded, each failure named for the step, and the server's tagged reply
+/// required at the end.
+async fn collect<T, S>(
+    step: Step,
+    start: impl Future<Output = async_imap::error::Result<S>>,
+) -> Result<Vec<T>, Error>
+where
+    S: Stream<Item = async_imap::error::Result<T>>,
+{
+    let Step {
+        addr,
+        timeout,
+        seen,
+        name,
+        mark,
+    } = step;
+    let fail = |e| imap_error(&addr, name, e, &seen);
+    let stream = bounded(&addr, timeout, name, start).await?.map_err(fail)?;
+    let all: Result<Vec<T>, _> = bounded(&addr, timeout, name, stream.try_collect()).await?;
+    let all = all.map_err(fail)?;
+    ended(&seen, &addr, name, mark)?;
+    Ok(all)
 }
