@@ -70,7 +70,12 @@ pub fn refusal_reason(challenge: &str) -> String {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(challenge.trim())
         .unwrap_or_default();
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    refusal_reason_of_json(&bytes)
+}
+
+/// [`refusal_reason`] of a challenge already decoded from base64 (async-imap decodes it).
+pub fn refusal_reason_of_json(bytes: &[u8]) -> String {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return String::new();
     };
     let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);

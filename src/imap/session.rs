@@ -141,10 +141,8 @@ impl async_imap::Authenticator for Bearer {
         match self.first.take() {
             Some(first) => first,
             None => {
-                let text = String::from_utf8_lossy(challenge);
-                let json = sasl::encode(&text);
                 *self.reason.lock().unwrap_or_else(|e| e.into_inner()) =
-                    sasl::refusal_reason(&json);
+                    sasl::refusal_reason_of_json(challenge);
                 self.answer.to_string()
             }
         }
