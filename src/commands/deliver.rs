@@ -57,19 +57,20 @@ pub struct FlushReport {
 
 /// Sends queued messages over `transport`, oldest first; each file is removed only after
 /// the server accepted its message. Stops at the first temporary failure: the server
-/// is struggling, and the rest waits for the next try.
+/// is struggling, and the rest waits for the next try. Messages are read one at a time,
+/// so a long queue of large messages is never in memory at once.
 pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> FlushReport {
     let mut report = FlushReport::default();
-    let items = match outbox.list() {
-        Ok(items) => items,
+    let ids = match outbox.ids() {
+        Ok(ids) => ids,
         Err(e) => {
             let why = format!("reading {}: {e}", outbox.dir().display());
             report.kept.push((String::new(), why));
             return report;
         }
     };
-    for item in items {
-        let item: Queued = match item {
+    for id in ids {
+        let item: Queued = match outbox.load(&id) {
             Ok(i) => i,
             Err(e) => {
                 report.kept.push((String::new(), e.to_string()));
@@ -160,7 +161,7 @@ impl From<FlushError> for Failure {
 pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
     let outbox = outbox(account)?;
     let waiting = outbox
-        .list()
+        .ids()
         .map_err(|e| Failure::io(format!("reading the outbox {}", outbox.dir().display()), e))?;
     if waiting.is_empty() {
         return Ok(FlushReport::default());

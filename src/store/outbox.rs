@@ -124,6 +124,11 @@ impl Outbox {
     /// Every queued message, oldest first. Files that cannot be read are reported, not
     /// skipped silently.
     pub fn list(&self) -> io::Result<Vec<Result<Queued, Unreadable>>> {
+        Ok(self.ids()?.into_iter().map(|id| self.load(&id)).collect())
+    }
+
+    /// The ids of the queued messages, oldest first, without reading the messages.
+    pub fn ids(&self) -> io::Result<Vec<String>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -137,7 +142,7 @@ impl Outbox {
             })
             .collect();
         ids.sort();
-        Ok(ids.into_iter().map(|id| self.load(&id)).collect())
+        Ok(ids)
     }
 
     /// Reads one queued message.
