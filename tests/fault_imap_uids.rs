@@ -153,3 +153,50 @@ fn an_empty_search_in_a_mailbox_that_is_not_empty_is_checked_with_fetch() {
     );
     assert_eq!(stored_subjects(&setup), ["number 1", "number 2"]);
 }
+
+#[test]
+fn a_digest_checks_an_empty_search_too() {
+    let digest = |setup: &Setup| {
+        setup
+            .mailer(&["digest", "--to", "x@example.test"])
+            .fails_with(75)
+    };
+    // The digest's SMTP server is down: each digest waits in the outbox.
+    let with_smtp = |port| {
+        account(port)
+            .server("smtp", "127.0.0.1", 1)
+            .security("none")
+    };
+    let port = session(
+        2,
+        3,
+        vec![
+            Step::Answer(b"* SEARCH 1 2\r\n", "OK done"),
+            Step::Answer(bodies(&[1, 2]), "OK done"),
+        ],
+    );
+    let setup = with_smtp(port).build();
+    digest(&setup);
+    let port = session(
+        4,
+        5,
+        vec![
+            Step::Answer(b"* SEARCH\r\n", "OK done"),
+            Step::Answer(b"* 3 FETCH (UID 3)\r\n* 4 FETCH (UID 4)\r\n", "OK done"),
+            Step::Answer(bodies(&[3, 4]), "OK done"),
+        ],
+    );
+    setup.configure(&with_smtp(port));
+    digest(&setup);
+    let queued: Vec<Vec<u8>> = std::fs::read_dir(setup.path("state/mailer/x/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(queued.len(), 2);
+    let second = queued
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .find(|m| m.contains("number 3"))
+        .expect("a digest of the messages the empty SEARCH left out");
+    assert!(second.contains("number 4"), "{second}");
+}

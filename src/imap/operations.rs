@@ -13,6 +13,7 @@ use super::session::Session;
 use super::tap::{Seen, Shared};
 use super::uids::{Query, UidSet};
 use super::utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
+use crate::date::Day;
 use crate::mailbox::MailboxName;
 use crate::net::{bounded, broken};
 
@@ -119,6 +120,42 @@ impl Session {
         let mut uids: Vec<u32> = set.into_iter().collect();
         uids.sort_unstable();
         Ok(uids)
+    }
+
+    /// The UIDs above `after` (received since `since`, if given), ascending, as far as
+    /// they can be trusted: none at or above UIDNEXT, and, when SEARCH finds nothing in
+    /// a mailbox that is not empty (GNU Mailutils' imap4d), the UIDs a FETCH lists.
+    pub async fn new_uids(
+        &mut self,
+        after: u32,
+        since: Option<Day>,
+        info: &MailboxInfo,
+    ) -> Result<Vec<u32>, Error> {
+        let from = after.saturating_add(1);
+        let mut found = self
+            .search(&Query::uids_from(from).and_since(since))
+            .await?;
+        // "N:*" always matches the last message, so an empty answer without a date
+        // means the server's SEARCH is broken.
+        if found.is_empty() && since.is_none() && info.exists > 0 {
+            tracing::warn!(
+                "the server's UID SEARCH found nothing in a mailbox of {} message(s); asking with UID FETCH instead",
+                info.exists
+            );
+            found = self.uids_from(from).await?;
+        }
+        // "N:*" matches the last message even when its UID is below N.
+        found.retain(|u| *u > after);
+        if let Some(next) = info.uid_next {
+            let bogus = found.iter().filter(|u| **u >= next).count();
+            if bogus > 0 {
+                tracing::warn!(
+                    "ignoring {bogus} UID(s) at or above the mailbox's UIDNEXT {next}, which the server cannot have assigned"
+                );
+                found.retain(|u| *u < next);
+            }
+        }
+        Ok(found)
     }
 
     /// The UIDs from `uid` on, as a FETCH lists them (`UID FETCH uid:* (UID)`): a second

@@ -6,7 +6,7 @@ use super::render::{Item, Window};
 use crate::config::Server;
 use crate::date::Day;
 use crate::error::Failure;
-use crate::imap::{Access, MailboxInfo, Query, Session, UidSet};
+use crate::imap::{Access, MailboxInfo, Session, UidSet};
 use crate::mailbox::MailboxName;
 
 /// The IMAP digest's own state, separate from `fetch`'s.
@@ -45,16 +45,11 @@ async fn from_session(
     if info.exists == 0 {
         return Ok((Vec::new(), 0, next));
     }
-    let query = match &saved {
-        Some(s) => Query::uids_from(s.last_uid.saturating_add(1)),
-        None => Query::since(Day::from_timestamp(window.first_run_since)),
-    };
-    let uids: Vec<u32> = session
-        .search(&query)
-        .await?
-        .into_iter()
-        .filter(|u| *u > floor)
-        .collect();
+    // A first digest (or one after the mailbox was recreated) covers the window's day.
+    let since = saved
+        .is_none()
+        .then(|| Day::from_timestamp(window.first_run_since));
+    let uids = session.new_uids(floor, since, &info).await?;
     let more = uids.len().saturating_sub(window.max);
     let chosen: Vec<u32> = uids.into_iter().take(window.max).collect();
     let Some(&last_chosen) = chosen.last() else {

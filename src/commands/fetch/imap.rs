@@ -13,7 +13,7 @@ use super::request::{FetchReport, FetchRequest, Job, Sink};
 use super::writer::{self, Body, Key, Written};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
-use crate::imap::{self, Access, MailboxInfo, Query, Session, UidSet};
+use crate::imap::{self, Access, MailboxInfo, Session, UidSet};
 use crate::message::parse;
 use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, MailboxState};
@@ -193,7 +193,7 @@ async fn plan(
     report: &mut FetchReport,
 ) -> Result<Plan, Failure> {
     let known_last = local.known_last;
-    let new = new_uids(session, request, known_last, info).await?;
+    let new = session.new_uids(known_last, request.since, info).await?;
     let (stored, mut wanted): (Vec<u32>, Vec<u32>) =
         new.iter().partition(|u| local.have.contains(u));
     report.already_stored = stored.len();
@@ -220,41 +220,6 @@ async fn plan(
         compare_with,
         progress: Arc::new(Mutex::new(progress)),
     })
-}
-
-/// The UIDs above `known_last`, ascending, as far as they can be trusted: none at or
-/// above UIDNEXT, and, when SEARCH finds nothing in a mailbox that is not empty, the
-/// UIDs the server lists for a FETCH instead (some servers' SEARCH is broken).
-async fn new_uids(
-    session: &mut Session,
-    request: &FetchRequest,
-    known_last: u32,
-    info: &MailboxInfo,
-) -> Result<Vec<u32>, Failure> {
-    let from = known_last.saturating_add(1);
-    let query = Query::uids_from(from).and_since(request.since);
-    let mut found = session.search(&query).await?;
-    // "N:*" always matches the last message, so an empty answer without --since means
-    // the server's SEARCH is broken.
-    if found.is_empty() && request.since.is_none() {
-        tracing::warn!(
-            "the server's UID SEARCH found nothing in a mailbox of {} message(s); asking with UID FETCH instead",
-            info.exists
-        );
-        found = session.uids_from(from).await?;
-    }
-    // "N:*" matches the last message even when its UID is below N.
-    found.retain(|u| *u > known_last);
-    if let Some(next) = info.uid_next {
-        let bogus = found.iter().filter(|u| **u >= next).count();
-        if bogus > 0 {
-            tracing::warn!(
-                "ignoring {bogus} UID(s) at or above the mailbox's UIDNEXT {next}, which the server cannot have assigned"
-            );
-            found.retain(|u| *u < next);
-        }
-    }
-    Ok(found)
 }
 
 /// Downloads `plan.wanted` through the writer thread, advancing the state batch by batch.
