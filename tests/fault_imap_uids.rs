@@ -147,7 +147,8 @@ fn an_empty_search_in_a_mailbox_that_is_not_empty_is_checked_with_fetch() {
     let run = setup.mailer(&["-v", "fetch", "--inbox"]).run();
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(
-        run.stderr().contains("UID SEARCH found nothing"),
+        run.stderr()
+            .contains("UID SEARCH found 0 of the mailbox's 2 message(s)"),
         "{}",
         run.stderr()
     );
@@ -199,4 +200,26 @@ fn a_digest_checks_an_empty_search_too() {
         .find(|m| m.contains("number 3"))
         .expect("a digest of the messages the empty SEARCH left out");
     assert!(second.contains("number 4"), "{second}");
+}
+
+#[test]
+fn a_first_search_that_finds_fewer_than_exists_is_checked_with_fetch() {
+    let port = session(
+        3,
+        4,
+        vec![
+            Step::Answer(b"* SEARCH 3\r\n", "OK done"),
+            Step::Answer(
+                b"* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n* 3 FETCH (UID 3)\r\n",
+                "OK done",
+            ),
+            Step::Answer(bodies(&[1, 2, 3]), "OK done"),
+        ],
+    );
+    let setup = account(port).build();
+    setup.mailer(&["fetch", "--inbox"]).ok();
+    assert_eq!(
+        stored_subjects(&setup),
+        ["number 1", "number 2", "number 3"]
+    );
 }

@@ -124,7 +124,8 @@ impl Session {
 
     /// The UIDs above `after` (received since `since`, if given), ascending, as far as
     /// they can be trusted: none at or above UIDNEXT, and, when SEARCH finds nothing in
-    /// a mailbox that is not empty (GNU Mailutils' imap4d), the UIDs a FETCH lists.
+    /// a mailbox that is not empty (GNU Mailutils' imap4d) or fewer than EXISTS from UID
+    /// 1 on, the UIDs a FETCH lists.
     pub async fn new_uids(
         &mut self,
         after: u32,
@@ -136,13 +137,19 @@ impl Session {
             .search(&Query::uids_from(from).and_since(since))
             .await?;
         // "N:*" always matches the last message, so an empty answer without a date
-        // means the server's SEARCH is broken.
-        if found.is_empty() && since.is_none() && info.exists > 0 {
+        // means the server's SEARCH is broken; so does finding fewer than EXISTS
+        // messages from UID 1 on.
+        let short = found.is_empty() || (after == 0 && found.len() < info.exists as usize);
+        if short && since.is_none() && info.exists > 0 {
             tracing::warn!(
-                "the server's UID SEARCH found nothing in a mailbox of {} message(s); asking with UID FETCH instead",
+                "the server's UID SEARCH found {} of the mailbox's {} message(s); asking with UID FETCH instead",
+                found.len(),
                 info.exists
             );
-            found = self.uids_from(from).await?;
+            let listed = self.uids_from(from).await?;
+            if listed.len() > found.len() {
+                found = listed;
+            }
         }
         // "N:*" matches the last message even when its UID is below N.
         found.retain(|u| *u > after);
