@@ -14,6 +14,7 @@ pub mod imap;
 pub mod mailbox;
 pub mod message;
 pub mod net;
+pub mod oauth;
 pub mod output;
 pub mod pop3;
 pub mod sasl;

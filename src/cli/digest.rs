@@ -83,9 +83,14 @@ impl DigestArgs {
                     "digest of {count} message(s) sent as {message_id}; {more} wait for the next"
                 )
             }
-            Outcome::Queued { count, id, reason } => {
+            Outcome::Queued {
+                count,
+                id,
+                reason,
+                exit,
+            } => {
                 return Err(Failure::new(
-                    Exit::TempFail,
+                    exit,
                     format!(
                         "{reason}; the digest of {count} message(s) is queued as {id} and goes out with the next send or `mailer queue flush`"
                     ),

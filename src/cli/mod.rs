@@ -2,6 +2,7 @@
 //! a typed request before anything touches the network.
 
 mod attachments;
+mod auth;
 mod context;
 mod digest;
 mod fetch;
@@ -60,6 +61,7 @@ pub enum Command {
     Queue(queue::QueueArgs),
     Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
+    Auth(auth::AuthArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -93,6 +95,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sendmail(args) => args.run(&ctx),
+        Command::Auth(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())

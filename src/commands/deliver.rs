@@ -178,8 +178,13 @@ pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
 pub enum Delivery {
     /// The server accepted it; `flushed` older queued messages went first.
     Sent { flushed: FlushReport },
-    /// It waits in the outbox under `id`, because of `reason`.
-    Queued { id: String, reason: String },
+    /// It waits in the outbox under `id`, because of `reason`; the command ends with
+    /// `exit` (75, or 77 when only a new sign-in can let it leave).
+    Queued {
+        id: String,
+        reason: String,
+        exit: Exit,
+    },
 }
 
 /// Submits `message` over the account's SMTP server, first flushing older queued
@@ -203,7 +208,9 @@ pub async fn deliver_over<T: Transport>(
 ) -> Result<Delivery, Failure> {
     let mut transport = match opened {
         Ok(t) => t,
-        Err(e) if queue && e.is_temporary() => return enqueue(outbox, message, &e),
+        Err(e) if queue && (e.is_temporary() || e.needs_sign_in()) => {
+            return enqueue(outbox, message, &e);
+        }
         Err(e) => return Err(e.into()),
     };
     // Older messages go first, unless another run is flushing them right now.
@@ -224,7 +231,14 @@ pub async fn deliver_over<T: Transport>(
 fn enqueue(outbox: &Outbox, message: &Outgoing, why: &smtp::Error) -> Result<Delivery, Failure> {
     let reason = crate::error::chain(why);
     match outbox.add(message, &reason) {
-        Ok(id) => Ok(Delivery::Queued { id, reason }),
+        Ok(id) => Ok(Delivery::Queued {
+            id,
+            reason,
+            exit: match why.needs_sign_in() {
+                true => Exit::NoPerm,
+                false => Exit::TempFail,
+            },
+        }),
         Err(e) => Err(Failure::new(
             Exit::Io,
             format!(

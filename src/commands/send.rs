@@ -42,8 +42,8 @@ impl SendReport {
     /// has not left yet. What an earlier queue flush did is logged.
     pub fn outcome(&self) -> Result<(), Failure> {
         match &self.delivery {
-            Some(Delivery::Queued { id, reason }) => Err(Failure::new(
-                Exit::TempFail,
+            Some(Delivery::Queued { id, reason, exit }) => Err(Failure::new(
+                *exit,
                 format!(
                     "{reason}; queued {} as {id}: the next send or `mailer queue flush` delivers it",
                     self.message.message_id

@@ -9,7 +9,8 @@ use std::time::Duration;
 use lettre::Address;
 
 use super::error::Error;
-use super::secret::{Password, SecretError, SecretSource, Token, TokenSource};
+use super::oauth2::TokenSource;
+use super::secret::{Password, SecretSource};
 
 /// How a connection to a server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -116,23 +117,6 @@ impl Server {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// Gets a bearer token now, bounded by the server's timeout.
-    pub async fn token(&self) -> Result<Token, Error> {
-        let Some(source) = &self.token else {
-            return Err(Error::Secret {
-                key: self.key.clone(),
-                source: SecretError::NoToken,
-            });
-        };
-        source
-            .read(self.timeout)
-            .await
-            .map_err(|source| Error::Secret {
-                key: self.key.clone(),
-                source,
-            })
-    }
-
     /// Reads the password now, bounded by the server's timeout; None when none is set.
     pub async fn password(&self) -> Result<Option<Password>, Error> {
         let Some(source) = &self.secret else {
@@ -164,6 +148,9 @@ pub struct Account {
     pub email: Address,
     pub display_name: Option<String>,
     pub maildir: Option<PathBuf>,
+    /// The account's `[oauth2]` section, resolved; a server uses it when its `auth` is a
+    /// bearer-token mechanism.
+    pub token: Option<TokenSource>,
     pub smtp: Option<Server>,
     pub retrieval: Option<Retrieval>,
     /// The config file it came from, for error messages that point at it.

@@ -11,8 +11,9 @@ use lettre::Address;
 
 use super::account::{Account, Auth, Protocol, Retrieval, Security, Server};
 use super::error::Error;
+use super::oauth2::{FileOAuth2, TokenSource};
 use super::paths::expand_tilde;
-use super::secret::{SecretSource, TokenSource};
+use super::secret::SecretSource;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +30,7 @@ struct FileAccount {
     name: Option<String>,
     user: Option<String>,
     auth: Option<Spanned<Auth>>,
-    oauth2: Option<FileOAuth2>,
+    oauth2: Option<Spanned<FileOAuth2>>,
     password_command: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
@@ -66,13 +67,6 @@ impl FileServer {
     }
 }
 
-/// `[accounts.NAME.oauth2]`: where bearer tokens come from.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileOAuth2 {
-    token_command: Spanned<String>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileServer {
@@ -101,13 +95,13 @@ pub(super) struct Parsed {
 }
 
 /// Builds errors that point at a place in the file.
-struct Places<'a> {
+pub(super) struct Places<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Places<'_> {
-    fn at(&self, offset: usize, key: &str, message: &str) -> Error {
+    pub(super) fn at(&self, offset: usize, key: &str, message: &str) -> Error {
         let (line, col) = line_col(self.text, offset);
         Error::Invalid(format!(
             "{}:{line}:{col}: {key}: {message}",
@@ -177,15 +171,19 @@ fn account(
     let inherited = Inherited {
         user: acc.user.clone().unwrap_or_else(|| email.to_string()),
         secret: secret_source(&acc.secret(), &key, private, places)?,
-        auth: acc.auth.as_ref().map(|a| (*a.get_ref(), a.span().start)),
-        token: match &acc.oauth2 {
-            Some(o) if o.token_command.get_ref().trim().is_empty() => {
-                let at = o.token_command.span().start;
-                return Err(places.at(at, &format!("{key}.oauth2.token_command"), "is empty"));
-            }
-            Some(o) => Some(TokenSource::new(o.token_command.get_ref().clone())),
-            None => None,
-        },
+        auth: acc
+            .auth
+            .as_ref()
+            .map(|a| (*a.get_ref(), a.span().start))
+            .or_else(|| {
+                let o = acc.oauth2.as_ref()?;
+                Some((o.get_ref().default_auth()?, o.span().start))
+            }),
+        token: acc
+            .oauth2
+            .as_ref()
+            .map(|o| o.get_ref().resolve(places, name, &key, o.span().start))
+            .transpose()?,
     };
     check_account_auth(places, &key, acc, &inherited)?;
     let section = |s: &Option<FileServer>, protocol| -> Result<Option<Server>, Error> {
@@ -200,6 +198,7 @@ fn account(
         email,
         display_name: acc.name.clone().filter(|n| !n.trim().is_empty()),
         maildir: acc.maildir.as_deref().map(expand_tilde),
+        token: inherited.token.clone(),
         smtp: section(&acc.smtp, Protocol::Smtp)?,
         retrieval: match (imap, pop3) {
             (Some(imap), _) => Some(Retrieval::Imap(imap)),
@@ -236,7 +235,7 @@ fn check_account_auth(
         return Err(places.at(
             at,
             &format!("{key}.auth"),
-            &format!("auth = \"{auth}\" needs [{key}.oauth2] with token_command"),
+            &format!("auth = \"{auth}\" needs [{key}.oauth2] with token_command or client_id"),
         ));
     }
     let s = acc.secret();
@@ -270,7 +269,7 @@ fn server_auth(
         return Err(places.at(
             at,
             &format!("{key}.auth"),
-            &format!("auth = \"{auth}\" needs [{section}.oauth2] with token_command"),
+            &format!("auth = \"{auth}\" needs [{section}.oauth2] with token_command or client_id"),
         ));
     };
     let secret = s.secret();

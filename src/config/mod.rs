@@ -9,6 +9,7 @@
 mod account;
 mod error;
 mod file;
+mod oauth2;
 mod paths;
 mod secret;
 
@@ -16,8 +17,11 @@ use std::path::{Path, PathBuf};
 
 pub use account::{Account, Auth, Protocol, Retrieval, Security, Server};
 pub use error::Error;
+pub use oauth2::{Login, Provider, TokenSource};
 pub use paths::{default_path, expand_tilde, home_dir};
-pub use secret::{Password, SecretError, SecretSource, Token, TokenSource};
+pub use secret::{
+    Password, SecretError, SecretSource, Token, run_secret_command, run_token_command,
+};
 
 /// A parsed config file: every account, validated.
 #[derive(Debug)]

@@ -1,4 +1,5 @@
-//! Passwords: where they come from, read only when a server asks for one, never shown.
+//! Passwords and tokens from helpers: where they come from, read only when a server asks
+//! for one, never shown.
 
 use std::fmt;
 use std::process::Stdio;
@@ -66,8 +67,10 @@ pub enum SecretError {
         command: String,
         secs: u64,
     },
-    #[error("no token source: set [oauth2] token_command")]
+    #[error("no token source: set [oauth2] token_command or client_id")]
     NoToken,
+    #[error("{0} printed an empty first line")]
+    EmptyOutput(&'static str),
     #[error("token_command printed {0}: print the access token, or JSON with access_token")]
     BadToken(&'static str),
 }
@@ -94,13 +97,6 @@ impl SecretSource {
     }
 }
 
-/// Where OAuth2 bearer tokens come from: a helper command (pizauth, oama, a script)
-/// that prints a current access token, bare or as JSON.
-#[derive(Debug, Clone)]
-pub struct TokenSource {
-    command: String,
-}
-
 /// An access token. Like [`Password`], it never prints.
 #[derive(Clone)]
 pub struct Token {
@@ -115,15 +111,23 @@ impl fmt::Debug for Token {
     }
 }
 
-impl TokenSource {
-    pub fn new(command: String) -> TokenSource {
-        TokenSource { command }
-    }
+/// Runs a token helper now; it gets at most `timeout` to answer.
+pub async fn run_token_command(command: &str, timeout: Duration) -> Result<Token, SecretError> {
+    let stdout = bounded("token_command", command, timeout).await?;
+    parse_token(&stdout)
+}
 
-    /// Runs the helper now; it gets at most `timeout` to answer.
-    pub async fn read(&self, timeout: Duration) -> Result<Token, SecretError> {
-        let stdout = bounded("token_command", &self.command, timeout).await?;
-        parse_token(&stdout)
+/// Runs a command that prints a secret other than the password (an OAuth2 client
+/// secret): its first line.
+pub async fn run_secret_command(
+    what: &'static str,
+    command: &str,
+    timeout: Duration,
+) -> Result<Password, SecretError> {
+    let stdout = bounded(what, command, timeout).await?;
+    match stdout.lines().next().map(|l| l.trim_end_matches('\r')) {
+        Some(first) if !first.is_empty() => Ok(Password(first.to_string())),
+        _ => Err(SecretError::EmptyOutput(what)),
     }
 }
 

@@ -9,9 +9,9 @@ use tokio::net::TcpStream;
 
 use super::error::{Error, imap_error, refusal};
 use super::tap::{Shared, Tap};
-use crate::config::{Security, Server};
+use crate::config::{Security, Server, Token};
 use crate::net::{self, Conn, Idle, bounded, broken};
-use crate::sasl;
+use crate::{oauth, sasl};
 
 /// A logged-in IMAP session.
 pub struct Session {
@@ -28,6 +28,15 @@ impl Session {
     /// Connects, secures, logs in, and identifies itself when the server supports ID
     /// (some providers, 163.com among them, refuse SELECT without it).
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
+        oauth::with_token(server, refused, async |token| {
+            Self::open_with(server, token).await
+        })
+        .await
+    }
+
+    /// One connection and login, with `token` when the server takes a bearer token.
+    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
         let seen = Shared::default();
         let client = connect(server, &seen).await?;
         let addr = server.address();
@@ -35,10 +44,9 @@ impl Session {
             return Err(Error::InsecureAuth { addr });
         }
         let reason = Arc::new(Mutex::new(String::new()));
-        let login = match sasl::Mechanism::of(server.auth) {
-            Some(mechanism) => {
-                let token = server.token().await?;
-                let first = mechanism.first_message(server, &token);
+        let login = match sasl::Mechanism::of(server.auth).zip(token) {
+            Some((mechanism, token)) => {
+                let first = mechanism.first_message(server, token);
                 let bearer = Bearer {
                     first: Some(first),
                     answer: mechanism.failure_answer(),

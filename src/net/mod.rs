@@ -120,6 +120,8 @@ pub enum SessionError {
     },
     #[error(transparent)]
     Password(#[from] crate::config::Error),
+    #[error(transparent)]
+    Token(#[from] crate::oauth::Error),
     #[error(
         "{addr}: {step}: the server sent {limit}; giving up on it (a broken or hostile server)"
     )]
@@ -138,6 +140,7 @@ impl SessionError {
             SessionError::Refused { .. } | SessionError::Limit { .. } => Exit::Unavailable,
             SessionError::NoMailbox { .. } => Exit::Data,
             SessionError::AuthRefused(_) => Exit::NoPerm,
+            SessionError::Token(e) => e.exit(),
             SessionError::InsecureAuth { .. }
             | SessionError::NoPassword(_)
             | SessionError::Password(_) => Exit::Config,

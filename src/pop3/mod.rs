@@ -12,9 +12,9 @@ use std::time::Duration;
 use base64::Engine;
 use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::config::{Security, Server};
+use crate::config::{Security, Server, Token};
 use crate::net::{self, Conn, SessionError, bounded, broken};
-use crate::sasl;
+use crate::{oauth, sasl};
 use response::ReadError;
 
 /// A failed POP3 step.
@@ -59,6 +59,15 @@ pub struct Session {
 impl Session {
     /// Connects, secures, and logs in with AUTH PLAIN when offered, else USER/PASS.
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
+        oauth::with_token(server, refused, async |token| {
+            Self::open_with(server, token).await
+        })
+        .await
+    }
+
+    /// One connection and login, with `token` when the server takes a bearer token.
+    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
         let addr = server.address();
         let timeout = server.timeout;
         let tcp = net::connect(server).await?;
@@ -82,7 +91,7 @@ impl Session {
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr: s.addr });
         }
-        s.login(server).await?;
+        s.login(server, token).await?;
         tracing::debug!("logged in as {}", server.user);
         Ok(s)
     }
@@ -114,9 +123,13 @@ impl Session {
 
     /// AUTH XOAUTH2 or OAUTHBEARER with a bearer token (RFC 5034's initial response);
     /// to an error challenge, the answer that lets the server send its final -ERR.
-    async fn bearer(&mut self, server: &Server, mechanism: sasl::Mechanism) -> Result<(), Error> {
-        let token = server.token().await?;
-        let first = mechanism.first_message(server, &token);
+    async fn bearer(
+        &mut self,
+        server: &Server,
+        mechanism: sasl::Mechanism,
+        token: &Token,
+    ) -> Result<(), Error> {
+        let first = mechanism.first_message(server, token);
         let line = format!("AUTH {} {}", mechanism.name(), sasl::encode(&first));
         self.send(&line, "AUTH").await?;
         let (addr, t) = (self.addr.clone(), self.timeout);
@@ -152,9 +165,9 @@ impl Session {
     /// AUTH PLAIN when offered (one round trip), else USER and PASS. A server that lists
     /// PLAIN but refuses it (QQ Mail does) gets USER and PASS too, before the login counts
     /// as refused.
-    async fn login(&mut self, server: &Server) -> Result<(), Error> {
-        if let Some(mechanism) = sasl::Mechanism::of(server.auth) {
-            return self.bearer(server, mechanism).await;
+    async fn login(&mut self, server: &Server, token: Option<&Token>) -> Result<(), Error> {
+        if let Some((mechanism, token)) = sasl::Mechanism::of(server.auth).zip(token) {
+            return self.bearer(server, mechanism, token).await;
         }
         let password = server
             .password()

@@ -92,6 +92,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Token(#[from] crate::oauth::Error),
 }
 
 impl Error {
@@ -106,6 +108,7 @@ impl Error {
             | Error::Limit { .. } => Exit::Unavailable,
             Error::Config(_) | Error::InsecureToken { .. } => Exit::Config,
             Error::AuthRefused(_) => Exit::NoPerm,
+            Error::Token(e) => e.exit(),
             Error::Rejected { .. } if self.is_temporary() => Exit::TempFail,
             // The address or the content was refused: fix the input, not the server.
             Error::Rejected {
@@ -116,12 +119,22 @@ impl Error {
         }
     }
 
+    /// Whether only the user can make the submission work: mailer's own OAuth2 login
+    /// has ended, or never happened. Messages are queued for after the new sign-in.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Error::Token(crate::oauth::Error::NoLogin { .. } | crate::oauth::Error::Ended { .. })
+        )
+    }
+
     /// Whether the same submission may succeed later (a 4xx, a timeout, a lost or
     /// refused connection).
     pub fn is_temporary(&self) -> bool {
         match self {
             Error::Net(e) => e.is_temporary(),
             Error::Timeout { .. } | Error::Broken { .. } => true,
+            Error::Token(e) => e.is_temporary(),
             Error::Rejected { code, .. } => code.severity == Severity::TransientNegativeCompletion,
             _ => false,
         }

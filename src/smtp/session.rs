@@ -11,9 +11,9 @@ use lettre::transport::smtp::response::Severity;
 
 use super::error::{Error, Step, connect_error, step_error, timed_out, tls_text};
 use super::stream::{Stream, tls_parameters};
-use crate::config::{Security, Server};
+use crate::config::{Security, Server, Token};
 use crate::message::Outgoing;
-use crate::{net, sasl};
+use crate::{net, oauth, sasl};
 
 /// An open, authenticated SMTP session.
 pub struct Session {
@@ -28,6 +28,15 @@ impl Session {
     /// Connects, secures and authenticates. The password is read only if the server
     /// offers AUTH and the connection is protected (or insecure auth is allowed).
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
+        oauth::with_token(server, refused, async |token| {
+            Self::open_with(server, token).await
+        })
+        .await
+    }
+
+    /// One connection and login, with `token` when the server takes a bearer token.
+    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
         let addr = server.address();
         let stream = connect(server).await?;
         let hello = ClientId::default();
@@ -53,7 +62,7 @@ impl Session {
             timeout: server.timeout,
             encrypted: server.security != Security::None,
         };
-        if let Err(e) = session.authenticate(server).await {
+        if let Err(e) = session.authenticate(server, token).await {
             // A refused login still ends the session properly: QUIT, then the TLS close.
             session.quit().await;
             return Err(e);
@@ -61,9 +70,9 @@ impl Session {
         Ok(session)
     }
 
-    async fn authenticate(&mut self, server: &Server) -> Result<(), Error> {
-        if let Some(mechanism) = sasl::Mechanism::of(server.auth) {
-            return self.bearer(server, mechanism).await;
+    async fn authenticate(&mut self, server: &Server, token: Option<&Token>) -> Result<(), Error> {
+        if let Some((mechanism, token)) = sasl::Mechanism::of(server.auth).zip(token) {
+            return self.bearer(server, mechanism, token).await;
         }
         let info = self.conn.server_info();
         let offers_auth = [Mechanism::Plain, Mechanism::Login]
@@ -117,13 +126,17 @@ impl Session {
     /// and does not answer the error challenge, so the dialogue is written out here: a
     /// refused token gets a 334 with a JSON reason, the client answers it, and the
     /// server sends its final refusal.
-    async fn bearer(&mut self, server: &Server, mechanism: sasl::Mechanism) -> Result<(), Error> {
+    async fn bearer(
+        &mut self,
+        server: &Server,
+        mechanism: sasl::Mechanism,
+        token: &Token,
+    ) -> Result<(), Error> {
         if !self.encrypted && !server.allow_insecure_auth {
             let addr = self.addr.clone();
             return Err(Error::InsecureToken { addr });
         }
-        let token = server.token().await?;
-        let first = mechanism.first_message(server, &token);
+        let first = mechanism.first_message(server, token);
         let line = Line(format!(
             "AUTH {} {}",
             mechanism.name(),

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod maildir;
 pub mod outbox;
 pub mod state;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 

@@ -52,6 +52,7 @@ pub enum Outcome {
         count: usize,
         id: String,
         reason: String,
+        exit: Exit,
     },
 }
 
@@ -116,7 +117,12 @@ pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, 
             more,
             message_id: message.message_id,
         },
-        Delivery::Queued { id, reason } => Outcome::Queued { count, id, reason },
+        Delivery::Queued { id, reason, exit } => Outcome::Queued {
+            count,
+            id,
+            reason,
+            exit,
+        },
     })
 }
 

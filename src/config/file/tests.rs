@@ -146,3 +146,100 @@ mod fuzz {
         }
     }
 }
+
+const OAUTH_ACCOUNT: &str = r#"
+[accounts.work]
+email = "alice@example.com"
+[accounts.work.imap]
+host = "outlook.office365.com"
+[accounts.work.oauth2]
+"#;
+
+fn login_of(cfg: &super::super::Config) -> std::sync::Arc<super::super::Login> {
+    match &cfg.accounts()[0].token {
+        Some(TokenSource::Login(login)) => login.clone(),
+        other => panic!("not an own login: {other:?}"),
+    }
+}
+
+#[test]
+fn a_provider_preset_fills_endpoints_scopes_and_mechanism() {
+    let cfg = parse_str(&format!(
+        "{OAUTH_ACCOUNT}provider = \"microsoft\"\nclient_id = \"abc\"\ntenant = \"contoso.onmicrosoft.com\"\n"
+    ))
+    .unwrap();
+    let login = login_of(&cfg);
+    assert_eq!(
+        login.token_url,
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    );
+    assert!(
+        login
+            .device_auth_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/devicecode")
+    );
+    assert!(login.scopes.iter().any(|s| s == "offline_access"));
+    assert_eq!(cfg.accounts()[0].imap().unwrap().auth, Auth::Xoauth2);
+}
+
+#[test]
+fn explicit_endpoints_and_scopes_replace_the_preset() {
+    let cfg = parse_str(&format!(
+        "{OAUTH_ACCOUNT}client_id = \"abc\"\nauth_url = \"http://127.0.0.1:9/auth\"\ntoken_url = \"https://id.example.com/token\"\nscopes = [\"mail\"]\n"
+    ).replace("[accounts.work.imap]", "auth = \"oauthbearer\"\n[accounts.work.imap]"))
+    .unwrap();
+    let login = login_of(&cfg);
+    assert_eq!(login.scopes, ["mail"]);
+    assert_eq!(login.device_auth_url, None);
+    assert_eq!(cfg.accounts()[0].imap().unwrap().auth, Auth::Oauthbearer);
+}
+
+#[test]
+fn wrong_oauth2_combinations_name_the_key_and_line() {
+    let cases = [
+        (
+            "token_command = \"helper\"\nclient_id = \"abc\"\n",
+            "config.toml:8:13: accounts.work.oauth2.client_id: token_command and client_id exclude each other",
+        ),
+        (
+            "provider = \"google\"\nclient_id = \"abc\"\n",
+            "config.toml:8:13: accounts.work.oauth2.client_secret_command: provider = \"google\" needs client_secret_command",
+        ),
+        (
+            "provider = \"google\"\nclient_id = \"abc\"\nclient_secret_command = \"x\"\ntenant = \"common\"\n",
+            "config.toml:10:10: accounts.work.oauth2.tenant: applies only to provider = \"microsoft\"",
+        ),
+        (
+            "client_id = \"abc\"\n",
+            "config.toml:7:13: accounts.work.oauth2: needs provider = \"google\" or \"microsoft\", or both auth_url and token_url",
+        ),
+        (
+            "provider = \"microsoft\"\nclient_id = \"abc\"\ntoken_url = \"http://id.example.com/token\"\n",
+            "config.toml:9:13: accounts.work.oauth2.token_url: must be an https:// URL",
+        ),
+        (
+            "provider = \"microsoft\"\ntoken_command = \"helper\"\n",
+            "config.toml:7:12: accounts.work.oauth2.provider: needs client_id",
+        ),
+    ];
+    for (section, expected) in cases {
+        let err = error_of(&format!("{OAUTH_ACCOUNT}{section}"));
+        assert!(err.starts_with(expected), "{section}\n got: {err}");
+    }
+}
+
+#[test]
+fn an_empty_oauth2_section_says_what_it_needs() {
+    let err = error_of(&format!("{OAUTH_ACCOUNT}\n").replace(
+        "[accounts.work.imap]",
+        "auth = \"xoauth2\"\n[accounts.work.imap]",
+    ));
+    assert!(
+        err.contains(
+            "accounts.work.oauth2: needs token_command (a helper that prints a token) or client_id"
+        ),
+        "{err}"
+    );
+}

@@ -1,6 +1,10 @@
 //! What commands print: aligned lines for people, JSON for scripts. Columns are padded by
 //! display width, so CJK text (two columns a character) lines up.
 
+mod auth;
+
+pub use auth::{auth_prompt, auth_status, signed_in, signed_out};
+
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
@@ -32,7 +36,7 @@ struct SendJson<'a> {
 pub fn send_report(report: &SendReport, json: bool) {
     let mut out = std::io::stdout().lock();
     let queued = match &report.delivery {
-        Some(Delivery::Queued { id, reason }) => Some((id.as_str(), reason.as_str())),
+        Some(Delivery::Queued { id, reason, .. }) => Some((id.as_str(), reason.as_str())),
         _ => None,
     };
     if json {

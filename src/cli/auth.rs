@@ -1,0 +1,76 @@
+//! `mailer auth`: sign in with OAuth2, see what is held, sign out.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use crate::commands::auth::{self, Flow};
+use crate::error::Failure;
+
+/// Sign in to an OAuth2 provider (Gmail, Microsoft 365, Outlook.com), or sign out
+///
+/// For accounts whose [accounts.NAME.oauth2] section has a client_id. The tokens are
+/// kept in a private file of mailer's state directory and refreshed by themselves;
+/// see docs/oauth2.md.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Sign in: opens (or prints) the provider's sign-in page, or prints a device code
+    Login {
+        /// Sign in in a browser on this machine (the default where one can open)
+        #[arg(long, conflicts_with = "device")]
+        browser: bool,
+        /// Sign in on any other device with a code (the default over SSH, where the
+        /// provider offers it)
+        #[arg(long)]
+        device: bool,
+        /// Give up when the sign-in is not done within this many seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Show where the account's tokens come from, where they are kept and when they expire
+    Status,
+    /// Revoke the sign-in where the provider allows it, and delete the stored tokens
+    Logout,
+}
+
+impl AuthArgs {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
+        match &self.action {
+            Action::Login {
+                browser,
+                device,
+                timeout,
+            } => {
+                let account = ctx.account()?;
+                let login = auth::own_login(&account)?;
+                let flow = match (browser, device) {
+                    (true, _) => Flow::Browser,
+                    (_, true) => Flow::Device,
+                    _ => auth::default_flow(login),
+                };
+                let wait = Duration::from_secs((*timeout).max(1));
+                let prompt = |p| crate::output::auth_prompt(&account.name, &p);
+                let signed = ctx.block_on(auth::login(&account, flow, wait, prompt))??;
+                crate::output::signed_in(&signed, ctx.json);
+                Ok(())
+            }
+            Action::Status => {
+                for account in ctx.accounts()? {
+                    crate::output::auth_status(&auth::status(&account)?, ctx.json);
+                }
+                Ok(())
+            }
+            Action::Logout => {
+                let done = ctx.on_account(async |a| auth::logout(a).await)?;
+                crate::output::signed_out(&done, ctx.json);
+                Ok(())
+            }
+        }
+    }
+}

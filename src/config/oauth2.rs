@@ -1,0 +1,258 @@
+//! `[accounts.NAME.oauth2]`: where an account's bearer tokens come from. Either a helper
+//! command that prints one, or mailer's own login against an authorization server,
+//! described by a provider preset or by explicit endpoints.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::account::Auth;
+use super::error::Error;
+use super::file::Places;
+
+/// Providers whose endpoints, scopes and SASL mechanism mailer knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Google,
+    Microsoft,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Google => "google",
+            Provider::Microsoft => "microsoft",
+        }
+    }
+}
+
+/// How mailer signs in by itself: an OAuth2 client of the user's own registration.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The account the tokens belong to; they are stored under its name.
+    pub account: String,
+    /// `accounts.NAME.oauth2`, for messages about the section.
+    pub key: String,
+    pub provider: Option<Provider>,
+    pub client_id: String,
+    /// A command printing the client secret, for providers that give installed apps one.
+    pub client_secret_command: Option<String>,
+    pub auth_url: String,
+    pub token_url: String,
+    pub device_auth_url: Option<String>,
+    pub revoke_url: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Where bearer tokens come from.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    /// A helper (pizauth, oama, a script) that prints a current access token.
+    Command(String),
+    /// mailer's own login; tokens kept in mailer's token store.
+    Login(Arc<Login>),
+}
+
+/// The section as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileOAuth2 {
+    token_command: Option<Spanned<String>>,
+    provider: Option<Spanned<Provider>>,
+    client_id: Option<Spanned<String>>,
+    client_secret_command: Option<Spanned<String>>,
+    tenant: Option<Spanned<String>>,
+    auth_url: Option<Spanned<String>>,
+    token_url: Option<Spanned<String>>,
+    device_auth_url: Option<Spanned<String>>,
+    revoke_url: Option<Spanned<String>>,
+    scopes: Option<Spanned<Vec<String>>>,
+}
+
+/// A provider's endpoints and scopes.
+struct Preset {
+    auth_url: String,
+    token_url: String,
+    device_auth_url: Option<String>,
+    revoke_url: Option<String>,
+    scopes: &'static [&'static str],
+}
+
+fn preset(provider: Provider, tenant: &str) -> Preset {
+    match provider {
+        Provider::Google => Preset {
+            auth_url: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            token_url: "https://oauth2.googleapis.com/token".into(),
+            // Google's device flow does not grant the mail scope; kept so that the
+            // refusal comes from Google in its own words.
+            device_auth_url: Some("https://oauth2.googleapis.com/device/code".into()),
+            revoke_url: Some("https://oauth2.googleapis.com/revoke".into()),
+            scopes: &["https://mail.google.com/"],
+        },
+        Provider::Microsoft => {
+            let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+            Preset {
+                auth_url: format!("{base}/authorize"),
+                token_url: format!("{base}/token"),
+                device_auth_url: Some(format!("{base}/devicecode")),
+                revoke_url: None,
+                scopes: &[
+                    "offline_access",
+                    "https://outlook.office.com/IMAP.AccessAsUser.All",
+                    "https://outlook.office.com/POP.AccessAsUser.All",
+                    "https://outlook.office.com/SMTP.Send",
+                ],
+            }
+        }
+    }
+}
+
+impl FileOAuth2 {
+    /// The mechanism a preset implies when the account does not name one.
+    pub(super) fn default_auth(&self) -> Option<Auth> {
+        self.provider.as_ref().map(|_| Auth::Xoauth2)
+    }
+
+    /// Checks the section and resolves it into a token source.
+    pub(super) fn resolve(
+        &self,
+        places: &Places<'_>,
+        account: &str,
+        key: &str,
+        at: usize,
+    ) -> Result<TokenSource, Error> {
+        let key = format!("{key}.oauth2");
+        let nonempty = |v: &Spanned<String>, name: &str| -> Result<String, Error> {
+            match v.get_ref().trim() {
+                "" => Err(places.at(v.span().start, &format!("{key}.{name}"), "is empty")),
+                s => Ok(s.to_string()),
+            }
+        };
+        match (&self.token_command, &self.client_id) {
+            (Some(_), Some(id)) => Err(places.at(
+                id.span().start,
+                &format!("{key}.client_id"),
+                "token_command and client_id exclude each other: keep token_command for a helper, or client_id for mailer's own login",
+            )),
+            (Some(cmd), None) => {
+                if let Some(p) = &self.provider {
+                    let msg = "needs client_id: a provider preset is for mailer's own login, not token_command";
+                    return Err(places.at(p.span().start, &format!("{key}.provider"), msg));
+                }
+                Ok(TokenSource::Command(nonempty(cmd, "token_command")?))
+            }
+            (None, Some(id)) => {
+                let client_id = nonempty(id, "client_id")?;
+                let login = self.login(places, account, &key, client_id)?;
+                Ok(TokenSource::Login(Arc::new(login)))
+            }
+            (None, None) => Err(places.at(
+                at,
+                &key,
+                "needs token_command (a helper that prints a token) or client_id (mailer's own login, see docs/oauth2.md)",
+            )),
+        }
+    }
+
+    fn login(
+        &self,
+        places: &Places<'_>,
+        account: &str,
+        key: &str,
+        client_id: String,
+    ) -> Result<Login, Error> {
+        let provider = self.provider.as_ref().map(|p| *p.get_ref());
+        let tenant = match (&self.tenant, provider) {
+            (Some(t), Some(Provider::Microsoft)) => t.get_ref().trim().to_string(),
+            (Some(t), _) => {
+                let msg = "applies only to provider = \"microsoft\"";
+                return Err(places.at(t.span().start, &format!("{key}.tenant"), msg));
+            }
+            (None, _) => "common".to_string(),
+        };
+        let preset = provider.map(|p| preset(p, &tenant));
+        let url = |v: &Option<Spanned<String>>, name: &str, fallback: Option<String>| match v {
+            Some(v) => check_url(places, v, &format!("{key}.{name}")).map(Some),
+            None => Ok(fallback),
+        };
+        let auth_url = url(
+            &self.auth_url,
+            "auth_url",
+            preset.as_ref().map(|p| p.auth_url.clone()),
+        )?;
+        let token_url = url(
+            &self.token_url,
+            "token_url",
+            preset.as_ref().map(|p| p.token_url.clone()),
+        )?;
+        let device = preset.as_ref().and_then(|p| p.device_auth_url.clone());
+        let revoke = preset.as_ref().and_then(|p| p.revoke_url.clone());
+        let (Some(auth_url), Some(token_url)) = (auth_url, token_url) else {
+            let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
+            let msg =
+                "needs provider = \"google\" or \"microsoft\", or both auth_url and token_url";
+            return Err(places.at(at, key, msg));
+        };
+        let scopes = match &self.scopes {
+            Some(s) if s.get_ref().iter().all(|x| x.trim().is_empty()) => {
+                return Err(places.at(s.span().start, &format!("{key}.scopes"), "is empty"));
+            }
+            Some(s) => s
+                .get_ref()
+                .iter()
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+            None => preset
+                .as_ref()
+                .map(|p| p.scopes.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+        };
+        let client_secret_command = match &self.client_secret_command {
+            Some(c) => Some(match c.get_ref().trim() {
+                "" => {
+                    return Err(places.at(
+                        c.span().start,
+                        &format!("{key}.client_secret_command"),
+                        "is empty",
+                    ));
+                }
+                s => s.to_string(),
+            }),
+            None if provider == Some(Provider::Google) => {
+                let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
+                let msg = "provider = \"google\" needs client_secret_command: Google gives installed apps a client secret (see docs/oauth2.md)";
+                return Err(places.at(at, &format!("{key}.client_secret_command"), msg));
+            }
+            None => None,
+        };
+        Ok(Login {
+            account: account.to_string(),
+            key: key.to_string(),
+            provider,
+            client_id,
+            client_secret_command,
+            auth_url,
+            token_url,
+            device_auth_url: url(&self.device_auth_url, "device_auth_url", device)?,
+            revoke_url: url(&self.revoke_url, "revoke_url", revoke)?,
+            scopes,
+        })
+    }
+}
+
+/// An endpoint must be HTTPS; plain HTTP only to this machine (a local test server).
+fn check_url(places: &Places<'_>, v: &Spanned<String>, key: &str) -> Result<String, Error> {
+    let text = v.get_ref().trim();
+    let at = v.span().start;
+    let url = oauth2::url::Url::parse(text)
+        .map_err(|e| places.at(at, key, &format!("{text:?} is not a URL ({e})")))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(text.to_string()),
+        "http" if loopback => Ok(text.to_string()),
+        _ => Err(places.at(at, key, "must be an https:// URL")),
+    }
+}
