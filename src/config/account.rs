@@ -9,8 +9,8 @@ use std::time::Duration;
 use lettre::Address;
 
 use super::error::Error;
-use super::oauth2::TokenSource;
 use super::secret::{Password, SecretSource};
+use super::token::TokenSource;
 
 /// How a connection to a server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

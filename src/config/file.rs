@@ -11,9 +11,10 @@ use lettre::Address;
 
 use super::account::{Account, Auth, Protocol, Retrieval, Security, Server};
 use super::error::Error;
-use super::oauth2::{FileOAuth2, TokenSource};
+use super::oauth2::FileOAuth2;
 use super::paths::expand_tilde;
 use super::secret::SecretSource;
+use super::token::TokenSource;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,13 +96,13 @@ pub(super) struct Parsed {
 }
 
 /// Builds errors that point at a place in the file.
-pub(super) struct Places<'a> {
+struct Places<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Places<'_> {
-    pub(super) fn at(&self, offset: usize, key: &str, message: &str) -> Error {
+    fn at(&self, offset: usize, key: &str, message: &str) -> Error {
         let (line, col) = line_col(self.text, offset);
         Error::Invalid(format!(
             "{}:{line}:{col}: {key}: {message}",
@@ -182,7 +183,10 @@ fn account(
         token: acc
             .oauth2
             .as_ref()
-            .map(|o| o.get_ref().resolve(places, name, &key, o.span().start))
+            .map(|o| {
+                let at = |offset: usize, key: &str, message: &str| places.at(offset, key, message);
+                o.get_ref().resolve(&at, name, &key, o.span().start)
+            })
             .transpose()?,
     };
     check_account_auth(places, &key, acc, &inherited)?;

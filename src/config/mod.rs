@@ -12,16 +12,17 @@ mod file;
 mod oauth2;
 mod paths;
 mod secret;
+mod token;
 
 use std::path::{Path, PathBuf};
 
 pub use account::{Account, Auth, Protocol, Retrieval, Security, Server};
 pub use error::Error;
-pub use oauth2::{Login, Provider, TokenSource};
 pub use paths::{default_path, expand_tilde, home_dir};
 pub use secret::{
     Password, SecretError, SecretSource, Token, run_secret_command, run_token_command,
 };
+pub use token::{Login, Provider, TokenSource};
 
 /// A parsed config file: every account, validated.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
-//! `[accounts.NAME.oauth2]`: where an account's bearer tokens come from. Either a helper
-//! command that prints one, or mailer's own login against an authorization server,
-//! described by a provider preset or by explicit endpoints.
+//! `[accounts.NAME.oauth2]` as written, checked and resolved into a [`TokenSource`]:
+//! a helper command, or mailer's own login described by a provider preset or by
+//! explicit endpoints.
 
 use std::sync::Arc;
 
@@ -9,51 +9,10 @@ use toml::Spanned;
 
 use super::account::Auth;
 use super::error::Error;
-use super::file::Places;
+use super::token::{Login, Provider, TokenSource};
 
-/// Providers whose endpoints, scopes and SASL mechanism mailer knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Google,
-    Microsoft,
-}
-
-impl Provider {
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Google => "google",
-            Provider::Microsoft => "microsoft",
-        }
-    }
-}
-
-/// How mailer signs in by itself: an OAuth2 client of the user's own registration.
-#[derive(Debug, Clone)]
-pub struct Login {
-    /// The account the tokens belong to; they are stored under its name.
-    pub account: String,
-    /// `accounts.NAME.oauth2`, for messages about the section.
-    pub key: String,
-    pub provider: Option<Provider>,
-    pub client_id: String,
-    /// A command printing the client secret, for providers that give installed apps one.
-    pub client_secret_command: Option<String>,
-    pub auth_url: String,
-    pub token_url: String,
-    pub device_auth_url: Option<String>,
-    pub revoke_url: Option<String>,
-    pub scopes: Vec<String>,
-}
-
-/// Where bearer tokens come from.
-#[derive(Debug, Clone)]
-pub enum TokenSource {
-    /// A helper (pizauth, oama, a script) that prints a current access token.
-    Command(String),
-    /// mailer's own login; tokens kept in mailer's token store.
-    Login(Arc<Login>),
-}
+/// Builds an error pointing at a byte offset of the file, for a key.
+pub(super) type At<'a> = &'a dyn Fn(usize, &str, &str) -> Error;
 
 /// The section as written.
 #[derive(Deserialize)]
@@ -118,7 +77,7 @@ impl FileOAuth2 {
     /// Checks the section and resolves it into a token source.
     pub(super) fn resolve(
         &self,
-        places: &Places<'_>,
+        places: At<'_>,
         account: &str,
         key: &str,
         at: usize,
@@ -126,12 +85,12 @@ impl FileOAuth2 {
         let key = format!("{key}.oauth2");
         let nonempty = |v: &Spanned<String>, name: &str| -> Result<String, Error> {
             match v.get_ref().trim() {
-                "" => Err(places.at(v.span().start, &format!("{key}.{name}"), "is empty")),
+                "" => Err(places(v.span().start, &format!("{key}.{name}"), "is empty")),
                 s => Ok(s.to_string()),
             }
         };
         match (&self.token_command, &self.client_id) {
-            (Some(_), Some(id)) => Err(places.at(
+            (Some(_), Some(id)) => Err(places(
                 id.span().start,
                 &format!("{key}.client_id"),
                 "token_command and client_id exclude each other: keep token_command for a helper, or client_id for mailer's own login",
@@ -139,7 +98,7 @@ impl FileOAuth2 {
             (Some(cmd), None) => {
                 if let Some(p) = &self.provider {
                     let msg = "needs client_id: a provider preset is for mailer's own login, not token_command";
-                    return Err(places.at(p.span().start, &format!("{key}.provider"), msg));
+                    return Err(places(p.span().start, &format!("{key}.provider"), msg));
                 }
                 Ok(TokenSource::Command(nonempty(cmd, "token_command")?))
             }
@@ -148,7 +107,7 @@ impl FileOAuth2 {
                 let login = self.login(places, account, &key, client_id)?;
                 Ok(TokenSource::Login(Arc::new(login)))
             }
-            (None, None) => Err(places.at(
+            (None, None) => Err(places(
                 at,
                 &key,
                 "needs token_command (a helper that prints a token) or client_id (mailer's own login, see docs/oauth2.md)",
@@ -158,7 +117,7 @@ impl FileOAuth2 {
 
     fn login(
         &self,
-        places: &Places<'_>,
+        places: At<'_>,
         account: &str,
         key: &str,
         client_id: String,
@@ -168,7 +127,7 @@ impl FileOAuth2 {
             (Some(t), Some(Provider::Microsoft)) => t.get_ref().trim().to_string(),
             (Some(t), _) => {
                 let msg = "applies only to provider = \"microsoft\"";
-                return Err(places.at(t.span().start, &format!("{key}.tenant"), msg));
+                return Err(places(t.span().start, &format!("{key}.tenant"), msg));
             }
             (None, _) => "common".to_string(),
         };
@@ -193,41 +152,10 @@ impl FileOAuth2 {
             let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
             let msg =
                 "needs provider = \"google\" or \"microsoft\", or both auth_url and token_url";
-            return Err(places.at(at, key, msg));
+            return Err(places(at, key, msg));
         };
-        let scopes = match &self.scopes {
-            Some(s) if s.get_ref().iter().all(|x| x.trim().is_empty()) => {
-                return Err(places.at(s.span().start, &format!("{key}.scopes"), "is empty"));
-            }
-            Some(s) => s
-                .get_ref()
-                .iter()
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect(),
-            None => preset
-                .as_ref()
-                .map(|p| p.scopes.iter().map(|s| s.to_string()).collect())
-                .unwrap_or_default(),
-        };
-        let client_secret_command = match &self.client_secret_command {
-            Some(c) => Some(match c.get_ref().trim() {
-                "" => {
-                    return Err(places.at(
-                        c.span().start,
-                        &format!("{key}.client_secret_command"),
-                        "is empty",
-                    ));
-                }
-                s => s.to_string(),
-            }),
-            None if provider == Some(Provider::Google) => {
-                let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
-                let msg = "provider = \"google\" needs client_secret_command: Google gives installed apps a client secret (see docs/oauth2.md)";
-                return Err(places.at(at, &format!("{key}.client_secret_command"), msg));
-            }
-            None => None,
-        };
+        let scopes = self.scopes(places, key, preset.as_ref())?;
+        let client_secret_command = self.client_secret(places, key, provider)?;
         Ok(Login {
             account: account.to_string(),
             key: key.to_string(),
@@ -241,18 +169,63 @@ impl FileOAuth2 {
             scopes,
         })
     }
+
+    /// The scopes written, else the preset's.
+    fn scopes(
+        &self,
+        places: At<'_>,
+        key: &str,
+        preset: Option<&Preset>,
+    ) -> Result<Vec<String>, Error> {
+        let Some(s) = &self.scopes else {
+            let preset = preset.map(|p| p.scopes.iter().map(|s| s.to_string()).collect());
+            return Ok(preset.unwrap_or_default());
+        };
+        let scopes: Vec<String> = s
+            .get_ref()
+            .iter()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect();
+        if scopes.is_empty() {
+            return Err(places(s.span().start, &format!("{key}.scopes"), "is empty"));
+        }
+        Ok(scopes)
+    }
+
+    /// The client secret's command; Google's installed-app clients need one.
+    fn client_secret(
+        &self,
+        places: At<'_>,
+        key: &str,
+        provider: Option<Provider>,
+    ) -> Result<Option<String>, Error> {
+        let name = format!("{key}.client_secret_command");
+        match &self.client_secret_command {
+            Some(c) if c.get_ref().trim().is_empty() => {
+                Err(places(c.span().start, &name, "is empty"))
+            }
+            Some(c) => Ok(Some(c.get_ref().trim().to_string())),
+            None if provider == Some(Provider::Google) => {
+                let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
+                let msg = "provider = \"google\" needs client_secret_command: Google gives installed apps a client secret (see docs/oauth2.md)";
+                Err(places(at, &name, msg))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 /// An endpoint must be HTTPS; plain HTTP only to this machine (a local test server).
-fn check_url(places: &Places<'_>, v: &Spanned<String>, key: &str) -> Result<String, Error> {
+fn check_url(places: At<'_>, v: &Spanned<String>, key: &str) -> Result<String, Error> {
     let text = v.get_ref().trim();
     let at = v.span().start;
     let url = oauth2::url::Url::parse(text)
-        .map_err(|e| places.at(at, key, &format!("{text:?} is not a URL ({e})")))?;
+        .map_err(|e| places(at, key, &format!("{text:?} is not a URL ({e})")))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(text.to_string()),
         "http" if loopback => Ok(text.to_string()),
-        _ => Err(places.at(at, key, "must be an https:// URL")),
+        _ => Err(places(at, key, "must be an https:// URL")),
     }
 }

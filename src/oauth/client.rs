@@ -9,7 +9,7 @@ use oauth2::{
     RequestTokenError, StandardRevocableToken, TokenResponse,
 };
 
-use super::Error;
+use super::error::Error;
 use super::http::{Http, HttpError};
 use crate::config::{self, Login};
 use crate::store::tokens::Stored;

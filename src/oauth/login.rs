@@ -11,8 +11,8 @@ use oauth2::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Error;
 use super::client::{self, reason, request_failed};
+use super::error::Error;
 use crate::config::{Login, Provider};
 use crate::store::tokens::Stored;
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::commands::auth::{Revocation, Signed, SignedOut, Status};
 use crate::oauth::login::Prompt;
 
-use super::{print_json, printable};
+use super::text::{print_json, printable};
 
 fn when(at: i64) -> String {
     mail_parser::DateTime::from_timestamp(at).to_rfc3339()
