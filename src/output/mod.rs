@@ -401,7 +401,10 @@ mod tests {
             "line one\n\tline two\\r"
         );
         assert_eq!(printable("abc\u{202e}txt", false), "abc\\u{202e}txt");
-        assert!(matches!(printable("周报", false), Cow::Borrowed(_)));
+        assert!(matches!(
+            printable("周报", false),
+            std::borrow::Cow::Borrowed(_)
+        ));
         assert_eq!(fit("a\u{1b}b", 9), "a\\u{1b}b ");
     }
 }
