@@ -74,3 +74,49 @@ fn connection_cut_in_the_middle_of_a_fetch_stores_nothing_broken() {
         .sum();
     assert_eq!(stored, 0, "a half-received message must not be stored");
 }
+
+const OFFERS_SASL_IR: &[u8] =
+    b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] Coremail System IMap Server Ready\r\n";
+
+fn bearer_account(port: u16) -> Account {
+    account(port).oauth2("xoauth2", "echo token-for-the-fake")
+}
+
+/// A server that offers SASL-IR gets the token on the AUTHENTICATE line: one round
+/// trip less.
+#[test]
+fn a_bearer_token_goes_with_authenticate_when_the_server_offers_sasl_ir() {
+    let port = serve(vec![
+        Step::Send(OFFERS_SASL_IR),
+        Step::Expect(
+            b"A0001 AUTHENTICATE XOAUTH2 dXNlcj1",
+            b"A0001 NO [AUTHENTICATIONFAILED] SASL-IR form refused\r\n",
+        ),
+    ]);
+    let run = bearer_account(port).build().mailer(&["list"]).run();
+    assert_clean_failure(
+        &run,
+        77,
+        "refused the login of user \"x@example.test\": [AUTHENTICATIONFAILED] SASL-IR form refused",
+    );
+}
+
+/// Coremail (163.com, 126.com) offers SASL-IR and refuses it: with `sasl_ir = false`
+/// the token waits for the server's go-ahead.
+#[test]
+fn sasl_ir_false_sends_the_token_after_the_go_ahead() {
+    let port = serve(vec![
+        Step::Send(OFFERS_SASL_IR),
+        Step::Expect(b"A0001 AUTHENTICATE XOAUTH2\r\n", b"+ \r\n"),
+        Step::Expect(b"dXNlcj1", b"A0001 OK AUTHENTICATE completed\r\n"),
+        Step::Answer(b"* CAPABILITY IMAP4rev1\r\n", "OK done"),
+        Step::Answer(
+            b"* 0 EXISTS\r\n* OK [UIDVALIDITY 5] ok\r\n",
+            "OK [READ-ONLY] done",
+        ),
+        Step::Answer(b"* BYE\r\n", "OK done"),
+    ]);
+    let setup = bearer_account(port).server_key("sasl_ir", false).build();
+    let out = setup.mailer(&["list"]).ok();
+    assert_eq!(out, "");
+}

@@ -109,6 +109,9 @@ pub struct Server {
     pub auth: Auth,
     /// Where bearer tokens come from, when `auth` is one of the OAuth2 mechanisms.
     pub token: Option<TokenSource>,
+    /// IMAP: send the first SASL message with AUTHENTICATE when the server offers
+    /// SASL-IR (one round trip less); false for servers that offer it but refuse it.
+    pub sasl_ir: bool,
 }
 
 impl Server {

@@ -84,6 +84,7 @@ struct FileServer {
     allow_insecure_auth: bool,
     delete_after_fetch: Option<Spanned<bool>>,
     timeout_secs: Option<Spanned<u64>>,
+    sasl_ir: Option<Spanned<bool>>,
 }
 
 /// Default bound on connecting and on each reply.
@@ -317,6 +318,12 @@ fn server(
         let key = format!("{key}.delete_after_fetch");
         return Err(places.at(d.span().start, &key, "only applies to [pop3] sections"));
     }
+    if let Some(d) = &s.sasl_ir
+        && protocol != Protocol::Imap
+    {
+        let key = format!("{key}.sasl_ir");
+        return Err(places.at(d.span().start, &key, "only applies to [imap] sections"));
+    }
     if s.port == Some(0) {
         let at = s.host.span().start;
         return Err(places.at(at, &format!("{key}.port"), "0 is not a port"));
@@ -349,6 +356,7 @@ fn server(
         key,
         auth,
         token,
+        sasl_ir: s.sasl_ir.as_ref().is_none_or(|v| *v.get_ref()),
     })
 }
 

@@ -38,7 +38,7 @@ impl Session {
     /// One connection and login, with `token` when the server takes a bearer token.
     async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
         let seen = Shared::default();
-        let client = connect(server, &seen).await?;
+        let (client, offers_ir) = connect(server, &seen).await?;
         let addr = server.address();
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr });
@@ -47,12 +47,21 @@ impl Session {
         let login = match sasl::Mechanism::of(server.auth).zip(token) {
             Some((mechanism, token)) => {
                 let first = mechanism.first_message(server, token);
+                // With SASL-IR the token goes on the command line; servers that offer
+                // it but refuse it (Coremail's) get `sasl_ir = false`.
+                let (command, first) = match offers_ir && server.sasl_ir {
+                    true => (
+                        format!("{} {}", mechanism.name(), sasl::encode(&first)),
+                        None,
+                    ),
+                    false => (mechanism.name().to_string(), Some(first)),
+                };
                 let bearer = Bearer {
-                    first: Some(first),
+                    first,
                     answer: mechanism.failure_answer(),
                     reason: reason.clone(),
                 };
-                client.authenticate(mechanism.name(), bearer).boxed()
+                client.authenticate(command, bearer).boxed()
             }
             None => {
                 let password = server
@@ -168,8 +177,9 @@ impl async_imap::Authenticator for PlainAuth {
     }
 }
 
-/// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS.
-async fn connect(server: &Server, seen: &Shared) -> Result<Client, Error> {
+/// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS; and
+/// whether the greeting offered SASL-IR.
+async fn connect(server: &Server, seen: &Shared) -> Result<(Client, bool), Error> {
     let (addr, t) = (server.address(), server.timeout);
     let tcp = net::connect(server).await?;
     if server.security == Security::Starttls {
@@ -182,15 +192,19 @@ async fn connect(server: &Server, seen: &Shared) -> Result<Client, Error> {
         }
         _ => async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn),
     };
-    greeting(&addr, t, &mut client).await?;
-    Ok(client)
+    let sasl_ir = greeting(&addr, t, &mut client).await?;
+    Ok((client, sasl_ir))
 }
 
 /// Reads the greeting in plain text, asks for STARTTLS, and runs the handshake.
-async fn starttls(server: &Server, tcp: Idle<TcpStream>, seen: &Shared) -> Result<Client, Error> {
+async fn starttls(
+    server: &Server,
+    tcp: Idle<TcpStream>,
+    seen: &Shared,
+) -> Result<(Client, bool), Error> {
     let (addr, t) = (server.address(), server.timeout);
     let mut plain = async_imap::Client::new(Tap::new(tcp, seen.clone()));
-    greeting(&addr, t, &mut plain).await?;
+    let sasl_ir = greeting(&addr, t, &mut plain).await?;
     bounded(
         &addr,
         t,
@@ -201,23 +215,34 @@ async fn starttls(server: &Server, tcp: Idle<TcpStream>, seen: &Shared) -> Resul
     .map_err(|e| imap_error(&addr, "STARTTLS", e, seen))?;
     let stream = plain.into_inner().into_inner();
     let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, stream)).await??;
-    Ok(async_imap::Client::new(
-        Box::new(Tap::new(tls, seen.clone())) as Conn,
-    ))
+    let client = async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn);
+    Ok((client, sasl_ir))
 }
 
+/// Reads the greeting; whether its capabilities offer SASL-IR (RFC 4959), so that a
+/// bearer token can go with AUTHENTICATE and save a round trip.
 async fn greeting<S>(
     addr: &str,
     t: Duration,
     client: &mut async_imap::Client<S>,
-) -> Result<(), Error>
+) -> Result<bool, Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
+    use async_imap::imap_proto::types::{Capability, Response, ResponseCode};
     match bounded(addr, t, "greeting", client.read_response()).await? {
-        Ok(Some(_)) => {
+        Ok(Some(greeting)) => {
             tracing::debug!("greeting received");
-            Ok(())
+            let sasl_ir = match greeting.parsed() {
+                Response::Data {
+                    code: Some(ResponseCode::Capabilities(caps)),
+                    ..
+                } => caps
+                    .iter()
+                    .any(|c| matches!(c, Capability::Atom(a) if a.eq_ignore_ascii_case("SASL-IR"))),
+                _ => false,
+            };
+            Ok(sasl_ir)
         }
         Ok(None) => Err(broken(
             addr,

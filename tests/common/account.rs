@@ -60,6 +60,20 @@ macro_rules! toml_as_displayed {
 
 toml_as_displayed!(bool, i32, u16, u64);
 
+/// The keys of an `[accounts.ID.oauth2]` table.
+pub struct OAuth2Table(Keys);
+
+impl OAuth2Table {
+    pub fn set(&mut self, key: &str, value: impl Toml) {
+        self.0.set(key, value.toml());
+    }
+
+    /// A value already spelled as TOML (an array).
+    pub fn set_raw(&mut self, key: &str, toml: &str) {
+        self.0.set(key, toml.to_string());
+    }
+}
+
 /// Where a stack server listens: a port key of stack.env or cyrus.env (`"IMAPS_PORT"`)
 /// or a port number (a proxy in front of the stack).
 pub trait Port {
@@ -163,14 +177,20 @@ impl Account {
 
     /// Logs in with bearer tokens: `auth = AUTH` (xoauth2, oauthbearer) and an
     /// `[accounts.ID.oauth2]` table with `token_command`, instead of the password.
-    pub fn oauth2(mut self, auth: &str, token_command: &str) -> Account {
+    pub fn oauth2(self, auth: &str, token_command: &str) -> Account {
+        self.oauth2_table(auth, |table| table.set("token_command", token_command))
+    }
+
+    /// `auth = AUTH` and an `[accounts.ID.oauth2]` table that `fill` writes.
+    pub fn oauth2_table(mut self, auth: &str, fill: impl FnOnce(&mut OAuth2Table)) -> Account {
         self.keys.unset("password_command");
+        self.keys.unset("password");
         self.keys.set("auth", auth.toml());
-        let mut table = Keys::default();
-        table.set("token_command", token_command.toml());
+        let mut table = OAuth2Table(Keys::default());
+        fill(&mut table);
         // Written like a server section; first, so that server_key still means the
         // server added last.
-        self.servers.insert(0, ("oauth2".to_string(), table));
+        self.servers.insert(0, ("oauth2".to_string(), table.0));
         self
     }
 

@@ -17,6 +17,9 @@ pub enum Step {
     ReadLine,
     /// Read a tagged IMAP command; answer with `untagged` lines, then `TAG done`.
     Answer(&'static [u8], &'static str),
+    /// Read one line; when it starts with the first bytes, send the second, else say
+    /// `* BYE` with what came and end: a server that takes only one form of a command.
+    Expect(&'static [u8], &'static [u8]),
     /// Say nothing for this long (longer than the client's timeout).
     Stall(Duration),
     /// Send these bytes a few at a time with pauses: a slow link, never silent for long.
@@ -59,6 +62,20 @@ pub fn serve(script: Vec<Step>) -> u16 {
                     if writer.write_all(untagged).is_err()
                         || writer.write_all(reply.as_bytes()).is_err()
                     {
+                        return;
+                    }
+                }
+                Step::Expect(start, reply) => {
+                    let mut line = Vec::new();
+                    if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if !line.starts_with(start) {
+                        let _ = writer.write_all(b"* BYE unexpected: ");
+                        let _ = writer.write_all(&line);
+                        return;
+                    }
+                    if writer.write_all(reply).is_err() {
                         return;
                     }
                 }

@@ -2,13 +2,15 @@
 //! loopback ports, once per test binary, and stopped when the binary exits. [`Account`]
 //! writes a config file into a [`Setup`], and [`Setup::mailer`] runs the real `mailer`
 //! binary the way a user would. [`cyrus::cyrus()`] is a second IMAP/POP3 server, Cyrus
-//! IMAP, started by `tests/cyrus.sh` the same way.
+//! IMAP, started by `tests/cyrus.sh` the same way; [`oauth::auth_server()`] a real
+//! OAuth2 authorization server (oidc-provider), started by `tests/oauth-server.sh`.
 
 #![allow(dead_code)]
 
 pub mod account;
 pub mod cyrus;
 pub mod fault;
+pub mod oauth;
 pub mod rusage;
 
 pub use account::Account;
@@ -288,6 +290,8 @@ fn secrets() -> Vec<String> {
         ("carol", "carolpw"),
         ("dora", "dörapw"),
         ("dave", "davepw"),
+        // The test authorization server's confidential client.
+        ("mailer-secret", "mailer-secret-pw"),
     ] {
         out.push(password.to_string());
         out.push(b64(password));
@@ -395,6 +399,39 @@ impl Mailer {
             .expect("running mailer");
         self.feed(&mut child);
         let mut run = Run(child.wait_with_output().expect("waiting for mailer"));
+        assert_no_secret(&run);
+        if traced {
+            run.0.stderr = without_quiet_log_lines(&run.0.stderr);
+        }
+        run
+    }
+
+    /// Runs it to the end as [`Mailer::run`] does, while `answer` sees each line of
+    /// its stderr as it comes: a test plays the user who reads a prompt and acts on it.
+    pub fn run_answering(mut self, mut answer: impl FnMut(&str)) -> Run {
+        use std::io::BufRead;
+        let traced = !self.chooses_log_level();
+        if traced {
+            self = self.env("MAILER_LOG", "trace");
+        }
+        let mut child = self
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running mailer");
+        self.feed(&mut child);
+        let stderr = child.stderr.take().expect("stderr pipe");
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stderr).split(b'\n') {
+            let line = line.expect("reading mailer's stderr");
+            answer(&String::from_utf8_lossy(&line));
+            seen.extend_from_slice(&line);
+            seen.push(b'\n');
+        }
+        let mut output = child.wait_with_output().expect("waiting for mailer");
+        output.stderr = seen;
+        let mut run = Run(output);
         assert_no_secret(&run);
         if traced {
             run.0.stderr = without_quiet_log_lines(&run.0.stderr);
