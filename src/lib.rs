@@ -11,6 +11,7 @@ pub mod config;
 pub mod date;
 pub mod error;
 pub mod imap;
+pub mod keyring;
 pub mod mailbox;
 pub mod message;
 pub mod net;

@@ -37,6 +37,9 @@ enum Action {
     Status,
     /// Revoke the sign-in where the provider allows it, and delete the stored tokens
     Logout,
+    /// Store the account's password in the OS keyring (for password_keyring = true):
+    /// asked for without echo on a terminal, else read from the first line of stdin
+    SetPassword,
 }
 
 impl AuthArgs {
@@ -66,6 +69,16 @@ impl AuthArgs {
                 }
                 Ok(())
             }
+            Action::SetPassword => {
+                let account = ctx.account()?;
+                let users = auth::keyring_users(&account)?;
+                let password = read_password(&users[0])?;
+                let users = ctx.block_on(auth::set_password(&account, &password))??;
+                for user in users {
+                    println!("stored the password of {user:?} in the keyring (service \"mailer\")");
+                }
+                Ok(())
+            }
             Action::Logout => {
                 let done = ctx.on_account(async |a| auth::logout(a).await)?;
                 crate::output::signed_out(&done, ctx.json);
@@ -73,4 +86,24 @@ impl AuthArgs {
             }
         }
     }
+}
+
+/// The password, from the terminal without echo, or else from stdin's first line.
+fn read_password(user: &str) -> Result<crate::config::Password, Failure> {
+    use std::io::{BufRead, IsTerminal};
+    let io = |e| Failure::io("reading the password", e);
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("Password for {user}: ")).map_err(io)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(io)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if line.is_empty() {
+        return Err(Failure::new(
+            crate::error::Exit::Usage,
+            "no password given: type it at the prompt, or pipe it on stdin",
+        ));
+    }
+    Ok(line.into())
 }

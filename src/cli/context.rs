@@ -53,6 +53,10 @@ impl Context {
             .map_err(|e| {
                 Failure::with_cause(Exit::Software, e).context("starting the async runtime")
             })?;
-        Ok(runtime.block_on(fut))
+        let result = runtime.block_on(fut);
+        // A keyring call that timed out may still be stuck in a blocking thread: do not
+        // wait for it at exit.
+        runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+        Ok(result)
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{Account, Login, TokenSource};
+use crate::config::{Account, KEYRING_SERVICE, Login, Password, SecretSource, TokenSource};
 use crate::error::{Exit, Failure};
 use crate::oauth::{self, login::Prompt};
 use crate::store::tokens;
@@ -65,6 +65,7 @@ pub struct Signed {
     pub account: String,
     pub path: PathBuf,
     pub stored: tokens::Stored,
+    pub store: tokens::Store,
 }
 
 /// Signs the account in with `flow`, telling the user what to do through `prompt`, and
@@ -81,11 +82,14 @@ pub async fn login(
         Flow::Browser => oauth::login::browser(login, HTTP_TIMEOUT, wait, prompt).await?,
         Flow::Device => oauth::login::device(login, HTTP_TIMEOUT, wait, prompt).await?,
     };
-    tokens::save(&path, &stored).map_err(oauth::Error::from)?;
+    let store = tokens::save(&path, &account.name, &stored, HTTP_TIMEOUT)
+        .await
+        .map_err(oauth::Error::from)?;
     Ok(Signed {
         account: account.name.clone(),
         path,
         stored,
+        store,
     })
 }
 
@@ -97,7 +101,7 @@ pub struct Status {
     pub source: &'static str,
     pub provider: Option<&'static str>,
     pub client_id: Option<String>,
-    /// "file" for mailer's own login; None otherwise.
+    /// "keyring" or "file" once signed in with mailer's own login; None otherwise.
     pub store: Option<&'static str>,
     pub path: Option<PathBuf>,
     pub signed_in: bool,
@@ -131,11 +135,14 @@ pub fn status(account: &Account) -> Result<Status, Failure> {
             status.source = "login";
             status.provider = login.provider.map(|p| p.name());
             status.client_id = Some(login.client_id.clone());
-            status.store = Some("file");
             let path = tokens::path(&account.name).map_err(oauth::Error::from)?;
             status.scopes = login.scopes.clone();
-            if let Some(stored) = tokens::load(&path).map_err(oauth::Error::from)? {
+            if let Some(stored) = tokens::load_file(&path).map_err(oauth::Error::from)? {
                 status.signed_in = true;
+                status.store = Some(match stored.in_keyring {
+                    true => "keyring",
+                    false => "file",
+                });
                 status.expires_at = stored.expires_at;
                 status.refresh_token = stored.refresh_token.is_some();
                 status.scopes = stored.scopes;
@@ -167,7 +174,8 @@ pub enum Revocation {
 pub async fn logout(account: &Account) -> Result<SignedOut, Failure> {
     let login = own_login(account)?;
     let path = tokens::path(&account.name).map_err(oauth::Error::from)?;
-    let Some(stored) = tokens::load(&path).map_err(oauth::Error::from)? else {
+    let loaded = tokens::load(&path, &account.name, HTTP_TIMEOUT).await;
+    let Some(stored) = loaded.map_err(oauth::Error::from)? else {
         return Ok(SignedOut {
             account: account.name.clone(),
             revoked: None,
@@ -178,9 +186,54 @@ pub async fn logout(account: &Account) -> Result<SignedOut, Failure> {
         Ok(false) => Revocation::NotOffered,
         Err(e) => Revocation::Failed(crate::error::chain(&e)),
     };
-    tokens::remove(&path).map_err(oauth::Error::from)?;
+    tokens::remove(&path, &account.name, HTTP_TIMEOUT)
+        .await
+        .map_err(oauth::Error::from)?;
     Ok(SignedOut {
         account: account.name.clone(),
         revoked: Some(revoked),
     })
+}
+
+/// The login users whose password the account reads from the keyring, one per distinct
+/// user of its servers with `password_keyring = true`.
+pub fn keyring_users(account: &Account) -> Result<Vec<String>, Failure> {
+    let retrieval = account.retrieval.as_ref().map(|r| match r {
+        crate::config::Retrieval::Imap(s) | crate::config::Retrieval::Pop3(s) => s,
+    });
+    let mut users: Vec<String> = [account.smtp.as_ref(), retrieval]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match &s.secret {
+            Some(SecretSource::Keyring(user)) => Some(user.clone()),
+            _ => None,
+        })
+        .collect();
+    users.dedup();
+    if users.is_empty() {
+        return Err(Failure::new(
+            Exit::Config,
+            format!(
+                "{}: account {:?} does not take its password from the keyring: set password_keyring = true in [accounts.{1}]",
+                account.config_path.display(),
+                account.name
+            ),
+        ));
+    }
+    Ok(users)
+}
+
+/// Stores `password` in the OS keyring for each of the account's keyring users.
+pub async fn set_password(account: &Account, password: &Password) -> Result<Vec<String>, Failure> {
+    let users = keyring_users(account)?;
+    for user in &users {
+        crate::keyring::set(KEYRING_SERVICE, user, password.expose(), HTTP_TIMEOUT)
+            .await
+            .map_err(|e| {
+                Failure::with_cause(Exit::Config, e).context(format!(
+                    "storing the password of {user:?} in the keyring (without one, use password_command or password_env)"
+                ))
+            })?;
+    }
+    Ok(users)
 }

@@ -35,17 +35,34 @@ struct FileAccount {
     password_command: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
+    password_keyring: Option<Spanned<bool>>,
     maildir: Option<String>,
     smtp: Option<FileServer>,
     imap: Option<FileServer>,
     pop3: Option<FileServer>,
 }
 
-/// The three ways a section can name its password; at most one may be set.
+/// The four ways a section can name its password; at most one may be set.
 struct FileSecret<'a> {
     password_command: &'a Option<Spanned<String>>,
     password_env: &'a Option<Spanned<String>>,
     password: &'a Option<Spanned<String>>,
+    password_keyring: &'a Option<Spanned<bool>>,
+}
+
+impl FileSecret<'_> {
+    /// Where the first password key given is written.
+    fn first_given(&self) -> Option<usize> {
+        let strings = [self.password_command, self.password_env, self.password];
+        let text = strings
+            .iter()
+            .copied()
+            .flatten()
+            .next()
+            .map(|p| p.span().start);
+        let keyring = self.password_keyring.as_ref().map(|k| k.span().start);
+        text.or(keyring)
+    }
 }
 
 impl FileAccount {
@@ -54,6 +71,7 @@ impl FileAccount {
             password_command: &self.password_command,
             password_env: &self.password_env,
             password: &self.password,
+            password_keyring: &self.password_keyring,
         }
     }
 }
@@ -64,6 +82,7 @@ impl FileServer {
             password_command: &self.password_command,
             password_env: &self.password_env,
             password: &self.password,
+            password_keyring: &self.password_keyring,
         }
     }
 }
@@ -80,6 +99,7 @@ struct FileServer {
     password_command: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
+    password_keyring: Option<Spanned<bool>>,
     #[serde(default)]
     allow_insecure_auth: bool,
     delete_after_fetch: Option<Spanned<bool>>,
@@ -243,11 +263,9 @@ fn check_account_auth(
             &format!("auth = \"{auth}\" needs [{key}.oauth2] with token_command or client_id"),
         ));
     }
-    let s = acc.secret();
-    let given = [s.password_command, s.password_env, s.password];
-    if let Some(p) = given.iter().copied().flatten().next() {
+    if let Some(at) = acc.secret().first_given() {
         return Err(places.at(
-            p.span().start,
+            at,
             key,
             &format!("a password is not used with auth = \"{auth}\": remove it, or give the server that needs one auth = \"password\""),
         ));
@@ -277,15 +295,9 @@ fn server_auth(
             &format!("auth = \"{auth}\" needs [{section}.oauth2] with token_command or client_id"),
         ));
     };
-    let secret = s.secret();
-    let given = [
-        secret.password_command,
-        secret.password_env,
-        secret.password,
-    ];
-    if let Some(p) = given.iter().copied().flatten().next() {
+    if let Some(at) = s.secret().first_given() {
         return Err(places.at(
-            p.span().start,
+            at,
             key,
             &format!("a password is not used with auth = \"{auth}\": remove it"),
         ));
@@ -329,12 +341,17 @@ fn server(
         return Err(places.at(at, &format!("{key}.port"), "0 is not a port"));
     }
     let (auth, token) = server_auth(places, &key, s, inherited)?;
+    let user = s.user.clone().unwrap_or_else(|| inherited.user.clone());
     let secret = match auth {
         Auth::Password => {
             secret_source(&s.secret(), &key, private, places)?.or(inherited.secret.clone())
         }
         _ => None,
-    };
+    }
+    .map(|source| match source {
+        SecretSource::Keyring(_) => SecretSource::Keyring(user.clone()),
+        other => other,
+    });
     let timeout = match &s.timeout_secs {
         Some(t) if *t.get_ref() == 0 => {
             let key = format!("{key}.timeout_secs");
@@ -348,7 +365,7 @@ fn server(
         port: s.port.unwrap_or(protocol.default_port(security)),
         security,
         ca_file: s.ca_file.as_deref().map(expand_tilde),
-        user: s.user.clone().unwrap_or_else(|| inherited.user.clone()),
+        user,
         secret,
         allow_insecure_auth: s.allow_insecure_auth,
         delete_after_fetch: s.delete_after_fetch.as_ref().is_some_and(|d| *d.get_ref()),
@@ -369,6 +386,15 @@ fn secret_source(
     places: &Places<'_>,
 ) -> Result<Option<SecretSource>, Error> {
     let at = |offset, key: &str, message: &str| places.at(offset, key, message);
+    if let Some(k) = s.password_keyring {
+        if let Some(other) = s.first_given().filter(|at| *at != k.span().start) {
+            let msg = "only one of password_command, password_env, password and password_keyring may be set";
+            let at = other.max(k.span().start);
+            return Err(places.at(at, key, msg));
+        }
+        // The user is the server's, filled in when the server is resolved.
+        return Ok(k.get_ref().then(|| SecretSource::Keyring(String::new())));
+    }
     let given: Vec<(&str, &Spanned<String>)> = [
         ("password_command", s.password_command),
         ("password_env", s.password_env),

@@ -20,7 +20,8 @@ pub use account::{Account, Auth, Protocol, Retrieval, Security, Server};
 pub use error::Error;
 pub use paths::{default_path, expand_tilde, home_dir};
 pub use secret::{
-    Password, SecretError, SecretSource, Token, run_secret_command, run_token_command,
+    KEYRING_SERVICE, Password, SecretError, SecretSource, Token, run_secret_command,
+    run_token_command,
 };
 pub use token::{Login, Provider, TokenSource};
 

@@ -38,7 +38,13 @@ pub enum SecretSource {
     Env(String),
     /// The password itself, allowed only in a file readable by its owner alone.
     Plain(Password),
+    /// The OS keyring's entry for service "mailer" and this login user
+    /// (`mailer auth set-password` stores it).
+    Keyring(String),
 }
+
+/// The keyring service passwords are stored under.
+pub const KEYRING_SERVICE: &str = "mailer";
 
 /// Why a password could not be read. No variant carries the password.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +73,14 @@ pub enum SecretError {
         command: String,
         secs: u64,
     },
+    #[error(
+        "password_keyring: the keyring has no password for {0:?}: store one with \"mailer auth set-password\""
+    )]
+    KeyringMissing(String),
+    #[error(
+        "password_keyring: {0}: under cron or over SSH, where no keyring is unlocked, use password_command or password_env instead"
+    )]
+    Keyring(crate::keyring::Error),
     #[error("no token source: set [oauth2] token_command or client_id")]
     NoToken,
     #[error("{0} printed an empty first line")]
@@ -85,6 +99,13 @@ impl SecretSource {
                 Ok(_) => Err(SecretError::EnvEmpty(var.clone())),
                 Err(_) => Err(SecretError::EnvUnset(var.clone())),
             },
+            SecretSource::Keyring(user) => {
+                match crate::keyring::get(KEYRING_SERVICE, user, timeout).await {
+                    Ok(Some(p)) => Ok(Password(p)),
+                    Ok(None) => Err(SecretError::KeyringMissing(user.clone())),
+                    Err(e) => Err(SecretError::Keyring(e)),
+                }
+            }
             SecretSource::Command(cmd) => {
                 let stdout = bounded("password_command", cmd, timeout).await?;
                 let first = stdout.lines().next().unwrap_or("").trim_end_matches('\r');

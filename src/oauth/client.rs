@@ -124,6 +124,7 @@ pub fn stored_from(
         client_id: login.client_id.clone(),
         token_url: login.token_url.clone(),
         signed_in_at: before.map_or(now, |b| b.signed_in_at),
+        in_keyring: false,
     }
 }
 

@@ -69,28 +69,34 @@ where
 /// The login's access token, refreshed when it is about to expire or is `refused`.
 async fn current(login: &Login, timeout: Duration, refused: Option<&str>) -> Result<Token, Error> {
     let path = tokens::path(&login.account)?;
-    let stored = stored_for(login, &path)?;
+    let stored = stored_for(login, &path, timeout).await?;
     if usable(&stored, refused) {
         return Ok(as_token(&stored));
     }
     // Another run may be refreshing: wait for it, then use what it stored.
     let _lock = lock::acquire(&tokens::lock_path(&login.account)?, timeout).await?;
-    let stored = stored_for(login, &path)?;
+    let stored = stored_for(login, &path, timeout).await?;
     if usable(&stored, refused) {
         return Ok(as_token(&stored));
     }
     let fresh = client::refresh(login, &stored, timeout).await?;
-    tokens::save(&path, &fresh)?;
+    tokens::save(&path, &login.account, &fresh, timeout).await?;
     tracing::debug!("refreshed the access token of account {}", login.account);
     Ok(as_token(&fresh))
 }
 
 /// The stored login, if it is one for this configuration.
-fn stored_for(login: &Login, path: &std::path::Path) -> Result<tokens::Stored, Error> {
+async fn stored_for(
+    login: &Login,
+    path: &std::path::Path,
+    timeout: Duration,
+) -> Result<tokens::Stored, Error> {
     let no_login = || Error::NoLogin {
         account: login.account.clone(),
     };
-    let stored = tokens::load(path)?.ok_or_else(no_login)?;
+    let stored = tokens::load(path, &login.account, timeout)
+        .await?
+        .ok_or_else(no_login)?;
     if stored.client_id != login.client_id || stored.token_url != login.token_url {
         return Err(Error::Ended {
             account: login.account.clone(),

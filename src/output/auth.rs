@@ -53,7 +53,7 @@ pub fn signed_in(signed: &Signed, json: bool) {
     if json {
         return print_json(&SignedJson {
             account: &signed.account,
-            store: "file",
+            store: signed.store.name(),
             path: signed.path.display().to_string(),
             expires_at: s.expires_at.map(when),
             refresh_token: s.refresh_token.is_some(),
@@ -68,10 +68,13 @@ pub fn signed_in(signed: &Signed, json: bool) {
         Some(_) => "",
         None => "; no refresh token was given, so the login ends when the access token expires",
     };
+    let place = match signed.store {
+        crate::store::tokens::Store::Keyring => "the OS keyring".to_string(),
+        crate::store::tokens::Store::File => signed.path.display().to_string(),
+    };
     println!(
-        "signed in account {:?}; tokens kept in {}{expiry}{refresh}",
-        signed.account,
-        signed.path.display()
+        "signed in account {:?}; tokens kept in {place}{expiry}{refresh}",
+        signed.account
     );
 }
 
@@ -107,7 +110,6 @@ pub fn auth_status(status: &Status, json: bool) {
     let Some(path) = &status.path else {
         return;
     };
-    let _ = writeln!(out, "store:         file {}", path.display());
     if !status.signed_in {
         let _ = writeln!(
             out,
@@ -116,6 +118,14 @@ pub fn auth_status(status: &Status, json: bool) {
         );
         return;
     }
+    let _ = match status.store {
+        Some("keyring") => writeln!(
+            out,
+            "store:         the OS keyring (expiry and scopes in {})",
+            path.display()
+        ),
+        _ => writeln!(out, "store:         file {}", path.display()),
+    };
     let now = crate::date::unix_now();
     let _ = match status.expires_at {
         Some(at) if at > now => writeln!(out, "access token:  valid until {}", when(at)),

@@ -1,9 +1,13 @@
-//! The tokens of mailer's own OAuth2 login: one private JSON file per account in its
-//! state directory (0600, in a 0700 directory), written atomically so that a crash
-//! never leaves half a refresh token behind. Nothing here ever prints a token.
+//! The tokens of mailer's own OAuth2 login. The secrets go to the OS keyring where one
+//! is reachable; where none is (cron, SSH, a headless server) they stay in the file.
+//! Either way there is one private JSON file per account in its state directory (0600,
+//! in a 0700 directory), written atomically, holding what is not secret (expiry,
+//! scopes, which store holds the tokens) so that `auth status` and a run that cannot
+//! reach the keyring can say where the tokens are. Nothing here ever prints a token.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +28,19 @@ pub struct Stored {
     pub token_url: String,
     /// When the login (not the last refresh) happened, Unix time.
     pub signed_in_at: i64,
+    /// The tokens are in the keyring, not in this file.
+    #[serde(default)]
+    pub in_keyring: bool,
+}
+
+/// The keyring service the tokens are stored under (the user is the account's name).
+const KEYRING_SERVICE: &str = "mailer-oauth2";
+
+/// The two secrets, as the keyring entry holds them.
+#[derive(Serialize, Deserialize)]
+struct Secrets {
+    access_token: String,
+    refresh_token: Option<String>,
 }
 
 impl fmt::Debug for Stored {
@@ -50,6 +67,13 @@ pub enum Error {
     },
     #[error("token store {path} is damaged ({reason}): run \"mailer auth login\" again")]
     Damaged { path: PathBuf, reason: String },
+    #[error(
+        "the tokens of account {account:?} are in the keyring, and {source}: run this where the keyring is unlocked, or run \"mailer auth login -a {account}\" here to keep them in a file"
+    )]
+    Keyring {
+        account: String,
+        source: crate::keyring::Error,
+    },
 }
 
 /// The file an account's tokens live in.
@@ -63,8 +87,8 @@ pub fn lock_path(account: &str) -> Result<PathBuf, Error> {
     Ok(super::account_dir(account)?.join("oauth2.lock"))
 }
 
-/// The stored tokens, or None before the first login.
-pub fn load(path: &Path) -> Result<Option<Stored>, Error> {
+/// What the file says, without fetching tokens from the keyring: for `auth status`.
+pub fn load_file(path: &Path) -> Result<Option<Stored>, Error> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -73,16 +97,92 @@ pub fn load(path: &Path) -> Result<Option<Stored>, Error> {
             return Err(Error::Io { path, source });
         }
     };
+    let damaged = |reason: String| Error::Damaged {
+        path: path.to_path_buf(),
+        reason,
+    };
     serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|e| Error::Damaged {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| damaged(e.to_string()))
 }
 
-/// Replaces the stored tokens, durably.
-pub fn save(path: &Path, stored: &Stored) -> Result<(), Error> {
+/// The stored tokens, or None before the first login.
+pub async fn load(path: &Path, account: &str, timeout: Duration) -> Result<Option<Stored>, Error> {
+    let Some(mut stored) = load_file(path)? else {
+        return Ok(None);
+    };
+    if !stored.in_keyring {
+        return Ok(Some(stored));
+    }
+    let keyring = |source| Error::Keyring {
+        account: account.to_string(),
+        source,
+    };
+    let Some(text) = crate::keyring::get(KEYRING_SERVICE, account, timeout)
+        .await
+        .map_err(keyring)?
+    else {
+        return Ok(None);
+    };
+    let secrets: Secrets = serde_json::from_str(&text).map_err(|e| Error::Damaged {
+        path: path.to_path_buf(),
+        reason: format!("the keyring entry does not parse: {e}"),
+    })?;
+    stored.access_token = secrets.access_token;
+    stored.refresh_token = secrets.refresh_token;
+    Ok(Some(stored))
+}
+
+/// Replaces the stored tokens, durably: in the keyring when one is reachable, else in
+/// the file. Says which.
+pub async fn save(
+    path: &Path,
+    account: &str,
+    stored: &Stored,
+    timeout: Duration,
+) -> Result<Store, Error> {
+    let secrets = Secrets {
+        access_token: stored.access_token.clone(),
+        refresh_token: stored.refresh_token.clone(),
+    };
+    let text = serde_json::to_string(&secrets).unwrap_or_default();
+    let (on_disk, store) = match crate::keyring::set(KEYRING_SERVICE, account, &text, timeout).await
+    {
+        Ok(()) => {
+            let mut pointer = stored.clone();
+            pointer.access_token = String::new();
+            pointer.refresh_token = None;
+            pointer.in_keyring = true;
+            (pointer, Store::Keyring)
+        }
+        Err(e) => {
+            tracing::debug!("keeping the tokens in {}: {e}", path.display());
+            let mut file = stored.clone();
+            file.in_keyring = false;
+            (file, Store::File)
+        }
+    };
+    write_file(path, &on_disk)?;
+    Ok(store)
+}
+
+/// Where the tokens are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Keyring,
+    File,
+}
+
+impl Store {
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Keyring => "keyring",
+            Store::File => "file",
+        }
+    }
+}
+
+fn write_file(path: &Path, stored: &Stored) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -91,8 +191,16 @@ pub fn save(path: &Path, stored: &Stored) -> Result<(), Error> {
     super::write_atomic(path, &bytes).map_err(io)
 }
 
-/// Deletes the stored tokens; true when there were some.
-pub fn remove(path: &Path) -> Result<bool, Error> {
+/// Deletes the stored tokens, from the keyring too; true when there were some.
+pub async fn remove(path: &Path, account: &str, timeout: Duration) -> Result<bool, Error> {
+    if load_file(path)?.is_some_and(|s| s.in_keyring) {
+        crate::keyring::delete(KEYRING_SERVICE, account, timeout)
+            .await
+            .map_err(|source| Error::Keyring {
+                account: account.to_string(),
+                source,
+            })?;
+    }
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -263,6 +263,11 @@ impl Setup {
         }
         .env("XDG_STATE_HOME", self.path("state"))
         .env_remove("MAILER_LOG")
+        // Never the developer's own keyring or browser: a test that wants a keyring
+        // starts its own D-Bus session and says so.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
     }
 }
 
