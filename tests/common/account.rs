@@ -169,6 +169,12 @@ impl Account {
         self.set("password_command", command)
     }
 
+    /// The password from the OS keyring (`password_keyring = true`) instead of the command.
+    pub fn password_keyring(mut self) -> Account {
+        self.keys.unset("password_command");
+        self.set("password_keyring", true)
+    }
+
     /// A plain-text password in the file instead of the command.
     pub fn password(mut self, password: &str) -> Account {
         self.keys.unset("password_command");
