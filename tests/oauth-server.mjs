@@ -17,8 +17,9 @@
 //                       consumes the old one; 0: the refresh token stays the same
 //
 // Clients: mailer-test (public, native) and mailer-secret (secret
-// mailer-secret-pw), both with authorization_code (PKCE S256 required),
-// refresh_token and device_code, redirect http://127.0.0.1/ on any port.
+// mailer-secret-pw, client_secret_basic or client_secret_post), both with
+// authorization_code (PKCE S256 required), refresh_token and device_code, and
+// the redirect http://127.0.0.1/ on any port.
 // Prints one line on stdout when listening; logs requests, without token
 // values or query strings, to stderr. Exits 98 if the port is taken.
 import * as crypto from 'node:crypto';
@@ -68,11 +69,13 @@ const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: '
 // Dovecot looks keys up by the token's azp (oidc-provider sets none, so
 // "default"), alg and kid; its auth process, not root, reads them.
 const keyDir = path.join(env.OAUTH_KEYDIR, 'default', 'RS256');
-fs.mkdirSync(keyDir, { recursive: true });
-for (const d of [path.join(env.OAUTH_KEYDIR, 'default'), keyDir]) fs.chmodSync(d, 0o755);
 const keyFile = path.join(keyDir, kid);
-fs.writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-fs.chmodSync(keyFile, 0o644);
+function writePublicKey() {
+  fs.mkdirSync(keyDir, { recursive: true });
+  for (const d of [path.join(env.OAUTH_KEYDIR, 'default'), keyDir]) fs.chmodSync(d, 0o755);
+  fs.writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  fs.chmodSync(keyFile, 0o644);
+}
 
 const grants = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
 const clientCommon = {
@@ -90,6 +93,15 @@ const normalizeUser = (login) => {
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+// A plain page whose <pre id="error"> holds "error: description", for approve
+// to print.
+function errorPage(ctx, error, description) {
+  ctx.type = 'html';
+  ctx.body = `<!DOCTYPE html><html><head><title>error</title></head><body>
+<pre id="error">${escapeHtml(error)}: ${escapeHtml(description ?? '')}</pre>
+</body></html>\n`;
+}
+
 const provider = new Provider(issuer, {
   clients: [
     { ...clientCommon, client_id: 'mailer-test', token_endpoint_auth_method: 'none' },
@@ -97,8 +109,7 @@ const provider = new Provider(issuer, {
       ...clientCommon,
       client_id: 'mailer-secret',
       client_secret: 'mailer-secret-pw',
-      // oidc-provider holds a client to its one registered method: Basic, which
-      // RFC 6749 servers must support and the oauth2 crate sends by default.
+      // oidc-provider takes client_secret_post from it as well.
       token_endpoint_auth_method: 'client_secret_basic',
     },
   ],
@@ -116,6 +127,7 @@ const provider = new Provider(issuer, {
   ttl: {
     AccessToken: () => accessTTL,
     RefreshToken: () => refreshTTL,
+    // The rest are oidc-provider's defaults, given to quiet its warnings.
     AuthorizationCode: 60,
     DeviceCode: 600,
     IdToken: 3600,
@@ -155,26 +167,23 @@ const provider = new Provider(issuer, {
   },
   formats: {
     customizers: {
-      // Dovecot 2.3.19 accepts only typ "JWT" (see tests/oauth-server.sh).
+      // Dovecot 2.3.19 takes only typ "JWT": oidc-provider's "at+jwt" (RFC 9068)
+      // fails with "Local validation failed: Cannot find 'typ' field".
       jwt: (ctx, token, jwt) => {
-        if (env.OAUTH_KEEP_TYP !== '1') jwt.header = { typ: 'JWT' };
+        jwt.header = { typ: 'JWT' };
       },
     },
   },
-  // A plain page whose first <pre> holds "error: description", for approve to print.
-  renderError: (ctx, out) => {
-    ctx.type = 'html';
-    ctx.body = `<!DOCTYPE html><html><head><title>error</title></head><body>
-<pre id="error">${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</pre>
-</body></html>\n`;
-  },
+  renderError: (ctx, out) => errorPage(ctx, out.error, out.error_description),
 });
 
 for (const event of ['server_error', 'authorization.error', 'grant.error', 'revocation.error',
   'introspection.error', 'device_authorization.error', 'end_session.error']) {
   provider.on(event, (...args) => {
     const err = args.find((a) => a instanceof Error);
-    log(`${event}: ${err?.name}: ${err?.message}${err?.error_description ? ` (${err.error_description})` : ''}`);
+    // error_detail holds the reason, such as "refresh token already used".
+    const why = [err?.error_description, err?.error_detail].filter(Boolean).join(': ');
+    log(`${event}: ${err?.name}: ${err?.message}${why ? ` (${why})` : ''}`);
   });
 }
 provider.on('grant.success', (ctx) => log(`grant.success: ${ctx.oidc.params.grant_type} for ${ctx.oidc.client?.clientId}`));
@@ -200,23 +209,37 @@ async function readForm(req) {
   return new URLSearchParams(body);
 }
 
-// The interaction pages: one form that logs the user in and grants all that
-// was asked for, so a browser (or approve) goes on to the client's redirect.
+// The interaction pages: one form that logs the user in and grants mail (and
+// openid, offline_access if asked for), so that a browser, or approve, goes
+// straight on to the client's redirect.
 async function interactions(ctx, next) {
   const m = /^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/.exec(ctx.path);
   if (!m) return next();
+  try {
+    return await interaction(ctx, next, m[1], m[2]);
+  } catch (err) {
+    // Such as an expired interaction: shown like oidc-provider's own errors.
+    if (!(err instanceof errors.OIDCProviderError)) throw err;
+    log(`interaction.error: ${err.name}: ${err.message} (${err.error_description})`);
+    ctx.status = err.statusCode;
+    errorPage(ctx, err.error, err.error_description);
+    return undefined;
+  }
+}
+
+async function interaction(ctx, next, uid, login) {
   const details = await provider.interactionDetails(ctx.req, ctx.res);
-  if (details.uid !== m[1]) throw new errors.InvalidRequest('interaction does not match its cookie');
+  if (details.uid !== uid) throw new errors.InvalidRequest('interaction does not match its cookie');
   ctx.type = 'html';
-  if (!m[2] && ctx.method === 'GET') {
+  if (!login && ctx.method === 'GET') {
     ctx.body = loginPage(details.uid, details);
     return undefined;
   }
-  if (!m[2] || ctx.method !== 'POST') return next();
+  if (!login || ctx.method !== 'POST') return next();
   const accountId = normalizeUser((await readForm(ctx.req)).get('login'));
   if (!accountId) {
     ctx.status = 400;
-    ctx.body = loginPage(details.uid, details, 'enter a user name such as alice or alice@example.test');
+    ctx.body = loginPage(details.uid, details, `enter a user name such as alice or alice@${domain}`);
     return undefined;
   }
   const clientId = details.params.client_id;
@@ -255,7 +278,10 @@ server.on('error', (err) => {
   console.error(`oauth-server: cannot listen on 127.0.0.1:${port}: ${err.message}`);
   process.exit(err.code === 'EADDRINUSE' ? 98 : 1);
 });
+// Only once the port is ours, so that a start retried on another port leaves
+// no stray key behind.
 server.listen(port, '127.0.0.1', () => {
+  writePublicKey();
   console.log(`oauth-server: listening on ${issuer} (key ${keyFile}, access token TTL ${accessTTL}s, refresh token rotation ${rotate ? 'on' : 'off'})`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) {

@@ -27,7 +27,7 @@ A real OAuth2 authorization server (oidc-provider $OIDC_PROVIDER_VERSION) on a
 free 127.0.0.1 port, whose RS256 JWT access tokens (sub = the full address,
 e.g. alice@$DOMAIN) the Dovecot of tests/mailstack.sh validates locally.
 Clients: $PUBLIC_CLIENT (public, native) and $SECRET_CLIENT (secret $SECRET,
-client_secret_basic), each with authorization_code (PKCE S256 required),
+client_secret_basic or client_secret_post), each with authorization_code (PKCE S256 required),
 refresh_token and device_code, redirect http://127.0.0.1:ANYPORT/. Scopes: mail,
 offline_access, openid; every grant gets a refresh token. Any user name logs in.
 
@@ -143,7 +143,7 @@ cmd_install() {
     printf '{ "private": true, "description": "for tests/oauth-server.sh", "dependencies": {} }\n' \
         >"$CACHE/package.json"
     say "installing oidc-provider $OIDC_PROVIDER_VERSION into $CACHE"
-    npm install --prefix "$CACHE" --save-exact --no-audit --no-fund --ignore-scripts \
+    npm install --prefix "$CACHE" --save-exact --no-audit --no-fund --no-update-notifier --ignore-scripts \
         --loglevel=error "oidc-provider@$OIDC_PROVIDER_VERSION" >&2
     version=$(installed_version) || version=
     [[ $version == "$OIDC_PROVIDER_VERSION" ]] ||
@@ -239,6 +239,7 @@ cmd_start() {
         exit 1
     done
     write_env
+    # shellcheck disable=SC2034  # read by the EXIT trap
     START_OK=1
     say "running in $D (pid $pid, port $OAUTH_PORT, log $LOG)"
     cat "$ENV_FILE"
@@ -393,20 +394,20 @@ cmd_approve_device() {
 }
 
 cmd_revoke() {
-    local token=$2 client=${3:-$PUBLIC_CLIENT} auth=() status body
+    local token=$2 client=${3:-$PUBLIC_CLIENT} auth=() status
     load_env "$1"
     case $client in
         "$PUBLIC_CLIENT") auth=(--data-urlencode "client_id=$client") ;;
         "$SECRET_CLIENT") auth=(-u "$client:$SECRET") ;;
         *) die "unknown client: $client" ;;
     esac
-    body=$(mktemp)
-    trap 'rm -f "$body"' EXIT
+    RESPONSE=$(mktemp)
+    trap 'rm -f "$RESPONSE"' EXIT
     # The token goes through standard input: it stays out of curl's command line.
-    status=$(printf '%s' "$token" | curl -sS --max-time 10 -o "$body" -w '%{http_code}' \
+    status=$(printf '%s' "$token" | curl -sS --max-time 10 -o "$RESPONSE" -w '%{http_code}' \
         "${auth[@]}" --data-urlencode "token@-" -d token_type_hint=refresh_token \
         "$OAUTH_REVOKE_URL") || die "cannot reach $OAUTH_REVOKE_URL"
-    [[ $status == 200 ]] || die "revocation refused (HTTP $status): $(cat "$body")"
+    [[ $status == 200 ]] || die "revocation refused (HTTP $status): $(cat "$RESPONSE")"
     say "revoked the refresh token of $client"
 }
 
