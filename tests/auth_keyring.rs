@@ -82,17 +82,19 @@ fn sign_in_tokens_go_to_the_keyring_when_one_is_reachable() {
     assert_eq!(kept["access_token"], "");
     assert_eq!(kept["refresh_token"], serde_json::Value::Null);
 
-    let status = setup
+    let run = setup
         .mailer(&["auth", "status"])
         .env("DBUS_SESSION_BUS_ADDRESS", &bus)
-        .ok();
+        .run();
+    run.ok();
+    let status = run.stdout();
     assert!(status.contains("store:         the OS keyring"), "{status}");
     setup
         .mailer(&["list"])
         .env("DBUS_SESSION_BUS_ADDRESS", &bus)
         .ok();
     // A run that cannot reach the keyring says where the tokens are.
-    let err = setup.mailer(&["list"]).fails_with(77);
+    let err = setup.mailer(&["list"]).fails_with(78);
     assert!(
         err.contains("the tokens of account \"bob\" are in the keyring, and no keyring reachable"),
         "{err}"

@@ -17,6 +17,16 @@ fn unique(tag: &str) -> String {
     format!("auth-{tag}-{}", std::process::id())
 }
 
+/// All of stdout of a run that must succeed.
+fn all_of(run: Run) -> String {
+    all_of_ref(&run)
+}
+
+fn all_of_ref(run: &Run) -> String {
+    run.ok();
+    run.stdout()
+}
+
 /// Where the account's tokens are kept (the setup's own state directory).
 fn token_file(setup: &Setup, account: &str) -> PathBuf {
     setup
@@ -118,7 +128,7 @@ fn browser_sign_in_then_send_and_fetch_with_xoauth2() {
         .imap(stack, "IMAPS_PORT")
         .build();
     sign_in_with_browser(&carol, server, "carol").ok();
-    assert!(carol.mailer(&["list"]).ok().contains(&subject));
+    assert!(all_of(carol.mailer(&["list"]).run()).contains(&subject));
     carol.mailer(&["fetch", "--inbox"]).ok();
 }
 
@@ -138,7 +148,7 @@ fn device_sign_in_then_list_over_imap_and_pop3_with_oauthbearer() {
         .build();
     let run = sign_in_with_device(&imap, server, "bob");
     assert!(run.ok().starts_with("signed in account \"bob\""));
-    assert!(imap.mailer(&["list"]).ok().contains(&subject));
+    assert!(all_of(imap.mailer(&["list"]).run()).contains(&subject));
 
     let pop3 = Account::new("bob")
         .own_login("oauthbearer", server)
@@ -178,7 +188,7 @@ fn status_shows_the_store_and_expiry_and_logout_revokes() {
         .own_login("xoauth2", server)
         .imap(stack(), "IMAPS_PORT")
         .build();
-    let out = dora.mailer(&["auth", "status"]).ok();
+    let out = all_of(dora.mailer(&["auth", "status"]).run());
     assert!(
         out.contains("signed in:     no: run \"mailer auth login -a dora\""),
         "{out}"
@@ -186,7 +196,7 @@ fn status_shows_the_store_and_expiry_and_logout_revokes() {
 
     sign_in_with_browser(&dora, server, "dora").ok();
     let run = dora.mailer(&["auth", "status"]).run();
-    let out = run.ok();
+    let out = all_of_ref(&run);
     let file = token_file(&dora, "dora");
     assert!(
         out.contains(&format!("store:         file {}", file.display())),
@@ -196,15 +206,24 @@ fn status_shows_the_store_and_expiry_and_logout_revokes() {
     assert!(out.contains("refresh token: yes"), "{out}");
     assert_tokens_unseen(&run, &dora, "dora");
     let json: serde_json::Value =
-        serde_json::from_str(&dora.mailer(&["--json", "auth", "status"]).ok()).unwrap();
+        serde_json::from_str(&all_of(dora.mailer(&["--json", "auth", "status"]).run())).unwrap();
     assert_eq!(json["signed_in"], true);
     assert_eq!(json["store"], "file");
 
+    let kept = std::fs::read(&file).unwrap();
     let out = dora.mailer(&["auth", "logout"]).ok();
     assert!(out.contains("the refresh token was revoked at"), "{out}");
     assert!(!file.exists());
     let err = dora.mailer(&["list"]).fails_with(77);
-    assert!(err.contains("run \"mailer auth login -a dora\""), "{err}");
+    assert!(
+        err.contains("has not signed in: run \"mailer auth login -a dora\""),
+        "{err}"
+    );
+    // The server forgot the sign-in too: the old refresh token no longer works.
+    std::fs::write(&file, kept).unwrap();
+    edit_stored(&dora, "dora", |t| t["expires_at"] = 1_000_000.into());
+    let err = dora.mailer(&["list"]).fails_with(77);
+    assert!(err.contains("is no longer valid (invalid_grant"), "{err}");
 }
 
 fn mode(path: &std::path::Path) -> u32 {
@@ -253,6 +272,6 @@ fn a_revoked_sign_in_fails_at_once_with_the_command_to_run() {
     ];
     let err = alice.mailer(&args).fails_with(77);
     assert!(err.contains("queued"), "{err}");
-    let queued = alice.mailer(&["queue", "list"]).ok();
+    let queued = all_of(alice.mailer(&["queue", "list"]).run());
     assert_eq!(queued.lines().count(), 1, "{queued}");
 }
