@@ -133,7 +133,7 @@ fn browser_sign_in_then_send_and_fetch_with_xoauth2() {
 }
 
 #[test]
-fn device_sign_in_then_list_over_imap_and_pop3_with_oauthbearer() {
+fn device_sign_in_then_list_fetch_and_send_with_oauthbearer_on_each_protocol() {
     let (stack, server) = (stack(), auth_server());
     let subject = unique("device");
     stack.deliver(
@@ -154,11 +154,25 @@ fn device_sign_in_then_list_over_imap_and_pop3_with_oauthbearer() {
         .own_login("oauthbearer", server)
         .maildir()
         .pop3(stack, "POP3S_PORT")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
         .build();
     sign_in_with_device(&pop3, server, "bob").ok();
     let run = pop3.mailer(&["fetch", "--inbox"]).run();
     run.ok();
     assert_tokens_unseen(&run, &pop3, "bob");
+    let reply = unique("device-smtp");
+    let args = [
+        "send",
+        "--to",
+        "carol@example.test",
+        "--subject",
+        &reply,
+        "--body",
+        "hi",
+    ];
+    pop3.mailer(&args).ok();
+    stack.wait_for_count("carol", &reply, 1);
 }
 
 #[test]

@@ -58,7 +58,14 @@ impl AuthArgs {
                     _ => auth::default_flow(login),
                 };
                 let wait = Duration::from_secs((*timeout).max(1));
-                let prompt = |p| crate::output::auth_prompt(&account.name, &p);
+                let prompt = |p| {
+                    crate::output::auth_prompt(&account.name, &p);
+                    if let crate::oauth::login::Prompt::Open(url) = &p
+                        && auth::has_display()
+                    {
+                        auth::open_browser(url);
+                    }
+                };
                 let signed = ctx.block_on(auth::login(&account, flow, wait, prompt))??;
                 crate::output::signed_in(&signed, ctx.json);
                 Ok(())

@@ -44,14 +44,38 @@ pub fn own_login(account: &Account) -> Result<&Login, Failure> {
     }
 }
 
+/// Whether a browser can be opened here: a graphical session.
+pub fn has_display() -> bool {
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    display || cfg!(any(target_os = "macos", target_os = "windows"))
+}
+
+/// Asks the desktop to open `url` in the user's browser; nothing waits for it, and a
+/// failure only means the user opens the printed address by hand.
+pub fn open_browser(url: &str) {
+    let opener = match () {
+        _ if cfg!(target_os = "macos") => "open",
+        _ if cfg!(target_os = "windows") => "explorer",
+        _ => "xdg-open",
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        tracing::info!("could not start {opener}: {e}; open the address by hand");
+    }
+}
+
 /// The flow to use when the user did not choose: a browser where one can open (and
 /// always for Google, whose mail scope is not granted to devices), else the device flow
 /// when the provider has one.
 pub fn default_flow(login: &Login) -> Flow {
-    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-    let desktop = display || cfg!(any(target_os = "macos", target_os = "windows"));
+    let desktop = has_display();
     let google = login.provider == Some(crate::config::Provider::Google);
     match (google || desktop, login.device_auth_url.is_some()) {
         (false, true) => Flow::Device,
