@@ -22,6 +22,8 @@ pub enum Exit {
     Unavailable = 69,
     /// 70: a bug in mailer.
     Software = 70,
+    /// 73: an output file cannot be created (an account of that name is already there).
+    CantCreat = 73,
     /// 74: a local I/O error.
     Io = 74,
     /// 75: a temporary failure; running again later may succeed.

@@ -60,6 +60,45 @@ fn openssl_reason(text: &str) -> String {
     }
 }
 
+/// What a verified certificate says, for `mailer check`: subject, issuer, the days to
+/// its expiry. The handshake has already checked it against the host name.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+pub fn describe_certificate(der: &[u8], host: &str) -> String {
+    let Ok(cert) = openssl::x509::X509::from_der(der) else {
+        return format!("verified for {host}");
+    };
+    let name = |n: &openssl::x509::X509NameRef| {
+        n.entries()
+            .filter_map(|e| {
+                let key = e.object().nid().short_name().ok()?;
+                let value = e.data().to_string().ok()?;
+                Some(format!("{key}={value}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let days = openssl::asn1::Asn1Time::days_from_now(0)
+        .ok()
+        .and_then(|now| now.diff(cert.not_after()).ok())
+        .map(|d| d.days);
+    let expiry = match days {
+        Some(d) if d < 0 => format!("expired {} days ago", -d),
+        Some(d) => format!("expires in {d} days"),
+        None => "expiry unknown".to_string(),
+    };
+    format!(
+        "verified for {host}: subject {}; issuer {}; {expiry}",
+        name(cert.subject_name()),
+        name(cert.issuer_name())
+    )
+}
+
+/// Without OpenSSL to read it: that the certificate was verified.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+pub fn describe_certificate(_der: &[u8], host: &str) -> String {
+    format!("verified for {host}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

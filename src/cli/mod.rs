@@ -1,8 +1,10 @@
 //! The command line: clap definitions, one file per command, each turning its flags into
 //! a typed request before anything touches the network.
 
+mod account;
 mod attachments;
 mod auth;
+mod check;
 mod context;
 mod digest;
 mod fetch;
@@ -62,6 +64,8 @@ pub enum Command {
     Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
     Auth(auth::AuthArgs),
+    Account(account::AccountArgs),
+    Check(check::CheckArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -96,6 +100,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sendmail(args) => args.run(&ctx),
         Command::Auth(args) => args.run(&ctx),
+        Command::Account(args) => args.run(&ctx),
+        Command::Check(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())

@@ -24,7 +24,13 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The account's own-login settings, or an error saying what `auth` needs.
 pub fn own_login(account: &Account) -> Result<&Login, Failure> {
     match &account.token {
-        Some(TokenSource::Login(login)) => Ok(login),
+        Some(TokenSource::Login(login)) => match login.unusable() {
+            Some(why) => Err(Failure::new(
+                Exit::Config,
+                format!("{}: {why}", account.config_path.display()),
+            )),
+            None => Ok(login),
+        },
         Some(TokenSource::Command(_)) => Err(Failure::new(
             Exit::Config,
             format!(

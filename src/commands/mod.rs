@@ -2,8 +2,10 @@
 //! Commands return reports; printing is `output`'s job. What several commands share is
 //! here (sessions) or in a file of its own (`deliver`).
 
+pub mod account;
 pub mod attachments;
 pub mod auth;
+pub mod check;
 pub mod deliver;
 pub mod digest;
 pub mod fetch;

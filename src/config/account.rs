@@ -65,7 +65,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub(super) fn default_port(self, security: Security) -> u16 {
+    pub fn default_port(self, security: Security) -> u16 {
         match (self, security) {
             (Protocol::Smtp, Security::Tls) => 465,
             (Protocol::Smtp, Security::Starttls) => 587,

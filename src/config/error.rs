@@ -8,9 +8,7 @@ use crate::error::{Exit, Failure};
 /// A config problem.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "no config file at {path}: create one (see config/mailer.example.toml) or pass -c PATH"
-    )]
+    #[error("no config yet ({path}): run \"mailer account add you@example.org\", or pass -c PATH")]
     Missing { path: PathBuf },
     #[error("no config file: pass -c PATH or set MAILER_CONFIG (HOME is not set)")]
     NoPath,

@@ -7,10 +7,12 @@
 //! decided, `~` expanded and secrets still unread.
 
 mod account;
+pub mod edit;
 mod error;
 mod file;
 mod oauth2;
 mod paths;
+pub mod presets;
 mod secret;
 mod token;
 

@@ -107,6 +107,12 @@ impl FileOAuth2 {
                 let login = self.login(places, account, &key, client_id)?;
                 Ok(TokenSource::Login(Arc::new(login)))
             }
+            // A preset without a client id yet (as `account add` writes it): valid, and
+            // `auth login` says what to set.
+            (None, None) if self.provider.is_some() => {
+                let login = self.login(places, account, &key, String::new())?;
+                Ok(TokenSource::Login(Arc::new(login)))
+            }
             (None, None) => Err(places(
                 at,
                 &key,
@@ -206,7 +212,7 @@ impl FileOAuth2 {
                 Err(places(c.span().start, &name, "is empty"))
             }
             Some(c) => Ok(Some(c.get_ref().trim().to_string())),
-            None if provider == Some(Provider::Google) => {
+            None if provider == Some(Provider::Google) && self.client_id.is_some() => {
                 let at = self.client_id.as_ref().map_or(0, |c| c.span().start);
                 let msg = "provider = \"google\" needs client_secret_command: Google gives installed apps a client secret (see docs/oauth2.md)";
                 Err(places(at, &name, msg))

@@ -39,6 +39,19 @@ pub struct Login {
     pub scopes: Vec<String>,
 }
 
+impl Login {
+    /// Why this login cannot be used yet, if it cannot: a preset written without the
+    /// client id of the user's own app registration.
+    pub fn unusable(&self) -> Option<String> {
+        self.client_id.is_empty().then(|| {
+            format!(
+                "{}.client_id is not set: register an app with the provider and put its client id there (see docs/oauth2.md)",
+                self.key
+            )
+        })
+    }
+}
+
 /// Where bearer tokens come from.
 #[derive(Debug, Clone)]
 pub enum TokenSource {

@@ -280,6 +280,16 @@ impl Session {
         collect(step, self.inner.list(Some(""), Some(pattern))).await
     }
 
+    /// MESSAGES and UNSEEN of the INBOX.
+    pub async fn inbox_counts(&mut self) -> Result<(u32, u32), Error> {
+        let inbox = ListedMailbox {
+            raw: "INBOX".into(),
+            name: "INBOX".into(),
+            selectable: true,
+        };
+        self.status(&inbox).await
+    }
+
     /// MESSAGES and UNSEEN of a listed mailbox.
     pub async fn status(&mut self, mailbox: &ListedMailbox) -> Result<(u32, u32), Error> {
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());

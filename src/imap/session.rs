@@ -20,6 +20,8 @@ pub struct Session {
     pub(super) timeout: Duration,
     /// The server's last refusal, as it came over the wire.
     pub(super) seen: Shared,
+    /// What the server said it can do once logged in (for `mailer check`).
+    pub capabilities: Vec<String>,
 }
 
 type Client = async_imap::Client<Conn>;
@@ -94,6 +96,7 @@ impl Session {
             addr,
             timeout: server.timeout,
             seen,
+            capabilities: Vec::new(),
         };
         session.identify().await?;
         tracing::debug!("session ready");
@@ -106,6 +109,14 @@ impl Session {
         let caps = bounded(&addr, t, "CAPABILITY", self.inner.capabilities())
             .await?
             .map_err(|e| self.error("CAPABILITY", e))?;
+        self.capabilities = caps
+            .iter()
+            .map(|c| match c {
+                async_imap::types::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+                async_imap::types::Capability::Auth(m) => format!("AUTH={m}"),
+                async_imap::types::Capability::Atom(a) => a.to_string(),
+            })
+            .collect();
         if caps.has_str("ID") {
             let id = [
                 ("name", Some("mailer")),

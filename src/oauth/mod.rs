@@ -68,6 +68,9 @@ where
 
 /// The login's access token, refreshed when it is about to expire or is `refused`.
 async fn current(login: &Login, timeout: Duration, refused: Option<&str>) -> Result<Token, Error> {
+    if let Some(why) = login.unusable() {
+        return Err(config::Error::Invalid(why).into());
+    }
     let path = tokens::path(&login.account)?;
     let stored = stored_for(login, &path, timeout).await?;
     if usable(&stored, refused) {

@@ -100,7 +100,10 @@ pub fn auth_status(status: &Status, json: bool) {
             out,
             "source:        mailer's own login (provider {}, client_id {})",
             status.provider.unwrap_or("none"),
-            status.client_id.as_deref().unwrap_or("")
+            match status.client_id.as_deref() {
+                Some("") | None => "not set yet: see docs/oauth2.md",
+                Some(id) => id,
+            }
         ),
         _ => writeln!(
             out,

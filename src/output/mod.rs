@@ -2,9 +2,11 @@
 //! display width, so CJK text (two columns a character) lines up.
 
 mod auth;
+mod setup;
 mod text;
 
 pub use auth::{auth_prompt, auth_status, signed_in, signed_out};
+pub use setup::{account_added, check_steps};
 use text::print_json;
 pub use text::printable;
 

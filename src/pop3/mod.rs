@@ -292,6 +292,15 @@ impl Session {
         ))
     }
 
+    /// The number of messages and their total size (STAT).
+    pub async fn stat(&mut self) -> Result<(u32, u64), Error> {
+        let reply = self.command("STAT", "STAT").await?;
+        let mut words = reply.split_whitespace();
+        let count = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        let size = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        Ok((count, size))
+    }
+
     /// Message numbers and sizes (LIST).
     pub async fn list(&mut self) -> Result<Vec<(u32, u64)>, Error> {
         self.command("LIST", "LIST").await?;

@@ -186,6 +186,41 @@ impl Session {
         result
     }
 
+    /// Whether the server takes `sender` in MAIL FROM, then RSET: a transaction that
+    /// sends nothing, for `mailer check`.
+    pub async fn try_sender(&mut self, sender: &lettre::Address) -> Result<(), Error> {
+        let (addr, timeout) = (self.addr.clone(), self.timeout);
+        let mail = Mail::new(Some(sender.clone()), vec![]);
+        let accepted = bounded(&addr, timeout, Step::MailFrom, self.conn.command(mail)).await;
+        let rset = self.conn.command(Rset);
+        let _ = bounded(&addr, timeout, Step::Rset, rset).await;
+        accepted.map(|_| ())
+    }
+
+    /// The extensions the server announced in EHLO that mailer looks at.
+    pub fn capabilities(&self) -> Vec<String> {
+        let info = self.conn.server_info();
+        let mut out: Vec<String> = [
+            (Extension::EightBitMime, "8BITMIME"),
+            (Extension::SmtpUtfEight, "SMTPUTF8"),
+            (Extension::StartTls, "STARTTLS"),
+        ]
+        .into_iter()
+        .filter(|(e, _)| info.supports_feature(*e))
+        .map(|(_, name)| name.to_string())
+        .collect();
+        for (m, name) in [
+            (Mechanism::Plain, "PLAIN"),
+            (Mechanism::Login, "LOGIN"),
+            (Mechanism::Xoauth2, "XOAUTH2"),
+        ] {
+            if info.supports_auth_mechanism(m) {
+                out.push(format!("AUTH={name}"));
+            }
+        }
+        out
+    }
+
     /// The MAIL FROM parameters the message needs, or why the server cannot take it.
     fn mail_parameters(&self, message: &Outgoing) -> Result<Vec<MailParameter>, Error> {
         let info = self.conn.server_info();

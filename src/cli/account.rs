@@ -1,0 +1,181 @@
+//! `mailer account add`: set up an account from its address.
+
+use clap::{Args, Subcommand};
+
+use crate::commands::account::{self, AddRequest};
+use crate::config::Security;
+use crate::config::edit::NewSecret;
+use crate::error::{Exit, Failure};
+
+/// Add an account to the config file, from its address
+///
+/// The servers come from mailer's presets for the providers people use (Gmail, Outlook,
+/// iCloud, Fastmail, Yahoo, GMX, QQ, 163 and more; see docs/setup.md), or from the flags.
+/// The account's name is -a NAME, else the address's domain (`gmail`).
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    Add(Box<AddArgs>),
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The address, alice@example.org
+    #[arg(value_name = "EMAIL", required_unless_present = "email_flag")]
+    email: Option<String>,
+    /// The address, as a flag
+    #[arg(long = "email", value_name = "EMAIL", conflicts_with = "email")]
+    email_flag: Option<String>,
+    /// Your display name, shown in From
+    #[arg(long)]
+    name: Option<String>,
+    /// A command that prints the password
+    #[arg(long, value_name = "CMD", group = "secret")]
+    password_command: Option<String>,
+    /// An environment variable that holds the password
+    #[arg(long, value_name = "VAR", group = "secret")]
+    password_env: Option<String>,
+    /// The password is in the OS keyring (the default without a preset's OAuth2)
+    #[arg(long, group = "secret")]
+    password_keyring: bool,
+    /// Sign in with OAuth2 (mailer's own login): your app registration's client id
+    #[arg(long, value_name = "ID", group = "secret")]
+    client_id: Option<String>,
+    /// With --client-id: a command that prints the client secret (Google)
+    #[arg(long, value_name = "CMD", requires = "client_id")]
+    client_secret_command: Option<String>,
+    /// OAuth2 through a token helper (pizauth, oama): the command that prints a token
+    #[arg(long, value_name = "CMD", group = "secret")]
+    token_command: Option<String>,
+    /// Where fetched mail goes [default: ~/Mail/NAME]
+    #[arg(long, value_name = "DIR")]
+    maildir: Option<String>,
+    /// Use a preset by its name (for a custom domain at Google, Microsoft 365, Exmail)
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
+    /// Read mail over IMAP (the default)
+    #[arg(long, conflicts_with = "pop3")]
+    imap: bool,
+    /// Read mail over POP3 instead of IMAP
+    #[arg(long)]
+    pop3: bool,
+    /// The IMAP (or POP3) server's host
+    #[arg(long)]
+    host: Option<String>,
+    /// The IMAP (or POP3) server's port
+    #[arg(long)]
+    port: Option<u16>,
+    /// tls, starttls or none, for the IMAP (or POP3) server
+    #[arg(long, value_parser = security)]
+    security: Option<Security>,
+    /// The SMTP server's host
+    #[arg(long)]
+    smtp_host: Option<String>,
+    /// The SMTP server's port
+    #[arg(long)]
+    smtp_port: Option<u16>,
+    /// tls, starttls or none, for the SMTP server
+    #[arg(long, value_parser = security)]
+    smtp_security: Option<Security>,
+    /// A certificate to trust for both servers, besides the system's
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<String>,
+    /// Make it the default account
+    #[arg(long)]
+    default: bool,
+    /// Replace an account of the same name
+    #[arg(long)]
+    force: bool,
+    /// Do not run `mailer check` on the new account
+    #[arg(long)]
+    no_check: bool,
+    /// Ask nothing
+    #[arg(long, short = 'y')]
+    yes: bool,
+}
+
+fn security(text: &str) -> Result<Security, String> {
+    match text {
+        "tls" => Ok(Security::Tls),
+        "starttls" => Ok(Security::Starttls),
+        "none" => Ok(Security::None),
+        _ => Err("one of tls, starttls, none".into()),
+    }
+}
+
+impl AddArgs {
+    fn secret(&self) -> Option<NewSecret> {
+        if let Some(c) = &self.password_command {
+            return Some(NewSecret::Command(c.clone()));
+        }
+        if let Some(v) = &self.password_env {
+            return Some(NewSecret::Env(v.clone()));
+        }
+        if let Some(c) = &self.token_command {
+            let command = c.clone();
+            return Some(NewSecret::TokenCommand {
+                auth: "xoauth2",
+                command,
+            });
+        }
+        if self.password_keyring {
+            return Some(NewSecret::Keyring);
+        }
+        self.client_id.as_ref().map(|id| NewSecret::Login {
+            provider: None,
+            client_id: Some(id.clone()),
+            client_secret_command: self.client_secret_command.clone(),
+        })
+    }
+
+    fn request(&self, account: Option<String>) -> AddRequest {
+        AddRequest {
+            email: self
+                .email
+                .clone()
+                .or(self.email_flag.clone())
+                .unwrap_or_default(),
+            account,
+            name: self.name.clone(),
+            preset: self.preset.clone(),
+            pop3: self.pop3,
+            secret: self.secret(),
+            maildir: self.maildir.clone(),
+            host: self.host.clone(),
+            port: self.port,
+            security: self.security,
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port,
+            smtp_security: self.smtp_security,
+            ca_file: self.ca_file.clone(),
+        }
+    }
+}
+
+impl AccountArgs {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
+        let Action::Add(args) = &self.action;
+        let added = account::plan(&args.request(ctx.account.clone()))?;
+        let path = match &ctx.config {
+            Some(p) => p.clone(),
+            None => crate::config::default_path().ok_or_else(|| {
+                Failure::new(
+                    Exit::Config,
+                    "no place for the config: pass -c PATH or set HOME",
+                )
+            })?,
+        };
+        account::write(&path, &added, args.force, args.default)?;
+        crate::output::account_added(&added, &path);
+        if args.no_check {
+            return Ok(());
+        }
+        let _ = args.yes;
+        super::check::run_for(ctx, &path, &added.account.name)
+    }
+}

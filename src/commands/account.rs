@@ -1,0 +1,232 @@
+//! `mailer account add`: from an address to an account in the config file. The servers
+//! come from a built-in preset (by the address's domain, or `--preset`) or from the
+//! command line, and the report says where each one came from.
+
+use std::path::Path;
+
+use crate::config::edit::{self, NewAccount, NewSecret, NewServer};
+use crate::config::presets::{self, Endpoint, Login, Preset};
+use crate::config::{Protocol, Security};
+use crate::error::{Exit, Failure};
+
+/// What the user asked for; every field but the address may be left out.
+#[derive(Debug, Default)]
+pub struct AddRequest {
+    pub email: String,
+    pub account: Option<String>,
+    pub name: Option<String>,
+    pub preset: Option<String>,
+    pub pop3: bool,
+    pub secret: Option<NewSecret>,
+    pub maildir: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<Security>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_security: Option<Security>,
+    pub ca_file: Option<String>,
+}
+
+/// The account written, and what the user should know about it.
+#[derive(Debug)]
+pub struct Added {
+    pub account: NewAccount,
+    /// Where each server came from: (section, "host:port security", source).
+    pub servers: Vec<(&'static str, String, String)>,
+    /// What to do before the first login.
+    pub hints: Vec<String>,
+}
+
+fn usage(message: String) -> Failure {
+    Failure::new(Exit::Usage, message)
+}
+
+/// Works out the account, without touching any file.
+pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
+    let email = request.email.trim();
+    let address: lettre::Address = email.parse().map_err(|_| {
+        usage(format!(
+            "{email:?} is not an email address (like alice@example.org)"
+        ))
+    })?;
+    let domain = address.domain().to_ascii_lowercase();
+    let preset = match &request.preset {
+        Some(id) => Some(presets::by_id(id).ok_or_else(|| {
+            let ids: Vec<&str> = presets::PRESETS.iter().map(|p| p.id).collect();
+            usage(format!(
+                "no preset {id:?}; the presets are: {}",
+                ids.join(", ")
+            ))
+        })?),
+        None => presets::for_domain(&domain),
+    };
+    let name = request
+        .account
+        .clone()
+        .unwrap_or_else(|| default_name(&domain));
+    let protocol = if request.pop3 {
+        Protocol::Pop3
+    } else {
+        Protocol::Imap
+    };
+    let (retrieval, from_r) = server(request, preset, protocol, &domain)?;
+    let (smtp, from_s) = server(request, preset, Protocol::Smtp, &domain)?;
+    let mut hints = Vec::new();
+    let secret = match (&request.secret, preset.map(|p| p.login)) {
+        // A client id on the command line, for a provider mailer has a preset for.
+        (
+            Some(NewSecret::Login {
+                provider: None,
+                client_id,
+                client_secret_command,
+            }),
+            Some(Login::OAuth2(provider)),
+        ) => NewSecret::Login {
+            provider: Some(provider),
+            client_id: client_id.clone(),
+            client_secret_command: client_secret_command.clone(),
+        },
+        (Some(s), _) => s.clone(),
+        (None, Some(Login::OAuth2(provider))) => NewSecret::Login {
+            provider: Some(provider),
+            client_id: None,
+            client_secret_command: None,
+        },
+        (None, _) => {
+            hints.push(format!(
+                "store the password in the OS keyring: mailer auth set-password -a {name}"
+            ));
+            NewSecret::Keyring
+        }
+    };
+    if let Some(p) = preset.filter(|p| !p.hint.is_empty()) {
+        let hint = p.hint.replace("accounts.NAME", &format!("accounts.{name}"));
+        hints.insert(0, format!("{}: {}", p.name, hint));
+    }
+    let source = match preset {
+        Some(p) => format!("servers from mailer's preset for {}", p.name),
+        None => "servers given on the command line".to_string(),
+    };
+    let account = NewAccount {
+        maildir: request
+            .maildir
+            .clone()
+            .unwrap_or_else(|| format!("~/Mail/{name}")),
+        name,
+        email: address.to_string(),
+        display_name: request.name.clone().filter(|n| !n.trim().is_empty()),
+        secret,
+        retrieval: (protocol, retrieval.clone()),
+        smtp: smtp.clone(),
+        sasl_ir: preset.is_none_or(|p| p.sasl_ir),
+        source,
+    };
+    let shown = |s: &NewServer| format!("{}:{} {}", s.host, s.port, s.security);
+    Ok(Added {
+        servers: vec![
+            (protocol.key(), shown(&retrieval), from_r),
+            ("smtp", shown(&smtp), from_s),
+        ],
+        account,
+        hints,
+    })
+}
+
+/// One server: the preset's, with what the command line overrides.
+fn server(
+    r: &AddRequest,
+    preset: Option<&Preset>,
+    protocol: Protocol,
+    domain: &str,
+) -> Result<(NewServer, String), Failure> {
+    let (host, port, security) = match protocol {
+        Protocol::Smtp => (&r.smtp_host, r.smtp_port, r.smtp_security),
+        _ => (&r.host, r.port, r.security),
+    };
+    let from_preset: Option<Endpoint> = preset.and_then(|p| match protocol {
+        Protocol::Smtp => Some(p.smtp),
+        Protocol::Imap => p.imap,
+        Protocol::Pop3 => p.pop3,
+    });
+    let flag = match protocol {
+        Protocol::Smtp => "--smtp-host",
+        _ => "--host",
+    };
+    let (base, mut source) = match (host, from_preset, preset) {
+        (Some(h), _, _) => (None, format!("{flag} {h}")),
+        (None, Some(e), Some(p)) => (Some(e), format!("preset {}", p.name)),
+        (None, None, Some(p)) => {
+            return Err(usage(format!(
+                "{} has no {} server: leave out --{}, or give {flag}",
+                p.name,
+                protocol.key(),
+                protocol.key()
+            )));
+        }
+        (None, _, None) => {
+            return Err(usage(format!(
+                "mailer has no preset for {domain}: give the servers with --host and --smtp-host (and --port, --security as needed), or a preset with --preset"
+            )));
+        }
+    };
+    let security = security
+        .or(base.map(|b| b.security))
+        .unwrap_or(Security::Tls);
+    let port = match (port, base) {
+        (Some(p), _) => {
+            source += &format!(", port {p} from the command line");
+            p
+        }
+        (None, Some(b)) if b.security == security => b.port,
+        _ => protocol.default_port(security),
+    };
+    let host = host
+        .clone()
+        .or(base.map(|b| b.host.to_string()))
+        .unwrap_or_default();
+    let needs_ca = preset.is_some_and(|p| p.needs_ca_file);
+    let ca_file = r
+        .ca_file
+        .clone()
+        .or(needs_ca.then(|| "~/.config/mailer/proton-bridge.pem".to_string()));
+    Ok((
+        NewServer {
+            host,
+            port,
+            security,
+            ca_file,
+        },
+        source,
+    ))
+}
+
+/// An account name from the domain: `gmail` for gmail.com.
+fn default_name(domain: &str) -> String {
+    let label = domain.split('.').next().unwrap_or("mail");
+    let clean: String = label
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if clean.is_empty() {
+        "mail".into()
+    } else {
+        clean
+    }
+}
+
+/// Writes the planned account into the config file at `path`.
+pub fn write(path: &Path, added: &Added, force: bool, default: bool) -> Result<(), Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::store::create_private_dir(dir)
+            .map_err(|e| Failure::io(format!("creating {}", dir.display()), e))?;
+    }
+    edit::add_account(path, &added.account, force, default).map_err(|e| {
+        let exit = match e {
+            edit::EditError::Exists { .. } => Exit::CantCreat,
+            edit::EditError::Unreadable { .. } => Exit::Config,
+            edit::EditError::Write { .. } => Exit::Io,
+        };
+        Failure::with_cause(exit, e)
+    })
+}

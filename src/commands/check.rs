@@ -1,0 +1,280 @@
+//! `mailer check`: walks the path to each server of an account one step at a time
+//! (resolve, connect, TLS, greeting and login, a harmless operation), timing each, so
+//! that "it does not connect" turns into the step that failed and what fixes it.
+
+use std::time::Instant;
+
+use crate::config::{Account, Retrieval, Security, Server};
+use crate::error::{Exit, Failure};
+use crate::{imap, pop3, smtp};
+
+/// One step of the walk.
+#[derive(Debug, serde::Serialize)]
+pub struct Step {
+    /// `smtp`, `imap` or `pop3`.
+    pub server: &'static str,
+    pub step: &'static str,
+    pub ok: bool,
+    pub ms: u128,
+    /// What was seen: the addresses, the certificate, the capabilities, the counts; or
+    /// the error.
+    pub detail: String,
+    /// What to change, when the step failed.
+    pub hint: Option<String>,
+    #[serde(skip)]
+    pub exit: Option<Exit>,
+}
+
+/// Every step for every server of the account; the walk of a server stops at its first
+/// failed step.
+pub async fn check(account: &Account) -> Result<Vec<Step>, Failure> {
+    let mut steps = Vec::new();
+    if let Some(smtp) = &account.smtp {
+        walk(account, "smtp", smtp, &mut steps).await;
+    }
+    match &account.retrieval {
+        Some(Retrieval::Imap(s)) => walk(account, "imap", s, &mut steps).await,
+        Some(Retrieval::Pop3(s)) => walk(account, "pop3", s, &mut steps).await,
+        None => {}
+    }
+    if steps.is_empty() {
+        return Err(Failure::new(
+            Exit::Config,
+            format!(
+                "{}: account {:?} has no servers to check: add [accounts.{1}.smtp] and [accounts.{1}.imap]",
+                account.config_path.display(),
+                account.name
+            ),
+        ));
+    }
+    Ok(steps)
+}
+
+/// The exit code of the first failed step, if any.
+pub fn exit_of(steps: &[Step]) -> Option<Exit> {
+    steps.iter().find(|s| !s.ok).and_then(|s| s.exit)
+}
+
+/// The steps of one server, as they are taken.
+struct Walk<'a> {
+    kind: &'static str,
+    steps: &'a mut Vec<Step>,
+}
+
+impl Walk<'_> {
+    /// Records a step; true when it worked.
+    fn add(
+        &mut self,
+        step: &'static str,
+        started: Instant,
+        result: Result<String, Failure>,
+        hint: impl FnOnce(&Failure) -> String,
+    ) -> bool {
+        let ms = started.elapsed().as_millis();
+        let ok = result.is_ok();
+        let (detail, hint, exit) = match result {
+            Ok(detail) => (detail, None, None),
+            Err(f) => (f.to_string(), Some(hint(&f)), Some(f.exit())),
+        };
+        let server = self.kind;
+        self.steps.push(Step {
+            server,
+            step,
+            ok,
+            ms,
+            detail,
+            hint,
+            exit,
+        });
+        ok
+    }
+}
+
+async fn walk(account: &Account, kind: &'static str, server: &Server, steps: &mut Vec<Step>) {
+    let mut walk = Walk { kind, steps };
+    let key = &server.key;
+    let started = Instant::now();
+    let addrs = resolve(server).await;
+    let shown = addrs.as_ref().map(|a| {
+        a.iter()
+            .map(|a| a.ip().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let shown = shown.map_err(|f| Failure::new(f.exit(), f.to_string()));
+    let host_hint = |_: &Failure| {
+        format!("check host in [{key}]: is the name right, and does this machine's DNS answer?")
+    };
+    if !walk.add("resolve", started, shown, host_hint) {
+        return;
+    }
+    let addrs = addrs.unwrap_or_default();
+    let started = Instant::now();
+    let connected = connect(server, &addrs).await;
+    if !walk.add("connect", started, connected, |f| connect_hint(server, f)) {
+        return;
+    }
+    if server.security == Security::Tls {
+        let started = Instant::now();
+        let tls_hint = |_: &Failure| {
+            format!(
+                "the certificate must be valid for {} and signed by a CA this machine trusts (or set ca_file in [{key}])",
+                server.host
+            )
+        };
+        if !walk.add("tls", started, tls(server).await, tls_hint) {
+            return;
+        }
+    }
+    let started = Instant::now();
+    let done = login_and_operate(account, kind, server).await;
+    walk.add("login", started, done, |f| login_hint(server, f));
+}
+
+async fn resolve(server: &Server) -> Result<Vec<std::net::SocketAddr>, Failure> {
+    let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
+    match tokio::time::timeout(server.timeout, lookup).await {
+        Err(_) => Err(Failure::new(
+            Exit::TempFail,
+            format!(
+                "resolving {}: no answer within {} s",
+                server.host,
+                server.timeout.as_secs()
+            ),
+        )),
+        Ok(Err(e)) => Err(Failure::new(
+            Exit::TempFail,
+            format!("resolving {}: {e}", server.host),
+        )),
+        Ok(Ok(addrs)) => Ok(addrs.collect()),
+    }
+}
+
+/// Connects to each address in turn; says which one answered.
+async fn connect(server: &Server, addrs: &[std::net::SocketAddr]) -> Result<String, Failure> {
+    let mut last = String::new();
+    for addr in addrs {
+        let started = Instant::now();
+        match tokio::time::timeout(server.timeout, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => {
+                return Ok(format!(
+                    "{addr} answered in {} ms",
+                    started.elapsed().as_millis()
+                ));
+            }
+            Ok(Err(e)) => last = format!("{addr}: {e}"),
+            Err(_) => last = format!("{addr}: no answer within {} s", server.timeout.as_secs()),
+        }
+    }
+    Err(Failure::new(
+        Exit::TempFail,
+        format!("connecting to {}: {last}", server.address()),
+    ))
+}
+
+fn connect_hint(server: &Server, f: &Failure) -> String {
+    let text = f.to_string();
+    if text.contains("refused") {
+        format!(
+            "nothing listens on port {} of {}: check port and security in [{}] (implicit TLS: 465, 993, 995; STARTTLS: 587, 143, 110)",
+            server.port, server.host, server.key
+        )
+    } else {
+        format!(
+            "{} did not answer: a firewall may drop the connection, or the port in [{}] is wrong",
+            server.host, server.key
+        )
+    }
+}
+
+/// The TLS handshake alone, and the certificate it verified.
+async fn tls(server: &Server) -> Result<String, Failure> {
+    let tcp = crate::net::connect(server)
+        .await
+        .map_err(|e| Failure::with_cause(e.exit(), e))?;
+    let handshake = crate::net::tls_wrap(server, tcp);
+    let tls = match tokio::time::timeout(server.timeout, handshake).await {
+        Err(_) => {
+            return Err(Failure::new(
+                Exit::TempFail,
+                format!(
+                    "{}: TLS handshake: no answer within {} s",
+                    server.address(),
+                    server.timeout.as_secs()
+                ),
+            ));
+        }
+        Ok(Err(e)) => return Err(Failure::with_cause(e.exit(), e)),
+        Ok(Ok(tls)) => tls,
+    };
+    let der = tls
+        .peer_certificate()
+        .ok()
+        .flatten()
+        .and_then(|c| c.to_der().ok());
+    Ok(match der {
+        Some(der) => crate::tls::describe_certificate(&der, &server.host),
+        None => "verified".to_string(),
+    })
+}
+
+/// Greeting, STARTTLS when asked for, and the login, then one operation that changes
+/// nothing: the INBOX's counts (IMAP), STAT (POP3), the account's address in MAIL FROM
+/// then RSET (SMTP).
+async fn login_and_operate(
+    account: &Account,
+    kind: &str,
+    server: &Server,
+) -> Result<String, Failure> {
+    match kind {
+        "smtp" => {
+            let mut session = smtp::Session::open(server).await?;
+            let caps = session.capabilities().join(" ");
+            let tried = session.try_sender(&account.email).await;
+            session.quit().await;
+            tried?;
+            Ok(format!(
+                "logged in as {}; MAIL FROM:<{}> accepted; offers {caps}",
+                server.user, account.email
+            ))
+        }
+        "imap" => {
+            let mut session = imap::Session::open(server).await?;
+            let caps = session.capabilities.join(" ");
+            let (messages, unseen) = session.inbox_counts().await?;
+            session.logout().await;
+            Ok(format!(
+                "logged in as {}; INBOX: {messages} messages, {unseen} unseen; offers {caps}",
+                server.user
+            ))
+        }
+        _ => {
+            let mut session = pop3::Session::open(server).await?;
+            let (count, size) = session.stat().await?;
+            let _ = session.quit().await;
+            Ok(format!(
+                "logged in as {}; {count} messages, {size} bytes",
+                server.user
+            ))
+        }
+    }
+}
+
+fn login_hint(server: &Server, f: &Failure) -> String {
+    match f.exit() {
+        Exit::NoPerm => format!(
+            "the server refused the login of {:?}: check the password (or sign in again: mailer auth login), and user in [{}]",
+            server.user, server.key
+        ),
+        Exit::Config => format!("fix [{}] as the message says", server.key),
+        _ => match server.security {
+            Security::Tls => {
+                "the server answered but the session failed: see the message".to_string()
+            }
+            _ => format!(
+                "with security = \"{}\", the server must offer STARTTLS (or STLS) after its greeting; if the port expects TLS from the start, set security = \"tls\"",
+                server.security
+            ),
+        },
+    }
+}
