@@ -34,65 +34,82 @@ pub fn serve(script: Vec<Step>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let Ok((stream, _)) = listener.accept() else {
-            return;
-        };
-        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-        let mut writer = stream;
-        for step in script {
-            match step {
-                Step::Send(bytes) => {
-                    if writer.write_all(bytes).is_err() {
-                        return;
-                    }
-                }
-                Step::ReadLine => {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                }
-                Step::Answer(untagged, done) => {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let tag = line.split_whitespace().next().unwrap_or("*").to_string();
-                    let reply = format!("{tag} {done}\r\n");
-                    if writer.write_all(untagged).is_err()
-                        || writer.write_all(reply.as_bytes()).is_err()
-                    {
-                        return;
-                    }
-                }
-                Step::Expect(start, reply) => {
-                    let mut line = Vec::new();
-                    if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if !line.starts_with(start) {
-                        let _ = writer.write_all(b"* BYE unexpected: ");
-                        let _ = writer.write_all(&line);
-                        return;
-                    }
-                    if writer.write_all(reply).is_err() {
-                        return;
-                    }
-                }
-                Step::Stall(d) => std::thread::sleep(d),
-                Step::Dribble(bytes, chunk, pause) => {
-                    for piece in bytes.chunks(chunk) {
-                        if writer.write_all(piece).is_err() {
-                            return;
-                        }
-                        std::thread::sleep(pause);
-                    }
-                }
-                Step::Close => return,
-            }
+        if let Ok((stream, _)) = listener.accept() {
+            play(stream, script);
         }
     });
     port
+}
+
+/// Serves `script` to every client, each on its own thread: for a client that opens
+/// more than one connection (`mailer check` connects once before the session).
+pub fn serve_each(script: Vec<Step>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let script = script.clone();
+            std::thread::spawn(move || play(stream, script));
+        }
+    });
+    port
+}
+
+fn play(stream: std::net::TcpStream, script: Vec<Step>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut writer = stream;
+    for step in script {
+        match step {
+            Step::Send(bytes) => {
+                if writer.write_all(bytes).is_err() {
+                    return;
+                }
+            }
+            Step::ReadLine => {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+            }
+            Step::Answer(untagged, done) => {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let tag = line.split_whitespace().next().unwrap_or("*").to_string();
+                let reply = format!("{tag} {done}\r\n");
+                if writer.write_all(untagged).is_err()
+                    || writer.write_all(reply.as_bytes()).is_err()
+                {
+                    return;
+                }
+            }
+            Step::Expect(start, reply) => {
+                let mut line = Vec::new();
+                if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if !line.starts_with(start) {
+                    let _ = writer.write_all(b"* BYE unexpected: ");
+                    let _ = writer.write_all(&line);
+                    return;
+                }
+                if writer.write_all(reply).is_err() {
+                    return;
+                }
+            }
+            Step::Stall(d) => std::thread::sleep(d),
+            Step::Dribble(bytes, chunk, pause) => {
+                for piece in bytes.chunks(chunk) {
+                    if writer.write_all(piece).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(pause);
+                }
+            }
+            Step::Close => return,
+        }
+    }
 }
 
 /// A loopback proxy to `target_port` that cuts both connections, without forwarding it,

@@ -1,0 +1,443 @@
+//! Setting up an account: `mailer account add` from an address (a provider preset) or
+//! from flags (the test stack), the file it writes, and `mailer check` walking to each
+//! server and stopping at the step that fails.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::fault::{Step, serve_each};
+use common::{Account, Run, Setup, Stack, stack};
+
+fn all_of(run: &Run) -> String {
+    run.ok();
+    run.stdout()
+}
+
+/// `account add` for the stack's carol with flags only: then `check` (which it runs)
+/// lists every step of both servers, and exits 0.
+#[test]
+fn account_add_with_flags_writes_an_account_that_check_accepts() {
+    let stack = stack();
+    let setup = Setup::empty();
+    let (imaps, submissions) = (stack.port("IMAPS_PORT"), stack.port("SUBMISSIONS_PORT"));
+    let run = setup
+        .mailer(&[
+            "-a",
+            "carol",
+            "account",
+            "add",
+            "carol@example.test",
+            "--name",
+            "Carol",
+            "--host",
+            "localhost",
+            "--port",
+            &imaps.to_string(),
+            "--smtp-host",
+            "localhost",
+            "--smtp-port",
+            &submissions.to_string(),
+            "--ca-file",
+            stack.ca_file(),
+            "--password-command",
+            "echo carolpw",
+            "--maildir",
+            setup.path("Mail").to_str().unwrap(),
+        ])
+        .run();
+    let out = all_of(&run);
+    assert!(
+        out.starts_with("added account \"carol\" (carol@example.test) to "),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "imap  localhost:{imaps} tls  (--host localhost, port {imaps} from the command line)"
+        )),
+        "{out}"
+    );
+    for step in [
+        "smtp  resolve",
+        "smtp  connect",
+        "smtp  tls",
+        "smtp  login",
+        "imap  resolve",
+        "imap  connect",
+        "imap  tls",
+        "imap  login",
+    ] {
+        assert!(
+            out.contains(&format!("ok   {step}")),
+            "{step} missing:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("MAIL FROM:<carol@example.test> accepted"),
+        "{out}"
+    );
+    assert!(out.contains("INBOX: "), "{out}");
+    assert!(out.contains("subject CN=localhost"), "{out}");
+    assert_eq!(mode(&setup.config()), 0o600);
+    // The file it wrote is one mailer reads like any other.
+    setup.mailer(&["-a", "carol", "list"]).ok();
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Runs `check` and returns its stdout; asserts the exit code and that the failed
+/// step is `step`.
+fn check_fails(setup: &Setup, code: i32, step: &str) -> String {
+    let run = setup.mailer(&["check"]).run();
+    let err = run.fails_with(code);
+    let out = run.stdout();
+    assert!(out.contains(&format!("FAIL imap  {step}")), "{out}\n{err}");
+    assert!(out.contains("     fix: "), "{out}");
+    assert!(err.starts_with(&format!("mailer: imap {step}: ")), "{err}");
+    out
+}
+
+fn carol(stack: &Stack) -> Account {
+    Account::new("carol").imap(stack, "IMAPS_PORT")
+}
+
+#[test]
+fn check_stops_at_connect_on_a_closed_port() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = carol(stack()).server_key("port", closed).build();
+    let out = check_fails(&setup, 75, "connect");
+    assert!(
+        out.contains(&format!("nothing listens on port {closed}")),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_stops_at_login_with_a_wrong_password() {
+    let setup = carol(stack())
+        .password_command("echo not-the-password")
+        .build();
+    let out = check_fails(&setup, 77, "login");
+    assert!(out.contains("check the password"), "{out}");
+}
+
+#[test]
+fn check_stops_at_tls_for_a_certificate_it_cannot_trust() {
+    let setup = carol(stack()).server_unset("ca_file").build();
+    let out = check_fails(&setup, 69, "tls");
+    assert!(
+        out.contains("set ca_file in [accounts.carol.imap]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_stops_at_login_when_starttls_is_not_offered() {
+    let port = serve_each(vec![
+        Step::Send(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no TLS here\r\n"),
+        Step::Answer(b"", "BAD unknown command"),
+    ]);
+    let setup = Account::fake("imap", port).security("starttls").build();
+    let out = check_fails(&setup, 69, "login");
+    assert!(out.contains("must offer STARTTLS"), "{out}");
+}
+
+/// A host that does not resolve. The check runs in a network namespace of its own, so
+/// that the lookup cannot leave the machine.
+#[test]
+fn check_stops_at_resolve_for_a_host_that_does_not_resolve() {
+    let setup = Account::fake("imap", 993)
+        .server_key("host", "no-such-host.invalid")
+        .build();
+    let out = Command::new("unshare")
+        .args(["-n", env!("CARGO_BIN_EXE_mailer"), "-c"])
+        .arg(setup.config())
+        .arg("check")
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("FAIL imap  resolve"), "{stdout}");
+    assert!(
+        stdout.contains("check host in [accounts.x.imap]"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_json_lists_the_steps_with_their_times() {
+    let setup = carol(stack()).build();
+    let run = setup.mailer(&["--json", "check"]).run();
+    let steps: serde_json::Value = serde_json::from_str(&all_of(&run)).unwrap();
+    let names: Vec<&str> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["resolve", "connect", "tls", "login"]);
+    assert!(steps[0]["ms"].is_u64());
+    assert_eq!(steps[3]["ok"], true);
+}
+
+/// Each preset: the servers, ports, security and login it writes, and a file that loads.
+#[test]
+fn presets_write_the_providers_servers() {
+    let cases = [
+        (
+            "alice@gmail.com",
+            "imap.gmail.com",
+            993,
+            "smtp.gmail.com",
+            465,
+            "provider = \"google\"",
+        ),
+        (
+            "alice@outlook.com",
+            "outlook.office365.com",
+            993,
+            "smtp-mail.outlook.com",
+            587,
+            "provider = \"microsoft\"",
+        ),
+        (
+            "alice@icloud.com",
+            "imap.mail.me.com",
+            993,
+            "smtp.mail.me.com",
+            587,
+            "password_keyring = true",
+        ),
+        (
+            "alice@fastmail.com",
+            "imap.fastmail.com",
+            993,
+            "smtp.fastmail.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@yahoo.com",
+            "imap.mail.yahoo.com",
+            993,
+            "smtp.mail.yahoo.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@aol.com",
+            "imap.aol.com",
+            993,
+            "smtp.aol.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@gmx.de",
+            "imap.gmx.net",
+            993,
+            "mail.gmx.net",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@web.de",
+            "imap.web.de",
+            993,
+            "smtp.web.de",
+            587,
+            "password_keyring = true",
+        ),
+        (
+            "alice@yandex.ru",
+            "imap.yandex.com",
+            993,
+            "smtp.yandex.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@mail.ru",
+            "imap.mail.ru",
+            993,
+            "smtp.mail.ru",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@zoho.com",
+            "imap.zoho.com",
+            993,
+            "smtp.zoho.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@posteo.de",
+            "posteo.de",
+            993,
+            "posteo.de",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@mailbox.org",
+            "imap.mailbox.org",
+            993,
+            "smtp.mailbox.org",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@qq.com",
+            "imap.qq.com",
+            993,
+            "smtp.qq.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@foxmail.com",
+            "imap.qq.com",
+            993,
+            "smtp.qq.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@163.com",
+            "imap.163.com",
+            993,
+            "smtp.163.com",
+            465,
+            "sasl_ir = false",
+        ),
+        (
+            "alice@126.com",
+            "imap.126.com",
+            993,
+            "smtp.126.com",
+            465,
+            "sasl_ir = false",
+        ),
+        (
+            "alice@yeah.net",
+            "imap.yeah.net",
+            993,
+            "smtp.yeah.net",
+            465,
+            "sasl_ir = false",
+        ),
+        (
+            "alice@aliyun.com",
+            "imap.aliyun.com",
+            993,
+            "smtp.aliyun.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@sina.com",
+            "imap.sina.com",
+            993,
+            "smtp.sina.com",
+            465,
+            "password_keyring = true",
+        ),
+        (
+            "alice@proton.me",
+            "127.0.0.1",
+            1143,
+            "127.0.0.1",
+            1025,
+            "ca_file = ",
+        ),
+    ];
+    for (email, imap, imap_port, smtp, smtp_port, login) in cases {
+        let setup = Setup::empty();
+        setup
+            .mailer(&["account", "add", email, "--yes", "--no-check"])
+            .ok();
+        let text = std::fs::read_to_string(setup.config()).unwrap();
+        let imap_lines = format!("host = \"{imap}\"\nport = {imap_port}\n");
+        assert!(text.contains(&imap_lines), "{email}:\n{text}");
+        let smtp_at = text.find(".smtp]").unwrap();
+        assert!(
+            text[smtp_at..].contains(&format!("host = \"{smtp}\"\nport = {smtp_port}\n")),
+            "{email}:\n{text}"
+        );
+        assert!(text.contains(login), "{email}: no {login}:\n{text}");
+        assert_eq!(mode(&setup.config()), 0o600, "{email}");
+        // It loads: auth status reads the config and the account.
+        setup.mailer(&["auth", "status"]).ok();
+    }
+}
+
+#[test]
+fn a_second_account_keeps_the_first_byte_for_byte() {
+    let setup = Setup::empty();
+    setup
+        .mailer(&["account", "add", "alice@gmail.com", "--yes", "--no-check"])
+        .ok();
+    let mut first = std::fs::read_to_string(setup.config()).unwrap();
+    first.push_str("# a comment of the user's own\n");
+    std::fs::write(setup.config(), &first).unwrap();
+    setup
+        .mailer(&["account", "add", "bob@fastmail.com", "--yes", "--no-check"])
+        .ok();
+    let both = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(both.starts_with(&first), "{both}");
+    assert!(both.contains("[accounts.fastmail]"), "{both}");
+    let err = setup
+        .mailer(&[
+            "account",
+            "add",
+            "carol@fastmail.com",
+            "--yes",
+            "--no-check",
+        ])
+        .fails_with(73);
+    assert!(err.contains("there is already an account \"fastmail\": choose another name with -a NAME, or pass --force"), "{err}");
+    assert_eq!(std::fs::read_to_string(setup.config()).unwrap(), both);
+}
+
+#[test]
+fn without_a_preset_the_servers_are_asked_for() {
+    let setup = Setup::empty();
+    let err = setup
+        .mailer(&["account", "add", "alice@example.org", "--yes"])
+        .fails_with(64);
+    assert!(
+        err.contains(
+            "mailer has no preset for example.org: give the servers with --host and --smtp-host"
+        ),
+        "{err}"
+    );
+    assert!(!setup.config().exists());
+}
+
+#[test]
+fn with_no_config_every_command_says_how_to_make_one() {
+    let setup = Setup::empty();
+    let err = setup.mailer(&["list"]).fails_with(78);
+    assert!(err.contains("no config yet ("), "{err}");
+    assert!(
+        err.contains("run \"mailer account add you@example.org\""),
+        "{err}"
+    );
+}
