@@ -134,6 +134,8 @@ fn check_stops_at_login_with_a_wrong_password() {
 fn check_stops_at_tls_for_a_certificate_it_cannot_trust() {
     let setup = carol(stack()).server_unset("ca_file").build();
     let out = check_fails(&setup, 69, "tls");
+    let seen = "the server's certificate (presented as localhost: subject CN=localhost; issuer CN=";
+    assert!(out.contains(seen), "{out}");
     assert!(
         out.contains("set ca_file in [accounts.carol.imap]"),
         "{out}"

@@ -204,7 +204,20 @@ async fn tls(server: &Server) -> Result<String, Failure> {
                 ),
             ));
         }
-        Ok(Err(e)) => return Err(Failure::with_cause(e.exit(), e)),
+        Ok(Err(e)) => {
+            let failure = Failure::with_cause(e.exit(), e);
+            return Err(match crate::net::untrusted_certificate(server).await {
+                Some(der) => failure.context(format!(
+                    "the server's certificate ({})",
+                    crate::tls::describe_certificate(&der, &server.host).replacen(
+                        "verified for",
+                        "presented as",
+                        1
+                    )
+                )),
+                None => failure,
+            });
+        }
         Ok(Ok(tls)) => tls,
     };
     let der = tls

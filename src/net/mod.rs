@@ -207,6 +207,22 @@ where
     Ok(tls)
 }
 
+/// The certificate a server presents, read without trusting it: only for telling the
+/// user what a certificate that failed verification says (`mailer check`). The
+/// connection is closed right after the handshake; nothing is ever sent over it.
+pub async fn untrusted_certificate(server: &Server) -> Option<Vec<u8>> {
+    let tcp = connect(server).await.ok()?;
+    let connector = async_native_tls::TlsConnector::new()
+        .danger_accept_invalid_certs(true)
+        .danger_accept_invalid_hostnames(true);
+    let handshake = connector.connect(&server.host, tcp);
+    let tls = tokio::time::timeout(server.timeout, handshake)
+        .await
+        .ok()?
+        .ok()?;
+    tls.peer_certificate().ok()??.to_der().ok()
+}
+
 /// A failed handshake: cut short (temporary), or refused (the certificate, the protocol).
 pub fn tls_error(addr: String, text: &str) -> Error {
     let reason = crate::tls::describe_failure(text);
