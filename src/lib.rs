@@ -5,6 +5,7 @@
 //! beside `cli` for what people and scripts read. Protocol modules never print;
 //! commands never parse protocol bytes.
 
+pub mod autoconfig;
 pub mod cli;
 pub mod commands;
 pub mod config;

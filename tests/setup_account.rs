@@ -422,7 +422,7 @@ fn a_second_account_keeps_the_first_byte_for_byte() {
 fn without_a_preset_the_servers_are_asked_for() {
     let setup = Setup::empty();
     let err = setup
-        .mailer(&["account", "add", "alice@example.org", "--yes"])
+        .mailer(&["account", "add", "alice@example.org", "--yes", "--offline"])
         .fails_with(64);
     assert!(
         err.contains(
@@ -440,6 +440,83 @@ fn with_no_config_every_command_says_how_to_make_one() {
     assert!(err.contains("no config yet ("), "{err}");
     assert!(
         err.contains("run \"mailer account add you@example.org\""),
+        "{err}"
+    );
+}
+
+/// A domain without a preset publishes its servers in an autoconfig file (here at a
+/// private address, the way a company's setup would name it).
+#[test]
+fn servers_from_the_domains_autoconfig_file() {
+    let stack = stack();
+    let (imaps, submissions) = (stack.port("IMAPS_PORT"), stack.port("SUBMISSIONS_PORT"));
+    let xml = format!(
+        r#"<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="example.test">
+  <incomingServer type="imap"><hostname>localhost</hostname><port>{imaps}</port>
+    <socketType>SSL</socketType><username>%EMAILADDRESS%</username>
+    <authentication>password-cleartext</authentication></incomingServer>
+  <outgoingServer type="smtp"><hostname>localhost</hostname><port>{submissions}</port>
+    <socketType>SSL</socketType><username>%EMAILADDRESS%</username></outgoingServer>
+</emailProvider></clientConfig>"#
+    );
+    let server = common::https::serve_file(stack, xml, "text/xml");
+    let url = format!("https://localhost:{}/mail/config-v1.1.xml", server.port);
+    let setup = Setup::empty();
+    let run = setup
+        .mailer(&[
+            "-a",
+            "carol",
+            "account",
+            "add",
+            "carol@example.test",
+            "--autoconfig-url",
+            &url,
+            "--ca-file",
+            stack.ca_file(),
+            "--password-command",
+            "echo carolpw",
+            "--maildir",
+            setup.path("Mail").to_str().unwrap(),
+        ])
+        .run();
+    let out = all_of(&run);
+    assert!(
+        out.contains(&format!("imap  localhost:{imaps} tls  (autoconfig {url})")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "smtp  localhost:{submissions} tls  (autoconfig {url})"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("ok   imap  login"), "{out}");
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn an_autoconfig_address_that_does_not_answer_is_named() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("https://127.0.0.1:{closed}/mail/config-v1.1.xml");
+    let setup = Setup::empty();
+    let err = setup
+        .mailer(&[
+            "account",
+            "add",
+            "alice@example.org",
+            "--autoconfig-url",
+            &url,
+        ])
+        .fails_with(64);
+    assert!(
+        err.contains(&format!(
+            "mailer has no preset for example.org; looked up: {url}: "
+        )),
         "{err}"
     );
 }

@@ -82,9 +82,17 @@ struct AddArgs {
     /// tls, starttls or none, for the SMTP server
     #[arg(long, value_parser = security)]
     smtp_security: Option<Security>,
-    /// A certificate to trust for both servers, besides the system's
+    /// A certificate to trust for both servers (and an --autoconfig-url), besides the
+    /// system's
     #[arg(long, value_name = "PEM")]
     ca_file: Option<String>,
+    /// Where the domain's autoconfig file is, for a private setup [default: the
+    /// domain's autoconfig host, its well-known path, then Mozilla's ISPDB]
+    #[arg(long, value_name = "URL")]
+    autoconfig_url: Option<String>,
+    /// Do not look the servers up on the network: presets and flags only
+    #[arg(long)]
+    offline: bool,
     /// Make it the default account
     #[arg(long)]
     default: bool,
@@ -153,14 +161,43 @@ impl AddArgs {
             smtp_port: self.smtp_port,
             smtp_security: self.smtp_security,
             ca_file: self.ca_file.clone(),
+            discovered: None,
+            looked_up: Vec::new(),
         }
+    }
+
+    /// Whether the servers must be looked up: no preset, and not both given.
+    fn needs_lookup(&self, email: &str) -> bool {
+        let domain = email.rsplit('@').next().unwrap_or("");
+        let preset = self.preset.is_some() || crate::config::presets::for_domain(domain).is_some();
+        !self.offline && !preset && (self.host.is_none() || self.smtp_host.is_none())
     }
 }
 
 impl AccountArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let Action::Add(args) = &self.action;
-        let added = account::plan(&args.request(ctx.account.clone()))?;
+        let mut request = args.request(ctx.account.clone());
+        if args.needs_lookup(&request.email) {
+            let domain = request
+                .email
+                .rsplit('@')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let urls = match &args.autoconfig_url {
+                Some(url) => vec![url.clone()],
+                None => crate::autoconfig::urls(&request.email, &domain),
+            };
+            let ca = args.ca_file.as_deref().map(crate::config::expand_tilde);
+            let timeout = std::time::Duration::from_secs(10);
+            let found = crate::autoconfig::discover(&request.email, &urls, ca.as_deref(), timeout);
+            match ctx.block_on(found)? {
+                Ok(d) => request.discovered = Some(d),
+                Err(tried) => request.looked_up = tried,
+            }
+        }
+        let added = account::plan(&request)?;
         let path = match &ctx.config {
             Some(p) => p.clone(),
             None => crate::config::default_path().ok_or_else(|| {

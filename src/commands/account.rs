@@ -26,6 +26,10 @@ pub struct AddRequest {
     pub smtp_port: Option<u16>,
     pub smtp_security: Option<Security>,
     pub ca_file: Option<String>,
+    /// What the domain's autoconfig file said, when it was looked up.
+    pub discovered: Option<crate::autoconfig::Discovered>,
+    /// Where it was looked for in vain.
+    pub looked_up: Vec<String>,
 }
 
 /// The account written, and what the user should know about it.
@@ -104,10 +108,19 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
         let hint = p.hint.replace("accounts.NAME", &format!("accounts.{name}"));
         hints.insert(0, format!("{}: {}", p.name, hint));
     }
-    let source = match preset {
-        Some(p) => format!("servers from mailer's preset for {}", p.name),
-        None => "servers given on the command line".to_string(),
+    let source = match (preset, &request.discovered) {
+        (Some(p), _) => format!("servers from mailer's preset for {}", p.name),
+        (None, Some(d)) => format!("servers from {}", d.url),
+        (None, None) => "servers given on the command line".to_string(),
     };
+    if request.discovered.as_ref().is_some_and(|d| {
+        [&d.imap, &d.pop3, &d.smtp]
+            .iter()
+            .any(|f| f.as_ref().is_some_and(|f| f.oauth2))
+    }) && request.secret.is_none()
+    {
+        hints.push("the provider takes OAuth2: for mailer's own sign-in, add client_id and the endpoints in [oauth2] (docs/oauth2.md)".into());
+    }
     let account = NewAccount {
         maildir: request
             .maildir
@@ -120,6 +133,7 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
         retrieval: (protocol, retrieval.clone()),
         smtp: smtp.clone(),
         sasl_ir: preset.is_none_or(|p| p.sasl_ir),
+        user: discovered_user(request, protocol),
         source,
     };
     let shown = |s: &NewServer| format!("{}:{} {}", s.host, s.port, s.security);
@@ -133,7 +147,46 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
     })
 }
 
-/// One server: the preset's, with what the command line overrides.
+/// A server as a preset or the domain's autoconfig file gives it, and where from.
+struct Base {
+    host: String,
+    port: u16,
+    security: Security,
+    source: String,
+}
+
+/// The preset's or the autoconfig file's server for `protocol`.
+fn base(r: &AddRequest, preset: Option<&Preset>, protocol: Protocol) -> Option<Base> {
+    if let Some(p) = preset {
+        let e: Endpoint = match protocol {
+            Protocol::Smtp => Some(p.smtp),
+            Protocol::Imap => p.imap,
+            Protocol::Pop3 => p.pop3,
+        }?;
+        let source = format!("preset {}", p.name);
+        return Some(Base {
+            host: e.host.to_string(),
+            port: e.port,
+            security: e.security,
+            source,
+        });
+    }
+    let d = r.discovered.as_ref()?;
+    let f = match protocol {
+        Protocol::Smtp => d.smtp.as_ref(),
+        Protocol::Imap => d.imap.as_ref(),
+        Protocol::Pop3 => d.pop3.as_ref(),
+    }?;
+    Some(Base {
+        host: f.host.clone(),
+        port: f.port,
+        security: f.security,
+        source: format!("autoconfig {}", d.url),
+    })
+}
+
+/// One server: the preset's (or the autoconfig file's), with what the command line
+/// overrides.
 fn server(
     r: &AddRequest,
     preset: Option<&Preset>,
@@ -144,36 +197,21 @@ fn server(
         Protocol::Smtp => (&r.smtp_host, r.smtp_port, r.smtp_security),
         _ => (&r.host, r.port, r.security),
     };
-    let from_preset: Option<Endpoint> = preset.and_then(|p| match protocol {
-        Protocol::Smtp => Some(p.smtp),
-        Protocol::Imap => p.imap,
-        Protocol::Pop3 => p.pop3,
-    });
     let flag = match protocol {
         Protocol::Smtp => "--smtp-host",
         _ => "--host",
     };
-    let (base, mut source) = match (host, from_preset, preset) {
-        (Some(h), _, _) => (None, format!("{flag} {h}")),
-        (None, Some(e), Some(p)) => (Some(e), format!("preset {}", p.name)),
-        (None, None, Some(p)) => {
-            return Err(usage(format!(
-                "{} has no {} server: leave out --{}, or give {flag}",
-                p.name,
-                protocol.key(),
-                protocol.key()
-            )));
-        }
-        (None, _, None) => {
-            return Err(usage(format!(
-                "mailer has no preset for {domain}: give the servers with --host and --smtp-host (and --port, --security as needed), or a preset with --preset"
-            )));
-        }
+    let base = base(r, preset, protocol);
+    let mut source = match (host, &base) {
+        (Some(h), _) => format!("{flag} {h}"),
+        (None, Some(b)) => b.source.clone(),
+        (None, None) => return Err(no_server(r, preset, protocol, domain, flag)),
     };
+    let base = base.filter(|_| host.is_none());
     let security = security
-        .or(base.map(|b| b.security))
+        .or(base.as_ref().map(|b| b.security))
         .unwrap_or(Security::Tls);
-    let port = match (port, base) {
+    let port = match (port, &base) {
         (Some(p), _) => {
             source += &format!(", port {p} from the command line");
             p
@@ -181,10 +219,7 @@ fn server(
         (None, Some(b)) if b.security == security => b.port,
         _ => protocol.default_port(security),
     };
-    let host = host
-        .clone()
-        .or(base.map(|b| b.host.to_string()))
-        .unwrap_or_default();
+    let host = host.clone().or(base.map(|b| b.host)).unwrap_or_default();
     let needs_ca = preset.is_some_and(|p| p.needs_ca_file);
     let ca_file = r
         .ca_file
@@ -199,6 +234,40 @@ fn server(
         },
         source,
     ))
+}
+
+fn no_server(
+    r: &AddRequest,
+    preset: Option<&Preset>,
+    protocol: Protocol,
+    domain: &str,
+    flag: &str,
+) -> Failure {
+    let key = protocol.key();
+    if let Some(p) = preset {
+        return usage(format!(
+            "{} has no {key} server: leave out --{key}, or give {flag}",
+            p.name
+        ));
+    }
+    let looked = match (&r.discovered, r.looked_up.is_empty()) {
+        (Some(d), _) => format!("; {} names no {key} server", d.url),
+        (None, false) => format!("; looked up: {}", r.looked_up.join("; ")),
+        (None, true) => String::new(),
+    };
+    usage(format!(
+        "mailer has no preset for {domain}{looked}: give the servers with --host and --smtp-host (and --port, --security as needed), or a preset with --preset"
+    ))
+}
+
+/// The login name the autoconfig file gives, when it is not the whole address.
+fn discovered_user(request: &AddRequest, protocol: Protocol) -> Option<String> {
+    let d = request.discovered.as_ref()?;
+    let f = match protocol {
+        Protocol::Pop3 => d.pop3.as_ref(),
+        _ => d.imap.as_ref(),
+    };
+    f.and_then(|f| f.user.clone())
 }
 
 /// An account name from the domain: `gmail` for gmail.com.

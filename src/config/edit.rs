@@ -50,6 +50,8 @@ pub struct NewAccount {
     pub smtp: NewServer,
     /// False for an IMAP server that offers SASL-IR and refuses it.
     pub sasl_ir: bool,
+    /// The login name, when it is not the address.
+    pub user: Option<String>,
     /// Where the servers came from, for the comment above the account.
     pub source: String,
 }
@@ -151,6 +153,9 @@ pub fn render(a: &NewAccount) -> String {
     let n = &a.name;
     let mut out = format!("# {} <{}>: {}\n[accounts.{n}]\n", n, a.email, a.source);
     out += &format!("email = {}\n", q(&a.email));
+    if let Some(user) = &a.user {
+        out += &format!("user = {}                # the login name\n", q(user));
+    }
     if let Some(name) = &a.display_name {
         out += &format!("name = {}                # shown in From\n", q(name));
     }

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod cyrus;
 pub mod fault;
+pub mod https;
 pub mod keyring;
 pub mod oauth;
 pub mod rusage;
