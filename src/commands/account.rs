@@ -76,6 +76,44 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
     };
     let (retrieval, from_r) = server(request, preset, protocol, &domain)?;
     let (smtp, from_s) = server(request, preset, Protocol::Smtp, &domain)?;
+    let (secret, hints) = secret_and_hints(request, preset, &name);
+    let source = match (preset, &request.discovered) {
+        (Some(p), _) => format!("servers from mailer's preset for {}", p.name),
+        (None, Some(d)) => format!("servers from {}", d.url),
+        (None, None) => "servers given on the command line".to_string(),
+    };
+    let account = NewAccount {
+        maildir: request
+            .maildir
+            .clone()
+            .unwrap_or_else(|| format!("~/Mail/{name}")),
+        name,
+        email: address.to_string(),
+        display_name: request.name.clone().filter(|n| !n.trim().is_empty()),
+        secret,
+        retrieval: (protocol, retrieval.clone()),
+        smtp: smtp.clone(),
+        sasl_ir: preset.is_none_or(|p| p.sasl_ir),
+        user: discovered_user(request, protocol),
+        source,
+    };
+    let shown = |s: &NewServer| format!("{}:{} {}", s.host, s.port, s.security);
+    Ok(Added {
+        servers: vec![
+            (protocol.key(), shown(&retrieval), from_r),
+            ("smtp", shown(&smtp), from_s),
+        ],
+        account,
+        hints,
+    })
+}
+
+/// How the account logs in, and what the user must do first.
+fn secret_and_hints(
+    request: &AddRequest,
+    preset: Option<&Preset>,
+    name: &str,
+) -> (NewSecret, Vec<String>) {
     let mut hints = Vec::new();
     let secret = match (&request.secret, preset.map(|p| p.login)) {
         // A client id on the command line, for a provider mailer has a preset for.
@@ -108,11 +146,6 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
         let hint = p.hint.replace("accounts.NAME", &format!("accounts.{name}"));
         hints.insert(0, format!("{}: {}", p.name, hint));
     }
-    let source = match (preset, &request.discovered) {
-        (Some(p), _) => format!("servers from mailer's preset for {}", p.name),
-        (None, Some(d)) => format!("servers from {}", d.url),
-        (None, None) => "servers given on the command line".to_string(),
-    };
     if request.discovered.as_ref().is_some_and(|d| {
         [&d.imap, &d.pop3, &d.smtp]
             .iter()
@@ -121,30 +154,7 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
     {
         hints.push("the provider takes OAuth2: for mailer's own sign-in, add client_id and the endpoints in [oauth2] (docs/oauth2.md)".into());
     }
-    let account = NewAccount {
-        maildir: request
-            .maildir
-            .clone()
-            .unwrap_or_else(|| format!("~/Mail/{name}")),
-        name,
-        email: address.to_string(),
-        display_name: request.name.clone().filter(|n| !n.trim().is_empty()),
-        secret,
-        retrieval: (protocol, retrieval.clone()),
-        smtp: smtp.clone(),
-        sasl_ir: preset.is_none_or(|p| p.sasl_ir),
-        user: discovered_user(request, protocol),
-        source,
-    };
-    let shown = |s: &NewServer| format!("{}:{} {}", s.host, s.port, s.security);
-    Ok(Added {
-        servers: vec![
-            (protocol.key(), shown(&retrieval), from_r),
-            ("smtp", shown(&smtp), from_s),
-        ],
-        account,
-        hints,
-    })
+    (secret, hints)
 }
 
 /// A server as a preset or the domain's autoconfig file gives it, and where from.
