@@ -520,3 +520,42 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
         "{err}"
     );
 }
+
+/// On a terminal, `account add` asks for what the flags left out and asks before
+/// writing. The terminal is a pseudo-terminal from util-linux's `script`.
+#[test]
+fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
+    use std::io::Write;
+    let setup = Setup::empty();
+    let command = format!(
+        "{} -c {} account add --no-check",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"dave@fastmail.com\nDave Dee\ny\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("Email address: "), "{screen}");
+    assert!(
+        screen.contains("Write account \"fastmail\" to "),
+        "{screen}"
+    );
+    let text = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(
+        text.contains("email = \"dave@fastmail.com\"\nname = \"Dave Dee\""),
+        "{text}"
+    );
+}

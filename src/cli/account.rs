@@ -25,8 +25,8 @@ enum Action {
 
 #[derive(Debug, Args)]
 struct AddArgs {
-    /// The address, alice@example.org
-    #[arg(value_name = "EMAIL", required_unless_present = "email_flag")]
+    /// The address, alice@example.org (asked for on a terminal when left out)
+    #[arg(value_name = "EMAIL")]
     email: Option<String>,
     /// The address, as a flag
     #[arg(long = "email", value_name = "EMAIL", conflicts_with = "email")]
@@ -102,7 +102,7 @@ struct AddArgs {
     /// Do not run `mailer check` on the new account
     #[arg(long)]
     no_check: bool,
-    /// Ask nothing
+    /// Ask nothing, even on a terminal (without one, nothing is asked anyway)
     #[arg(long, short = 'y')]
     yes: bool,
 }
@@ -178,6 +178,15 @@ impl AccountArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let Action::Add(args) = &self.action;
         let mut request = args.request(ctx.account.clone());
+        let asking = !args.yes && std::io::IsTerminal::is_terminal(&std::io::stdin());
+        if asking {
+            ask_missing(&mut request)?;
+        } else if request.email.is_empty() {
+            return Err(Failure::new(
+                Exit::Usage,
+                "no address: mailer account add you@example.org",
+            ));
+        }
         if args.needs_lookup(&request.email) {
             let domain = request
                 .email
@@ -207,6 +216,9 @@ impl AccountArgs {
                 )
             })?,
         };
+        if asking && !confirm(&added, &path)? {
+            return Err(Failure::new(Exit::Usage, "nothing written"));
+        }
         account::write(&path, &added, args.force, args.default)?;
         crate::output::account_added(&added, &path);
         if args.no_check {
@@ -215,4 +227,45 @@ impl AccountArgs {
         let _ = args.yes;
         super::check::run_for(ctx, &path, &added.account.name)
     }
+}
+
+/// On a terminal: the address and the display name, when the flags left them out.
+fn ask_missing(request: &mut AddRequest) -> Result<(), Failure> {
+    if request.email.is_empty() {
+        request.email = ask("Email address: ")?;
+    }
+    if request.name.is_none() {
+        let name = ask("Your name, as shown in From (empty for none): ")?;
+        request.name = Some(name).filter(|n| !n.is_empty());
+    }
+    Ok(())
+}
+
+/// Shows what will be written and asks before writing it.
+fn confirm(added: &account::Added, path: &std::path::Path) -> Result<bool, Failure> {
+    for (section, server, source) in &added.servers {
+        eprintln!("  {section:<5} {server}  ({source})");
+    }
+    let answer = ask(&format!(
+        "Write account {:?} to {}? [Y/n] ",
+        added.account.name,
+        path.display()
+    ))?;
+    Ok(matches!(
+        answer.to_ascii_lowercase().as_str(),
+        "" | "y" | "yes"
+    ))
+}
+
+fn ask(prompt: &str) -> Result<String, Failure> {
+    use std::io::{BufRead, Write};
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::io("reading the answer", e))?;
+    Ok(line.trim().to_string())
 }
