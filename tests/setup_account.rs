@@ -559,3 +559,29 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         "{text}"
     );
 }
+
+#[test]
+fn config_check_reports_every_problem_at_once() {
+    let setup = Setup::new(
+        "[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.imap]\nhost = \"imap.example.org\"\nport = 0\n\n[accounts.b]\nemail = \"b@example.org\"\nauth = \"xoauth2\"\n",
+    );
+    let run = setup.mailer(&["config", "check"]).run();
+    let err = run.fails_with(78);
+    assert!(err.contains("2 problem(s), listed above"), "{err}");
+    let out = run.stdout();
+    assert!(
+        out.contains(":5:8: accounts.a.imap.port: 0 is not a port"),
+        "{out}"
+    );
+    assert!(out.contains("accounts.a.imap.port"), "{out}");
+    assert!(
+        out.contains(":9:8: accounts.b.auth: auth = \"xoauth2\" needs [accounts.b.oauth2]"),
+        "{out}"
+    );
+    let good = Setup::new("[accounts.a]\nemail = \"a@example.org\"\n");
+    assert!(
+        good.mailer(&["config", "check"])
+            .ok()
+            .ends_with("config.toml: no problems")
+    );
+}

@@ -5,6 +5,7 @@ mod account;
 mod attachments;
 mod auth;
 mod check;
+mod config;
 mod context;
 mod digest;
 mod fetch;
@@ -66,6 +67,7 @@ pub enum Command {
     Auth(auth::AuthArgs),
     Account(account::AccountArgs),
     Check(check::CheckArgs),
+    Config(config::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -102,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Auth(args) => args.run(&ctx),
         Command::Account(args) => args.run(&ctx),
         Command::Check(args) => args.run(&ctx),
+        Command::Config(args) => args.run(&ctx),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())

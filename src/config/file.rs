@@ -91,7 +91,7 @@ impl FileServer {
 #[serde(deny_unknown_fields)]
 struct FileServer {
     host: Spanned<String>,
-    port: Option<u16>,
+    port: Option<Spanned<u16>>,
     security: Option<Security>,
     ca_file: Option<String>,
     user: Option<String>,
@@ -336,8 +336,8 @@ fn server(
         let key = format!("{key}.sasl_ir");
         return Err(places.at(d.span().start, &key, "only applies to [imap] sections"));
     }
-    if s.port == Some(0) {
-        let at = s.host.span().start;
+    if let Some(port) = s.port.as_ref().filter(|p| *p.get_ref() == 0) {
+        let at = port.span().start;
         return Err(places.at(at, &format!("{key}.port"), "0 is not a port"));
     }
     let (auth, token) = server_auth(places, &key, s, inherited)?;
@@ -362,7 +362,10 @@ fn server(
     };
     Ok(Server {
         host,
-        port: s.port.unwrap_or(protocol.default_port(security)),
+        port: s
+            .port
+            .as_ref()
+            .map_or(protocol.default_port(security), |p| *p.get_ref()),
         security,
         ca_file: s.ca_file.as_deref().map(expand_tilde),
         user,

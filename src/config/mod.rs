@@ -7,6 +7,7 @@
 //! decided, `~` expanded and secrets still unread.
 
 mod account;
+pub mod check;
 pub mod edit;
 mod error;
 mod file;
@@ -51,6 +52,24 @@ impl Config {
         })?;
         let private = file_is_private(&path);
         Config::parse(&path, &text, private)
+    }
+
+    /// Every problem of the file at `path` (or the default place), not only the first;
+    /// empty when it loads. Reading it at all must work.
+    pub fn problems(path: Option<&Path>) -> Result<(PathBuf, Vec<String>), Error> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None => default_path().ok_or(Error::NoPath)?,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Missing { path: path.clone() },
+            _ => Error::Read {
+                path: path.clone(),
+                source: e,
+            },
+        })?;
+        let found = check::problems(&path, &text, file_is_private(&path));
+        Ok((path, found))
     }
 
     /// Validates `text` as the content of the file at `path`. `private` says whether the
