@@ -8,27 +8,7 @@ use quick_xml::events::Event;
 
 use crate::config::Security;
 
-/// One server the file names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    /// The login name, when it is not the whole address (`%EMAILLOCALPART%`).
-    pub user: Option<String>,
-    /// The file says this server takes OAuth2.
-    pub oauth2: bool,
-}
-
-/// What a domain's autoconfig file says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Discovered {
-    pub imap: Option<Found>,
-    pub pop3: Option<Found>,
-    pub smtp: Option<Found>,
-    /// The address it came from.
-    pub url: String,
-}
+pub use crate::config::discovered::{Discovered, Found};
 
 /// Where to look for `email`'s domain, in order: the domain's autoconfig host, its
 /// well-known path, Mozilla's ISPDB.
@@ -47,10 +27,11 @@ pub async fn discover(
     email: &str,
     urls: &[String],
     ca_file: Option<&std::path::Path>,
+    dns: Option<crate::dns::Shared>,
     timeout: Duration,
 ) -> Result<Discovered, Vec<String>> {
     let mut tried = Vec::new();
-    let client = match client(ca_file, timeout) {
+    let client = match client(ca_file, dns, timeout) {
         Ok(c) => c,
         Err(e) => return Err(vec![e]),
     };
@@ -69,12 +50,19 @@ pub async fn discover(
     Err(tried)
 }
 
-fn client(ca_file: Option<&std::path::Path>, timeout: Duration) -> Result<reqwest::Client, String> {
+fn client(
+    ca_file: Option<&std::path::Path>,
+    dns: Option<crate::dns::Shared>,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .https_only(true)
         .timeout(timeout)
         .user_agent(concat!("mailer/", env!("CARGO_PKG_VERSION")));
+    if let Some(dns) = dns {
+        builder = builder.dns_resolver(dns);
+    }
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
         let cert = reqwest::Certificate::from_pem(&pem)

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod date;
+pub mod dns;
 pub mod error;
 pub mod imap;
 pub mod keyring;

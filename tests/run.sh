@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the mail servers the tests start
 # (Postfix, Dovecot) when they are missing, unpacks Cyrus IMAP for the interop
-# tests, installs GNOME Keyring (a Secret Service for the keyring tests) and the
+# tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
+# (a DNS server for the SRV tests) and the
 # OAuth2 authorization server (oidc-provider, from npm), checks formatting and
 # lints, then runs every test against private servers on loopback, then the quick
 # start.
@@ -11,11 +12,12 @@ cd "$(dirname "$0")/.."
 if [[ $(id -u) -eq 0 ]]; then
     tests/mailstack.sh install
     tests/cyrus.sh install
-    if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-send >/dev/null; then
-        keyring=(gnome-keyring dbus-daemon dbus-bin)
+    # GNOME Keyring and D-Bus for the keyring tests, dnsmasq for the SRV lookups.
+    if [[ ! -x /usr/bin/gnome-keyring-daemon || ! -x /usr/bin/dbus-send || ! -x /usr/sbin/dnsmasq ]]; then
+        extras=(gnome-keyring dbus-daemon dbus-bin dnsmasq-base)
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y --no-install-recommends "${keyring[@]}" >/dev/null ||
-            { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${keyring[@]}" >/dev/null; }
+        apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null ||
+            { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null; }
     fi
 elif ! command -v postfix >/dev/null && [[ ! -x /usr/sbin/postfix ]]; then
     echo "tests/run.sh: Postfix and Dovecot are missing: run 'sudo tests/mailstack.sh install' first" >&2

@@ -585,3 +585,54 @@ fn config_check_reports_every_problem_at_once() {
             .ends_with("config.toml: no problems")
     );
 }
+
+/// A domain whose DNS names its servers (RFC 6186 SRV records), asked of a private DNS
+/// server; its autoconfig hosts are asked of it too, and it knows none.
+#[test]
+fn servers_from_the_domains_srv_records() {
+    let stack = stack();
+    let (imaps, submissions) = (stack.port("IMAPS_PORT"), stack.port("SUBMISSIONS_PORT"));
+    let dns = common::dns::dns_server(&[
+        ("_imaps._tcp.example.test", "localhost", imaps),
+        (
+            "_imap._tcp.example.test",
+            "localhost",
+            stack.port("IMAP_PORT"),
+        ),
+        (
+            "_submission._tcp.example.test",
+            "localhost",
+            stack.port("SUBMISSION_PORT"),
+        ),
+        ("_submissions._tcp.example.test", "localhost", submissions),
+    ]);
+    let setup = Setup::empty();
+    let run = setup
+        .mailer(&[
+            "-a",
+            "carol",
+            "account",
+            "add",
+            "carol@example.test",
+            "--dns-server",
+            &dns.address(),
+            "--ca-file",
+            stack.ca_file(),
+            "--password-command",
+            "echo carolpw",
+            "--maildir",
+            setup.path("Mail").to_str().unwrap(),
+        ])
+        .run();
+    let out = all_of(&run);
+    let source = "(DNS SRV records of example.test)";
+    assert!(
+        out.contains(&format!("imap  localhost:{imaps} tls  {source}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("smtp  localhost:{submissions} tls  {source}")),
+        "{out}"
+    );
+    assert!(out.contains("ok   imap  login"), "{out}");
+}

@@ -90,6 +90,10 @@ struct AddArgs {
     /// domain's autoconfig host, its well-known path, then Mozilla's ISPDB]
     #[arg(long, value_name = "URL")]
     autoconfig_url: Option<String>,
+    /// Ask this DNS server (IP:PORT) for every name account add looks up, instead of
+    /// the system's: for a private setup
+    #[arg(long, value_name = "IP:PORT")]
+    dns_server: Option<std::net::SocketAddr>,
     /// Do not look the servers up on the network: presets and flags only
     #[arg(long)]
     offline: bool,
@@ -166,6 +170,41 @@ impl AddArgs {
         }
     }
 
+    /// The domain's servers from its autoconfig file, else its SRV records; what was
+    /// tried when neither names them.
+    async fn look_up(&self, request: &mut AddRequest) -> Result<(), Failure> {
+        let domain = request
+            .email
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let dns = crate::dns::Dns::new(self.dns_server)
+            .map_err(|e| Failure::new(Exit::Config, format!("DNS: {e}")))?;
+        let dns = std::sync::Arc::new(dns);
+        let urls = match &self.autoconfig_url {
+            Some(url) => vec![url.clone()],
+            None => crate::autoconfig::urls(&request.email, &domain),
+        };
+        let ca = self.ca_file.as_deref().map(crate::config::expand_tilde);
+        let timeout = std::time::Duration::from_secs(10);
+        let via = self.dns_server.map(|_| dns.clone());
+        let found = crate::autoconfig::discover(&request.email, &urls, ca.as_deref(), via, timeout);
+        match found.await {
+            Ok(d) => request.discovered = Some(d),
+            Err(tried) => {
+                request.looked_up = tried;
+                match dns.mail_servers(&domain).await {
+                    Some(d) => request.discovered = Some(d),
+                    None => request
+                        .looked_up
+                        .push(format!("no SRV records for {domain}")),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the servers must be looked up: no preset, and not both given.
     fn needs_lookup(&self, email: &str) -> bool {
         let domain = email.rsplit('@').next().unwrap_or("");
@@ -188,23 +227,7 @@ impl AccountArgs {
             ));
         }
         if args.needs_lookup(&request.email) {
-            let domain = request
-                .email
-                .rsplit('@')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let urls = match &args.autoconfig_url {
-                Some(url) => vec![url.clone()],
-                None => crate::autoconfig::urls(&request.email, &domain),
-            };
-            let ca = args.ca_file.as_deref().map(crate::config::expand_tilde);
-            let timeout = std::time::Duration::from_secs(10);
-            let found = crate::autoconfig::discover(&request.email, &urls, ca.as_deref(), timeout);
-            match ctx.block_on(found)? {
-                Ok(d) => request.discovered = Some(d),
-                Err(tried) => request.looked_up = tried,
-            }
+            ctx.block_on(args.look_up(&mut request))??;
         }
         let added = account::plan(&request)?;
         let path = match &ctx.config {

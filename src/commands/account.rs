@@ -191,7 +191,10 @@ fn base(r: &AddRequest, preset: Option<&Preset>, protocol: Protocol) -> Option<B
         host: f.host.clone(),
         port: f.port,
         security: f.security,
-        source: format!("autoconfig {}", d.url),
+        source: match d.url.starts_with("https://") {
+            true => format!("autoconfig {}", d.url),
+            false => d.url.clone(),
+        },
     })
 }
 

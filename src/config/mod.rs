@@ -8,6 +8,7 @@
 
 mod account;
 pub mod check;
+pub mod discovered;
 pub mod edit;
 mod error;
 mod file;

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod cyrus;
+pub mod dns;
 pub mod fault;
 pub mod https;
 pub mod keyring;
