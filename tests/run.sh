@@ -4,8 +4,8 @@
 # tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
 # (a DNS server for the SRV tests) and the
 # OAuth2 authorization server (oidc-provider, from npm), checks formatting and
-# lints, then runs every test against private servers on loopback, then the quick
-# start.
+# lints, then runs every test against private servers on loopback, builds and
+# tries the Debian package (as root), then the quick start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +29,9 @@ tests/oauth-server.sh install
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# The Debian package: built with cargo-deb, installed with dpkg, tried, removed.
+if [[ $(id -u) -eq 0 ]]; then
+    PROFILE=dev tests/deb.sh
+fi
 # The README's first command must keep working and end with exit status 0.
 MAILER_PROFILE=dev tests/quickstart.sh
