@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::fault::{Step, serve_each};
+use common::fault::{Step, serve};
 use common::{Account, Run, Setup, Stack, stack};
 
 fn all_of(run: &Run) -> String {
@@ -142,9 +142,10 @@ fn check_stops_at_tls_for_a_certificate_it_cannot_trust() {
     );
 }
 
+/// The fake server takes one connection only: check's steps share it.
 #[test]
 fn check_stops_at_login_when_starttls_is_not_offered() {
-    let port = serve_each(vec![
+    let port = serve(vec![
         Step::Send(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no TLS here\r\n"),
         Step::Answer(b"", "BAD unknown command"),
     ]);

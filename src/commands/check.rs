@@ -4,6 +4,10 @@
 
 use std::time::Instant;
 
+use tokio::net::TcpStream;
+
+use crate::net::{Idle, Opened};
+
 use crate::config::{Account, Retrieval, Security, Server};
 use crate::error::{Exit, Failure};
 use crate::{imap, pop3, smtp};
@@ -110,11 +114,14 @@ async fn walk(account: &Account, kind: &'static str, server: &Server, steps: &mu
     }
     let addrs = addrs.unwrap_or_default();
     let started = Instant::now();
-    let connected = connect(server, &addrs).await;
+    let (connected, tcp) = split(connect(server, &addrs).await);
     if !walk.add("connect", started, connected, |f| connect_hint(server, f)) {
         return;
     }
-    if server.security == Security::Tls {
+    let Some(tcp) = tcp else { return };
+    let opened = if server.security != Security::Tls {
+        Opened::Plain(tcp)
+    } else {
         let started = Instant::now();
         let tls_hint = |_: &Failure| {
             format!(
@@ -122,12 +129,16 @@ async fn walk(account: &Account, kind: &'static str, server: &Server, steps: &mu
                 server.host
             )
         };
-        if !walk.add("tls", started, tls(server).await, tls_hint) {
+        let (done, tls) = split(tls(server, tcp).await);
+        if !walk.add("tls", started, done, tls_hint) {
             return;
         }
-    }
+        let Some(tls) = tls else { return };
+        Opened::Tls(tls)
+    };
+    // The session goes on over the connection the steps above made.
     let started = Instant::now();
-    let done = login_and_operate(account, kind, server).await;
+    let done = login_and_operate(account, kind, server, opened).await;
     walk.add("login", started, done, |f| login_hint(server, f));
 }
 
@@ -150,17 +161,27 @@ async fn resolve(server: &Server) -> Result<Vec<std::net::SocketAddr>, Failure> 
     }
 }
 
-/// Connects to each address in turn; says which one answered.
-async fn connect(server: &Server, addrs: &[std::net::SocketAddr]) -> Result<String, Failure> {
+/// A step's line, and what it made for the next step.
+fn split<T>(result: Result<(String, T), Failure>) -> (Result<String, Failure>, Option<T>) {
+    match result {
+        Ok((detail, value)) => (Ok(detail), Some(value)),
+        Err(f) => (Err(f), None),
+    }
+}
+
+/// Connects to each address in turn; says which one answered, and keeps the connection.
+async fn connect(
+    server: &Server,
+    addrs: &[std::net::SocketAddr],
+) -> Result<(String, Idle<TcpStream>), Failure> {
     let mut last = String::new();
     for addr in addrs {
         let started = Instant::now();
-        match tokio::time::timeout(server.timeout, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(_)) => {
-                return Ok(format!(
-                    "{addr} answered in {} ms",
-                    started.elapsed().as_millis()
-                ));
+        match tokio::time::timeout(server.timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(tcp)) => {
+                let _ = tcp.set_nodelay(true);
+                let detail = format!("{addr} answered in {} ms", started.elapsed().as_millis());
+                return Ok((detail, Idle::new(tcp, server.timeout)));
             }
             Ok(Err(e)) => last = format!("{addr}: {e}"),
             Err(_) => last = format!("{addr}: no answer within {} s", server.timeout.as_secs()),
@@ -187,11 +208,11 @@ fn connect_hint(server: &Server, f: &Failure) -> String {
     }
 }
 
-/// The TLS handshake alone, and the certificate it verified.
-async fn tls(server: &Server) -> Result<String, Failure> {
-    let tcp = crate::net::connect(server)
-        .await
-        .map_err(|e| Failure::with_cause(e.exit(), e))?;
+/// The TLS handshake on the connection made, and the certificate it verified.
+async fn tls(
+    server: &Server,
+    tcp: Idle<TcpStream>,
+) -> Result<(String, async_native_tls::TlsStream<Idle<TcpStream>>), Failure> {
     let handshake = crate::net::tls_wrap(server, tcp);
     let tls = match tokio::time::timeout(server.timeout, handshake).await {
         Err(_) => {
@@ -225,10 +246,11 @@ async fn tls(server: &Server) -> Result<String, Failure> {
         .ok()
         .flatten()
         .and_then(|c| c.to_der().ok());
-    Ok(match der {
+    let detail = match der {
         Some(der) => crate::tls::describe_certificate(&der, &server.host),
         None => "verified".to_string(),
-    })
+    };
+    Ok((detail, tls))
 }
 
 /// Greeting, STARTTLS when asked for, and the login, then one operation that changes
@@ -238,10 +260,11 @@ async fn login_and_operate(
     account: &Account,
     kind: &str,
     server: &Server,
+    opened: Opened,
 ) -> Result<String, Failure> {
     match kind {
         "smtp" => {
-            let mut session = smtp::Session::open(server).await?;
+            let mut session = smtp::Session::open_over(server, Some(opened)).await?;
             let caps = session.capabilities().join(" ");
             let tried = session.try_sender(&account.email).await;
             session.quit().await;
@@ -252,7 +275,7 @@ async fn login_and_operate(
             ))
         }
         "imap" => {
-            let mut session = imap::Session::open(server).await?;
+            let mut session = imap::Session::open_over(server, Some(opened)).await?;
             let caps = session.capabilities.join(" ");
             let (messages, unseen) = session.inbox_counts().await?;
             session.logout().await;
@@ -262,7 +285,7 @@ async fn login_and_operate(
             ))
         }
         _ => {
-            let mut session = pop3::Session::open(server).await?;
+            let mut session = pop3::Session::open_over(server, Some(opened)).await?;
             let (count, size) = session.stat().await?;
             let _ = session.quit().await;
             Ok(format!(

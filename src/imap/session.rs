@@ -30,17 +30,27 @@ impl Session {
     /// Connects, secures, logs in, and identifies itself when the server supports ID
     /// (some providers, 163.com among them, refuse SELECT without it).
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        Self::open_over(server, None).await
+    }
+
+    /// [`Session::open`] over a connection made beforehand (`mailer check`), if any.
+    pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
+        let opened = net::Once::new(opened);
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, refused, async |token| {
-            Self::open_with(server, token).await
+            Self::open_with(server, token, opened.take()).await
         })
         .await
     }
 
     /// One connection and login, with `token` when the server takes a bearer token.
-    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
+    async fn open_with(
+        server: &Server,
+        token: Option<&Token>,
+        opened: Option<net::Opened>,
+    ) -> Result<Session, Error> {
         let seen = Shared::default();
-        let (client, offers_ir) = connect(server, &seen).await?;
+        let (client, offers_ir) = connect(server, &seen, opened).await?;
         let addr = server.address();
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr });
@@ -190,18 +200,34 @@ impl async_imap::Authenticator for PlainAuth {
 
 /// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS; and
 /// whether the greeting offered SASL-IR.
-async fn connect(server: &Server, seen: &Shared) -> Result<(Client, bool), Error> {
+async fn connect(
+    server: &Server,
+    seen: &Shared,
+    opened: Option<net::Opened>,
+) -> Result<(Client, bool), Error> {
     let (addr, t) = (server.address(), server.timeout);
-    let tcp = net::connect(server).await?;
-    if server.security == Security::Starttls {
-        return starttls(server, tcp, seen).await;
-    }
-    let mut client = match server.security {
-        Security::Tls => {
-            let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??;
+    let opened = match opened {
+        Some(o) => o,
+        None => {
+            let tcp = net::connect(server).await?;
+            match server.security {
+                Security::Tls => net::Opened::Tls(
+                    bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??,
+                ),
+                _ => net::Opened::Plain(tcp),
+            }
+        }
+    };
+    let mut client = match opened {
+        net::Opened::Plain(tcp) if server.security == Security::Starttls => {
+            return starttls(server, tcp, seen).await;
+        }
+        net::Opened::Tls(tls) => {
             async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn)
         }
-        _ => async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn),
+        net::Opened::Plain(tcp) => {
+            async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn)
+        }
     };
     let sasl_ir = greeting(&addr, t, &mut client).await?;
     Ok((client, sasl_ir))

@@ -154,6 +154,29 @@ impl From<SessionError> for Failure {
     }
 }
 
+/// A connection made before the session, by `mailer check` (which times the connect and
+/// TLS steps on their own): the session then runs over it instead of connecting again.
+pub enum Opened {
+    /// TCP, for `security = "starttls"` or `"none"`.
+    Plain(Idle<TcpStream>),
+    /// TCP with the TLS handshake done, for `security = "tls"`.
+    Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+}
+
+/// Hands a connection made beforehand to the first login attempt only; a second
+/// attempt (after a token refresh) connects anew.
+pub struct Once(std::sync::Mutex<Option<Opened>>);
+
+impl Once {
+    pub fn new(opened: Option<Opened>) -> Once {
+        Once(std::sync::Mutex::new(opened))
+    }
+
+    pub fn take(&self) -> Option<Opened> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 /// Opens a TCP connection, giving up after the server's timeout; reads on it fail after
 /// the same time without data (see [`Idle`]).
 pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {

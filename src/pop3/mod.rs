@@ -59,23 +59,43 @@ pub struct Session {
 impl Session {
     /// Connects, secures, and logs in with AUTH PLAIN when offered, else USER/PASS.
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        Self::open_over(server, None).await
+    }
+
+    /// [`Session::open`] over a connection made beforehand (`mailer check`), if any.
+    pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
+        let opened = net::Once::new(opened);
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, refused, async |token| {
-            Self::open_with(server, token).await
+            Self::open_with(server, token, opened.take()).await
         })
         .await
     }
 
     /// One connection and login, with `token` when the server takes a bearer token.
-    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
+    async fn open_with(
+        server: &Server,
+        token: Option<&Token>,
+        opened: Option<net::Opened>,
+    ) -> Result<Session, Error> {
         let addr = server.address();
         let timeout = server.timeout;
-        let tcp = net::connect(server).await?;
-        let conn: Conn = match server.security {
-            Security::Tls => Box::new(
-                bounded(&addr, timeout, "TLS handshake", net::tls_wrap(server, tcp)).await??,
-            ),
-            _ => Box::new(tcp),
+        let opened = match opened {
+            Some(o) => o,
+            None => {
+                let tcp = net::connect(server).await?;
+                match server.security {
+                    Security::Tls => net::Opened::Tls(
+                        bounded(&addr, timeout, "TLS handshake", net::tls_wrap(server, tcp))
+                            .await??,
+                    ),
+                    _ => net::Opened::Plain(tcp),
+                }
+            }
+        };
+        let conn: Conn = match opened {
+            net::Opened::Tls(tls) => Box::new(tls),
+            net::Opened::Plain(tcp) => Box::new(tcp),
         };
         let mut s = Session {
             conn: BufReader::new(conn),

@@ -28,17 +28,27 @@ impl Session {
     /// Connects, secures and authenticates. The password is read only if the server
     /// offers AUTH and the connection is protected (or insecure auth is allowed).
     pub async fn open(server: &Server) -> Result<Session, Error> {
+        Self::open_over(server, None).await
+    }
+
+    /// [`Session::open`] over a connection made beforehand (`mailer check`), if any.
+    pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
+        let opened = net::Once::new(opened);
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, refused, async |token| {
-            Self::open_with(server, token).await
+            Self::open_with(server, token, opened.take()).await
         })
         .await
     }
 
     /// One connection and login, with `token` when the server takes a bearer token.
-    async fn open_with(server: &Server, token: Option<&Token>) -> Result<Session, Error> {
+    async fn open_with(
+        server: &Server,
+        token: Option<&Token>,
+        opened: Option<net::Opened>,
+    ) -> Result<Session, Error> {
         let addr = server.address();
-        let stream = connect(server).await?;
+        let stream = connect(server, opened).await?;
         let hello = ClientId::default();
         let connecting = AsyncSmtpConnection::connect_with_transport(stream, &hello);
         let mut conn = match tokio::time::timeout(server.timeout, connecting).await {
@@ -289,21 +299,36 @@ impl Session {
 /// Our own connection (TCP_NODELAY, an idle timeout on reads, TLS through `net`) for
 /// lettre: without NODELAY, the final "." of each message waits on a delayed ACK, 40 ms
 /// per message when flushing a queue.
-async fn connect(server: &Server) -> Result<Box<dyn AsyncTokioStream>, Error> {
+async fn connect(
+    server: &Server,
+    opened: Option<net::Opened>,
+) -> Result<Box<dyn AsyncTokioStream>, Error> {
     let addr = server.address();
-    let mut tcp = net::connect(server).await?;
+    let opened = match opened {
+        Some(o) => o,
+        None => net::Opened::Plain(net::connect(server).await?),
+    };
     // Each SMTP step has its own bound, DATA's growing with the message size. The idle
     // bound must not fire first: while a large message drains from the kernel's buffer
     // over a slow link, the server is silent, and a false timeout would queue a message
     // the server is about to accept, sending it twice.
-    tcp.set_timeout(Duration::from_secs(24 * 3600));
-    let peer = tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
-        addr: addr.clone(),
-        reason: e.to_string(),
-        temporary: true,
-    })?;
-    Ok(match server.security {
-        Security::Tls => {
+    let no_idle = Duration::from_secs(24 * 3600);
+    let peer = |tcp: &net::Idle<tokio::net::TcpStream>| {
+        tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
+            addr: addr.clone(),
+            reason: e.to_string(),
+            temporary: true,
+        })
+    };
+    Ok(match opened {
+        net::Opened::Tls(mut tls) => {
+            tls.get_mut().set_timeout(no_idle);
+            let peer = peer(tls.get_ref())?;
+            Box::new(Stream::tls(tls, peer))
+        }
+        net::Opened::Plain(mut tcp) if server.security == Security::Tls => {
+            tcp.set_timeout(no_idle);
+            let peer = peer(&tcp)?;
             let handshake = net::tls_wrap(server, tcp);
             let tls = match tokio::time::timeout(server.timeout, handshake).await {
                 Err(_) => return Err(timeout(&addr, Step::Tls, server.timeout, "")),
@@ -311,7 +336,11 @@ async fn connect(server: &Server) -> Result<Box<dyn AsyncTokioStream>, Error> {
             };
             Box::new(Stream::tls(tls, peer))
         }
-        _ => Box::new(Stream::plain(tcp, peer)),
+        net::Opened::Plain(mut tcp) => {
+            tcp.set_timeout(no_idle);
+            let peer = peer(&tcp)?;
+            Box::new(Stream::plain(tcp, peer))
+        }
     })
 }
 

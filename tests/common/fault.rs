@@ -41,20 +41,6 @@ pub fn serve(script: Vec<Step>) -> u16 {
     port
 }
 
-/// Serves `script` to every client, each on its own thread: for a client that opens
-/// more than one connection (`mailer check` connects once before the session).
-pub fn serve_each(script: Vec<Step>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let script = script.clone();
-            std::thread::spawn(move || play(stream, script));
-        }
-    });
-    port
-}
-
 fn play(stream: std::net::TcpStream, script: Vec<Step>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut writer = stream;
