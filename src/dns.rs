@@ -60,6 +60,33 @@ impl Dns {
         (!host.is_empty() && port != 0).then_some((host, port))
     }
 
+    /// The domain of `domain`'s preferred MX host (`google.com` for `aspmx.l.google.com`),
+    /// when it differs from `domain`: the mail provider, for guessing.
+    pub async fn mx_domain(&self, domain: &str) -> Option<String> {
+        let lookup = self.resolver.mx_lookup(format!("{domain}.")).await.ok()?;
+        let host = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some((mx.preference, mx.exchange.to_utf8())),
+                _ => None,
+            })
+            .min()?
+            .1;
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let labels: Vec<&str> = host.split('.').collect();
+        let provider = labels.get(labels.len().saturating_sub(2)..)?.join(".");
+        (labels.len() >= 2 && provider != domain).then_some(provider)
+    }
+
+    /// The addresses of `host`.
+    pub async fn addresses(&self, host: &str) -> Vec<std::net::IpAddr> {
+        match self.resolver.lookup_ip(host).await {
+            Ok(ips) => ips.iter().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// The servers `domain`'s SRV records name: implicit TLS preferred over STARTTLS
     /// (RFC 8314), plain-text services never taken.
     pub async fn mail_servers(&self, domain: &str) -> Option<Discovered> {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod date;
 pub mod dns;
 pub mod error;
+pub mod guess;
 pub mod imap;
 pub mod keyring;
 pub mod mailbox;

@@ -56,6 +56,15 @@ fn init_logging(verbose: u8) {
         Ok(cap) => filter.add_directive(cap),
         Err(_) => filter,
     };
+    // hickory's DNS messages come as many-line dumps of each query: its warnings only.
+    let filter = [
+        "hickory_proto=warn",
+        "hickory_resolver=warn",
+        "hickory_net=warn",
+    ]
+    .iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, |f, d| f.add_directive(d));
     // Colour only for a terminal: cron mails and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -637,3 +637,92 @@ fn servers_from_the_domains_srv_records() {
     );
     assert!(out.contains("ok   imap  login"), "{out}");
 }
+
+/// The last resort: `imap.DOMAIN` and `smtp.DOMAIN`, kept because a TLS handshake
+/// verified for those names succeeds on their implicit-TLS ports (993, 465: the test
+/// listens there itself, on 127.0.0.1, with a certificate made for them).
+#[test]
+fn a_guess_is_kept_only_when_its_tls_handshake_succeeds() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (cert, key) = (
+        scratch.path().join("cert.pem"),
+        scratch.path().join("key.pem"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=imap.guess.test",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:imap.guess.test,DNS:smtp.guess.test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    for port in [993, 465] {
+        common::https::tls_listener(&cert, &key, port);
+    }
+    let dns = common::dns::dns_server_with(
+        &[],
+        &[
+            ("imap.guess.test", "127.0.0.1"),
+            ("smtp.guess.test", "127.0.0.1"),
+        ],
+    );
+    let setup = Setup::empty();
+    let run = setup
+        .mailer(&[
+            "account",
+            "add",
+            "alice@guess.test",
+            "--dns-server",
+            &dns.address(),
+            "--ca-file",
+            cert.to_str().unwrap(),
+            "--password-command",
+            "echo pw",
+            "--no-check",
+        ])
+        .run();
+    let out = all_of(&run);
+    assert!(
+        out.contains("imap  imap.guess.test:993 tls  (a guess, checked with a TLS handshake"),
+        "{out}"
+    );
+    assert!(
+        out.contains("smtp  smtp.guess.test:465 tls  (a guess"),
+        "{out}"
+    );
+    let err = setup
+        .mailer(&[
+            "account",
+            "add",
+            "bob@other.test",
+            "--dns-server",
+            &dns.address(),
+            "--ca-file",
+            cert.to_str().unwrap(),
+            "--no-check",
+        ])
+        .fails_with(64);
+    assert!(
+        err.contains("no imap., smtp. or mail. host answered with a verified TLS handshake"),
+        "{err}"
+    );
+}

@@ -192,14 +192,21 @@ impl AddArgs {
         let found = crate::autoconfig::discover(&request.email, &urls, ca.as_deref(), via, timeout);
         match found.await {
             Ok(d) => request.discovered = Some(d),
-            Err(tried) => {
-                request.looked_up = tried;
-                match dns.mail_servers(&domain).await {
-                    Some(d) => request.discovered = Some(d),
-                    None => request
-                        .looked_up
-                        .push(format!("no SRV records for {domain}")),
-                }
+            Err(tried) => request.looked_up = tried,
+        }
+        if request.discovered.is_none() {
+            request.discovered = dns.mail_servers(&domain).await;
+            if request.discovered.is_none() {
+                request
+                    .looked_up
+                    .push(format!("no SRV records for {domain}"));
+            }
+        }
+        if request.discovered.is_none() {
+            request.discovered = crate::guess::guess(&dns, &domain, ca.as_deref(), timeout).await;
+            if request.discovered.is_none() {
+                let none = "no imap., smtp. or mail. host answered with a verified TLS handshake";
+                request.looked_up.push(none.into());
             }
         }
         Ok(())

@@ -28,6 +28,11 @@ impl Dns {
 /// Starts dnsmasq with `srv` records (name, target, port) and waits (bounded) until
 /// it accepts connections.
 pub fn dns_server(srv: &[(&str, &str, u16)]) -> Dns {
+    dns_server_with(srv, &[])
+}
+
+/// [`dns_server`] that also answers `hosts` (name, IPv4 address) with A records.
+pub fn dns_server_with(srv: &[(&str, &str, u16)], hosts: &[(&str, &str)]) -> Dns {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -48,6 +53,9 @@ pub fn dns_server(srv: &[(&str, &str, u16)]) -> Dns {
     command.arg(format!("--port={port}"));
     for (name, target, target_port) in srv {
         command.arg(format!("--srv-host={name},{target},{target_port},0,1"));
+    }
+    for (name, ip) in hosts {
+        command.arg(format!("--address=/{name}/{ip}"));
     }
     let child = command
         .stdout(Stdio::null())

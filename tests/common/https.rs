@@ -1,6 +1,6 @@
 //! A small HTTPS server for one file, with the stack's certificate (for localhost and
 //! 127.0.0.1): a domain's autoconfig file in a private setup. It answers every GET with
-//! the file, and counts the requests.
+//! the file, and counts the requests. And a bare TLS listener, for guessed servers.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -50,4 +50,26 @@ pub fn serve_file(stack: &Stack, body: String, content_type: &'static str) -> Ht
         }
     });
     Https { port, requests }
+}
+
+/// Completes TLS handshakes on 127.0.0.1:`port` with this certificate, and says nothing
+/// more: a server that a guess can verify. Needs root below port 1024.
+pub fn tls_listener(cert: &std::path::Path, key: &std::path::Path, port: u16) {
+    let identity = native_tls::Identity::from_pkcs8(
+        &std::fs::read(cert).expect("the certificate"),
+        &std::fs::read(key).expect("the key"),
+    )
+    .expect("a TLS identity");
+    let acceptor = Arc::new(native_tls::TlsAcceptor::new(identity).expect("a TLS acceptor"));
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| {
+        panic!("listening on 127.0.0.1:{port} (the test needs root and the port free): {e}")
+    });
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let acceptor = acceptor.clone();
+            std::thread::spawn(move || {
+                let _ = acceptor.accept(stream);
+            });
+        }
+    });
 }
