@@ -726,3 +726,21 @@ fn a_guess_is_kept_only_when_its_tls_handshake_succeeds() {
         "{err}"
     );
 }
+
+#[test]
+fn check_of_a_pop3_account_lists_its_capabilities_and_stat() {
+    let stack = stack();
+    let setup = Account::new("bob")
+        .pop3(stack, "POP3_PORT")
+        .security("starttls")
+        .build();
+    let run = setup.mailer(&["check"]).run();
+    let out = all_of(&run);
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["resolve", "connect", "login"], "{out}");
+    assert!(out.contains("messages,"), "{out}");
+    assert!(out.contains("offers ") && out.contains("UIDL"), "{out}");
+}

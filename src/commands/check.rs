@@ -286,10 +286,11 @@ async fn login_and_operate(
         }
         _ => {
             let mut session = pop3::Session::open_over(server, Some(opened)).await?;
+            let caps = session.caps.lines.join(" ");
             let (count, size) = session.stat().await?;
             let _ = session.quit().await;
             Ok(format!(
-                "logged in as {}; {count} messages, {size} bytes",
+                "logged in as {}; {count} messages, {size} bytes; offers {caps}",
                 server.user
             ))
         }

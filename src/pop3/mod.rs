@@ -23,6 +23,8 @@ pub type Error = SessionError;
 /// What the server said it can do (CAPA).
 #[derive(Debug, Default, Clone)]
 pub struct Capabilities {
+    /// Every CAPA line, as the server wrote it (for `mailer check`).
+    pub lines: Vec<String>,
     pub pipelining: bool,
     pub uidl: bool,
     pub top: bool,
@@ -32,7 +34,14 @@ pub struct Capabilities {
 
 impl Capabilities {
     fn parse(lines: &[String]) -> Capabilities {
-        let mut caps = Capabilities::default();
+        let mut caps = Capabilities {
+            lines: lines
+                .iter()
+                .take(64)
+                .map(|l| l.trim().to_string())
+                .collect(),
+            ..Capabilities::default()
+        };
         for line in lines {
             let mut words = line.split_whitespace();
             match words.next().map(str::to_ascii_uppercase).as_deref() {
