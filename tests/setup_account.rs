@@ -291,6 +291,14 @@ fn presets_write_the_providers_servers() {
             "password_keyring = true",
         ),
         (
+            "alice@zoho.eu",
+            "imap.zoho.eu",
+            993,
+            "smtp.zoho.eu",
+            465,
+            "password_keyring = true",
+        ),
+        (
             "alice@posteo.de",
             "posteo.de",
             993,
@@ -504,6 +512,8 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
         .unwrap()
         .port();
     let url = format!("https://127.0.0.1:{closed}/mail/config-v1.1.xml");
+    // Every other name is asked of a DNS server that knows none: nothing leaves the machine.
+    let dns = common::dns::dns_server(&[]);
     let setup = Setup::empty();
     let err = setup
         .mailer(&[
@@ -512,8 +522,11 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
             "alice@example.org",
             "--autoconfig-url",
             &url,
+            "--dns-server",
+            &dns.address(),
         ])
         .fails_with(64);
+    assert!(err.contains("no SRV records for example.org"), "{err}");
     assert!(
         err.contains(&format!(
             "mailer has no preset for example.org; looked up: {url}: "
@@ -593,20 +606,23 @@ fn config_check_reports_every_problem_at_once() {
 fn servers_from_the_domains_srv_records() {
     let stack = stack();
     let (imaps, submissions) = (stack.port("IMAPS_PORT"), stack.port("SUBMISSIONS_PORT"));
-    let dns = common::dns::dns_server(&[
-        ("_imaps._tcp.example.test", "localhost", imaps),
-        (
-            "_imap._tcp.example.test",
-            "localhost",
-            stack.port("IMAP_PORT"),
-        ),
-        (
-            "_submission._tcp.example.test",
-            "localhost",
-            stack.port("SUBMISSION_PORT"),
-        ),
-        ("_submissions._tcp.example.test", "localhost", submissions),
-    ]);
+    let dns = common::dns::dns_server_with(
+        &[
+            ("_imaps._tcp.example.test", "localhost", imaps),
+            (
+                "_imap._tcp.example.test",
+                "localhost",
+                stack.port("IMAP_PORT"),
+            ),
+            (
+                "_submission._tcp.example.test",
+                "localhost",
+                stack.port("SUBMISSION_PORT"),
+            ),
+            ("_submissions._tcp.example.test", "localhost", submissions),
+        ],
+        &[("localhost", "127.0.0.1")],
+    );
     let setup = Setup::empty();
     let run = setup
         .mailer(&[
@@ -743,4 +759,57 @@ fn check_of_a_pop3_account_lists_its_capabilities_and_stat() {
     assert_eq!(names, ["resolve", "connect", "login"], "{out}");
     assert!(out.contains("messages,"), "{out}");
     assert!(out.contains("offers ") && out.contains("UIDL"), "{out}");
+}
+
+#[test]
+fn a_config_that_does_not_parse_is_left_alone_and_its_lines_are_not_shown() {
+    let text = "[accounts.a]\nemail = \"a@example.org\"\npassword = \"hunter\\q2\"\n";
+    let setup = Setup::new(text);
+    let err = setup
+        .mailer(&["account", "add", "bob@fastmail.com", "--yes", "--no-check"])
+        .fails_with(78);
+    assert!(err.contains("line 3: "), "{err}");
+    assert!(!err.contains("hunter"), "the password was shown: {err}");
+    assert_eq!(std::fs::read_to_string(setup.config()).unwrap(), text);
+}
+
+#[test]
+fn an_account_name_that_is_not_a_bare_key_is_quoted() {
+    let setup = Setup::empty();
+    setup
+        .mailer(&[
+            "-a",
+            "work mail",
+            "account",
+            "add",
+            "bob@fastmail.com",
+            "--yes",
+            "--no-check",
+        ])
+        .ok();
+    let text = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(text.contains("[accounts.\"work mail\".imap]"), "{text}");
+    setup.mailer(&["-a", "work mail", "auth", "status"]).ok();
+}
+
+/// Without a stored password yet, the check that would fail is left for later, and
+/// the command says so.
+#[test]
+fn account_add_without_a_password_yet_says_to_check_later() {
+    let setup = Setup::empty();
+    let run = setup
+        .mailer(&["account", "add", "alice@fastmail.com", "--yes"])
+        .run();
+    let out = all_of(&run);
+    assert!(
+        out.contains(
+            "next: store the password in the OS keyring: mailer auth set-password -a fastmail"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("next: then test it with: mailer check -a fastmail"),
+        "{out}"
+    );
 }

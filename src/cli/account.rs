@@ -254,8 +254,13 @@ impl AccountArgs {
         if args.no_check {
             return Ok(());
         }
+        if !account::ready(&added) {
+            let name = &added.account.name;
+            println!("next: then test it with: mailer check -a {name}");
+            return Ok(());
+        }
         let _ = args.yes;
-        super::check::run_for(ctx, &path, &added.account.name)
+        super::check::run_for(ctx, &path, &added.account.name, args.dns_server)
     }
 }
 

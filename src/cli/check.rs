@@ -23,10 +23,24 @@ impl CheckArgs {
 }
 
 /// Checks the account just written to the config at `path`.
-pub fn run_for(ctx: &super::context::Context, path: &Path, name: &str) -> Result<(), Failure> {
+pub fn run_for(
+    ctx: &super::context::Context,
+    path: &Path,
+    name: &str,
+    dns_server: Option<std::net::SocketAddr>,
+) -> Result<(), Failure> {
     let config = crate::config::Config::load(Some(path))?;
     let account = config.account(Some(name))?.clone();
-    let steps = ctx.block_on(check::check(&account))??;
+    let steps = ctx.block_on(async {
+        let dns = match dns_server {
+            Some(addr) => Some(
+                crate::dns::Dns::new(Some(addr))
+                    .map_err(|e| Failure::new(Exit::Config, format!("DNS server {addr}: {e}")))?,
+            ),
+            None => None,
+        };
+        check::check_with(&account, dns.as_ref()).await
+    })??;
     finish(&steps, ctx.json)
 }
 

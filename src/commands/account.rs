@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::edit::{self, NewAccount, NewSecret, NewServer};
 use crate::config::presets::{self, Endpoint, Login, Preset};
-use crate::config::{Protocol, Security};
+use crate::config::{Protocol, Provider, Security};
 use crate::error::{Exit, Failure};
 
 /// What the user asked for; every field but the address may be left out.
@@ -77,6 +77,16 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
     let (retrieval, from_r) = server(request, preset, protocol, &domain)?;
     let (smtp, from_s) = server(request, preset, Protocol::Smtp, &domain)?;
     let (secret, hints) = secret_and_hints(request, preset, &name);
+    if let NewSecret::Login {
+        provider: Some(Provider::Google),
+        client_id: Some(_),
+        client_secret_command: None,
+    } = &secret
+    {
+        return Err(usage(
+            "Google's OAuth2 clients have a secret: give --client-secret-command too".into(),
+        ));
+    }
     let source = match (preset, &request.discovered) {
         (Some(p), _) => format!("servers from mailer's preset for {}", p.name),
         (None, Some(d)) => format!("servers from {}", d.url),
@@ -295,6 +305,19 @@ fn default_name(domain: &str) -> String {
     } else {
         clean
     }
+}
+
+/// Whether the account can log in as written: not while its password is yet to be
+/// stored in the keyring, or its OAuth2 client id yet to be filled in.
+pub fn ready(added: &Added) -> bool {
+    !matches!(
+        added.account.secret,
+        NewSecret::Keyring
+            | NewSecret::Login {
+                client_id: None,
+                ..
+            }
+    )
 }
 
 /// Writes the planned account into the config file at `path`.

@@ -206,6 +206,9 @@ pub async fn logout(account: &Account) -> Result<SignedOut, Failure> {
     let path = tokens::path(&account.name).map_err(oauth::Error::from)?;
     let loaded = tokens::load(&path, &account.name, HTTP_TIMEOUT).await;
     let Some(stored) = loaded.map_err(oauth::Error::from)? else {
+        // Nothing to revoke; still no file (or keyring entry) may be left behind.
+        let removed = tokens::remove(&path, &account.name, HTTP_TIMEOUT).await;
+        removed.map_err(oauth::Error::from)?;
         return Ok(SignedOut {
             account: account.name.clone(),
             revoked: None,

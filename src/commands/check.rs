@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use tokio::net::TcpStream;
 
+use crate::dns::Dns;
 use crate::net::{Idle, Opened};
 
 use crate::config::{Account, Retrieval, Security, Server};
@@ -32,13 +33,19 @@ pub struct Step {
 /// Every step for every server of the account; the walk of a server stops at its first
 /// failed step.
 pub async fn check(account: &Account) -> Result<Vec<Step>, Failure> {
+    check_with(account, None).await
+}
+
+/// [`check`], looking the host names up with `dns` (`account add --dns-server`'s) when
+/// given, instead of the system's resolver.
+pub async fn check_with(account: &Account, dns: Option<&Dns>) -> Result<Vec<Step>, Failure> {
     let mut steps = Vec::new();
     if let Some(smtp) = &account.smtp {
-        walk(account, "smtp", smtp, &mut steps).await;
+        walk(account, "smtp", smtp, dns, &mut steps).await;
     }
     match &account.retrieval {
-        Some(Retrieval::Imap(s)) => walk(account, "imap", s, &mut steps).await,
-        Some(Retrieval::Pop3(s)) => walk(account, "pop3", s, &mut steps).await,
+        Some(Retrieval::Imap(s)) => walk(account, "imap", s, dns, &mut steps).await,
+        Some(Retrieval::Pop3(s)) => walk(account, "pop3", s, dns, &mut steps).await,
         None => {}
     }
     if steps.is_empty() {
@@ -94,11 +101,17 @@ impl Walk<'_> {
     }
 }
 
-async fn walk(account: &Account, kind: &'static str, server: &Server, steps: &mut Vec<Step>) {
+async fn walk(
+    account: &Account,
+    kind: &'static str,
+    server: &Server,
+    dns: Option<&Dns>,
+    steps: &mut Vec<Step>,
+) {
     let mut walk = Walk { kind, steps };
     let key = &server.key;
     let started = Instant::now();
-    let addrs = resolve(server).await;
+    let addrs = resolve(server, dns).await;
     let shown = addrs.as_ref().map(|a| {
         a.iter()
             .map(|a| a.ip().to_string())
@@ -142,7 +155,25 @@ async fn walk(account: &Account, kind: &'static str, server: &Server, steps: &mu
     walk.add("login", started, done, |f| login_hint(server, f));
 }
 
-async fn resolve(server: &Server) -> Result<Vec<std::net::SocketAddr>, Failure> {
+async fn resolve(server: &Server, dns: Option<&Dns>) -> Result<Vec<std::net::SocketAddr>, Failure> {
+    if let Some(dns) = dns {
+        let addrs: Vec<std::net::SocketAddr> = dns
+            .addresses(&server.host)
+            .await
+            .into_iter()
+            .map(|ip| std::net::SocketAddr::new(ip, server.port))
+            .collect();
+        return match addrs.is_empty() {
+            false => Ok(addrs),
+            true => Err(Failure::new(
+                Exit::TempFail,
+                format!(
+                    "resolving {}: the DNS server knows no address for it",
+                    server.host
+                ),
+            )),
+        };
+    }
     let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
     match tokio::time::timeout(server.timeout, lookup).await {
         Err(_) => Err(Failure::new(

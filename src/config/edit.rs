@@ -86,6 +86,10 @@ pub fn add_account(
     force: bool,
     default: bool,
 ) -> Result<(), EditError> {
+    // A config linked from elsewhere (stow, home-manager) is edited where it lives,
+    // not replaced by a file of its own.
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = resolved.as_path();
     let shown = path.display().to_string();
     let unreadable = |why: String| EditError::Unreadable {
         path: shown.clone(),
@@ -119,12 +123,16 @@ fn edited(
     default: bool,
     shown: &str,
 ) -> Result<String, EditError> {
-    let mut doc: DocumentMut =
-        text.parse()
-            .map_err(|e: toml_edit::TomlError| EditError::Unreadable {
-                path: shown.to_string(),
-                why: crate::error::one_line(&e.to_string()),
-            })?;
+    // Only the parser's message and the line: its full text quotes the line, which may
+    // hold a password.
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let at = e.span().map_or(0, |s| s.start).min(text.len());
+        let line = text.get(..at).unwrap_or("").matches('\n').count() + 1;
+        EditError::Unreadable {
+            path: shown.to_string(),
+            why: format!("line {line}: {}", crate::error::one_line(e.message())),
+        }
+    })?;
     let exists = doc
         .get("accounts")
         .and_then(|a| a.get(&account.name))
@@ -150,8 +158,9 @@ fn edited(
 /// The account as TOML, each key with a word on what it is for.
 pub fn render(a: &NewAccount) -> String {
     let q = |s: &str| value(s).to_string().trim().to_string();
-    let n = &a.name;
-    let mut out = format!("# {} <{}>: {}\n[accounts.{n}]\n", n, a.email, a.source);
+    // The name as a key: bare when it can be, quoted otherwise ("work mail", jörg).
+    let n = &toml_edit::Key::new(a.name.as_str()).to_string();
+    let mut out = format!("# {} <{}>: {}\n[accounts.{n}]\n", a.name, a.email, a.source);
     out += &format!("email = {}\n", q(&a.email));
     if let Some(user) = &a.user {
         out += &format!("user = {}                # the login name\n", q(user));
@@ -163,7 +172,7 @@ pub fn render(a: &NewAccount) -> String {
         "maildir = {}        # where `mailer fetch` stores mail\n",
         q(&a.maildir)
     );
-    out += &secret_lines(a, &q);
+    out += &secret_lines(a, n, &q);
     let (protocol, server) = &a.retrieval;
     out += &server_lines(n, protocol.key(), server, &q);
     if *protocol == Protocol::Imap && !a.sasl_ir {
@@ -173,8 +182,7 @@ pub fn render(a: &NewAccount) -> String {
     out
 }
 
-fn secret_lines(a: &NewAccount, q: &dyn Fn(&str) -> String) -> String {
-    let n = &a.name;
+fn secret_lines(a: &NewAccount, n: &str, q: &dyn Fn(&str) -> String) -> String {
     match &a.secret {
         NewSecret::Command(c) => format!("password_command = {}    # prints the password\n", q(c)),
         NewSecret::Env(v) => format!("password_env = {}    # holds the password\n", q(v)),

@@ -232,9 +232,17 @@ pub const PRESETS: &[Preset] = &[
         "create a password for external applications in Mail.ru's security settings",
     ),
     usual(
+        "zoho.eu",
+        "Zoho Mail (EU data centre)",
+        &["zoho.eu", "zohomail.eu"],
+        ["imap.zoho.eu", "pop.zoho.eu", "smtp.zoho.eu"],
+        Login::AppPassword,
+        "enable IMAP access in Zoho Mail's settings; with two-factor sign-in, create an app-specific password",
+    ),
+    usual(
         "zoho",
         "Zoho Mail",
-        &["zoho.com", "zohomail.com", "zoho.eu"],
+        &["zoho.com", "zohomail.com"],
         ["imap.zoho.com", "pop.zoho.com", "smtp.zoho.com"],
         Login::AppPassword,
         "enable IMAP access in Zoho Mail's settings; with two-factor sign-in, create an app-specific password",

@@ -115,7 +115,8 @@ pub fn stored_from(
         access_token: answer.access_token().secret().clone(),
         expires_at: answer
             .expires_in()
-            .map(|d| now + i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)),
+            // However large the server's number, no overflow: ten years at most.
+            .map(|d| now.saturating_add(d.as_secs().min(10 * 365 * 86_400) as i64)),
         refresh_token: answer
             .refresh_token()
             .map(|r| r.secret().clone())

@@ -30,6 +30,8 @@ pub enum Prompt {
 
 /// Bound on one request to the loopback listener: a browser sends its request at once.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest polling interval of the device flow mailer accepts.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Bound on the request's head; a redirect's is well under 8 KiB.
 const MAX_REQUEST: usize = 16 * 1024;
 
@@ -118,11 +120,23 @@ pub async fn device(
             .verification_uri_complete()
             .map(|c| c.secret().clone()),
     });
-    let answer = client
+    // The server chooses the polling interval: a hostile one could make it a day, or
+    // so large that oauth2's own arithmetic on it overflows.
+    if details.interval() > MAX_INTERVAL {
+        return Err(Error::Login(format!(
+            "{url} asks to be polled every {} s; mailer polls at least every {} s",
+            details.interval().as_secs(),
+            MAX_INTERVAL.as_secs()
+        )));
+    }
+    let sleep = |d: Duration| tokio::time::sleep(d.min(MAX_INTERVAL));
+    let polling = client
         .exchange_device_access_token(&details)
         .map_err(|e| Error::Login(e.to_string()))?
-        .request_async(&call, tokio::time::sleep, Some(wait))
-        .await;
+        .request_async(&call, sleep, Some(wait));
+    let answer = tokio::time::timeout(wait, polling)
+        .await
+        .map_err(|_| Error::Login(format!("no sign-in within {} s", wait.as_secs())))?;
     match answer {
         Ok(answer) => Ok(client::stored_from(login, &answer, None)),
         Err(RequestTokenError::ServerResponse(r)) => Err(Error::Login(format!(

@@ -83,7 +83,7 @@ async fn current(login: &Login, timeout: Duration, refused: Option<&str>) -> Res
         return Ok(as_token(&stored));
     }
     let fresh = client::refresh(login, &stored, timeout).await?;
-    tokens::save(&path, &login.account, &fresh, timeout).await?;
+    tokens::save_in(&path, &login.account, &fresh, stored.in_keyring, timeout).await?;
     tracing::debug!("refreshed the access token of account {}", login.account);
     Ok(as_token(&fresh))
 }

@@ -141,13 +141,29 @@ pub async fn save(
     stored: &Stored,
     timeout: Duration,
 ) -> Result<Store, Error> {
+    save_in(path, account, stored, true, timeout).await
+}
+
+/// [`save`], into the file alone unless `keyring`: a refresh keeps the tokens where the
+/// login put them, so that file-kept tokens (a login over SSH, for cron) never move into
+/// a keyring cron cannot reach.
+pub async fn save_in(
+    path: &Path,
+    account: &str,
+    stored: &Stored,
+    keyring: bool,
+    timeout: Duration,
+) -> Result<Store, Error> {
     let secrets = Secrets {
         access_token: stored.access_token.clone(),
         refresh_token: stored.refresh_token.clone(),
     };
     let text = serde_json::to_string(&secrets).unwrap_or_default();
-    let (on_disk, store) = match crate::keyring::set(KEYRING_SERVICE, account, &text, timeout).await
-    {
+    let kept = match keyring {
+        true => crate::keyring::set(KEYRING_SERVICE, account, &text, timeout).await,
+        false => Err(crate::keyring::Error::Failed("not asked".into())),
+    };
+    let (on_disk, store) = match kept {
         Ok(()) => {
             let mut pointer = stored.clone();
             pointer.access_token = String::new();
@@ -163,6 +179,10 @@ pub async fn save(
         }
     };
     write_file(path, &on_disk)?;
+    if store == Store::File && keyring {
+        // An older copy in the keyring must not outlive this one (nor a logout).
+        let _ = crate::keyring::delete(KEYRING_SERVICE, account, timeout).await;
+    }
     Ok(store)
 }
 
@@ -193,13 +213,17 @@ fn write_file(path: &Path, stored: &Stored) -> Result<(), Error> {
 
 /// Deletes the stored tokens, from the keyring too; true when there were some.
 pub async fn remove(path: &Path, account: &str, timeout: Duration) -> Result<bool, Error> {
-    if load_file(path)?.is_some_and(|s| s.in_keyring) {
-        crate::keyring::delete(KEYRING_SERVICE, account, timeout)
-            .await
-            .map_err(|source| Error::Keyring {
-                account: account.to_string(),
-                source,
-            })?;
+    let in_keyring = load_file(path).ok().flatten().is_some_and(|s| s.in_keyring);
+    // Always asked, so that a copy left there by an earlier login goes too; a keyring
+    // that cannot be reached matters only when the file says the tokens are there.
+    let deleted = crate::keyring::delete(KEYRING_SERVICE, account, timeout).await;
+    if let Err(source) = deleted
+        && in_keyring
+    {
+        return Err(Error::Keyring {
+            account: account.to_string(),
+            source,
+        });
     }
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
