@@ -78,6 +78,8 @@ fn account_add_with_flags_writes_an_account_that_check_accepts() {
         out.contains("MAIL FROM:<carol@example.test> accepted"),
         "{out}"
     );
+    // Every EHLO keyword Postfix announces, not only those lettre uses.
+    assert!(out.contains("PIPELINING") && out.contains("SIZE "), "{out}");
     assert!(out.contains("INBOX: "), "{out}");
     assert!(out.contains("subject CN=localhost"), "{out}");
     assert_eq!(mode(&setup.config()), 0o600);
@@ -557,7 +559,7 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"dave@fastmail.com\nDave Dee\ny\n")
+        .write_all(b"dave@fastmail.com\nDave Dee\ny\n\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let screen = String::from_utf8_lossy(&out.stdout);
@@ -812,4 +814,48 @@ fn account_add_without_a_password_yet_says_to_check_later() {
             .ends_with("next: then test it with: mailer check -a fastmail"),
         "{out}"
     );
+}
+
+/// On a terminal, a keyring account's password is asked for (without echo) and stored
+/// in the keyring, and the check that follows logs in with it.
+#[test]
+fn on_a_terminal_the_password_goes_to_the_keyring_and_the_check_logs_in_with_it() {
+    use std::io::Write;
+    let (stack, keyring) = (stack(), common::keyring::keyring());
+    let setup = Setup::empty();
+    let command = format!(
+        "{} -c {} -a carol account add carol@example.test --name Carol --host localhost --port {} --smtp-host localhost --smtp-port {} --ca-file {} --password-keyring --maildir {}",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display(),
+        stack.port("IMAPS_PORT"),
+        stack.port("SUBMISSIONS_PORT"),
+        stack.ca_file(),
+        setup.path("Mail").display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"y\ncarolpw\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("Password for carol@example.test (kept in the OS keyring"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("stored the password in the keyring"),
+        "{screen}"
+    );
+    assert!(screen.contains("ok   imap  login"), "{screen}");
 }

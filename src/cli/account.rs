@@ -251,16 +251,50 @@ impl AccountArgs {
         }
         account::write(&path, &added, args.force, args.default)?;
         crate::output::account_added(&added, &path);
+        let stored = asking && store_password(ctx, &added, &path)?;
         if args.no_check {
             return Ok(());
         }
-        if !account::ready(&added) {
+        if !stored && !account::ready(&added) {
             let name = &added.account.name;
             println!("next: then test it with: mailer check -a {name}");
             return Ok(());
         }
-        let _ = args.yes;
         super::check::run_for(ctx, &path, &added.account.name, args.dns_server)
+    }
+}
+
+/// On a terminal, for an account whose password is to be in the keyring: asks for it
+/// (without echo) and stores it; true when it was stored. Empty means later.
+fn store_password(
+    ctx: &super::context::Context,
+    added: &account::Added,
+    path: &std::path::Path,
+) -> Result<bool, Failure> {
+    if !matches!(added.account.secret, NewSecret::Keyring) {
+        return Ok(false);
+    }
+    let prompt = format!(
+        "Password for {} (kept in the OS keyring; empty to store it later): ",
+        added.account.email
+    );
+    let password =
+        rpassword::prompt_password(prompt).map_err(|e| Failure::io("reading the password", e))?;
+    if password.is_empty() {
+        return Ok(false);
+    }
+    let config = crate::config::Config::load(Some(path))?;
+    let account = config.account(Some(&added.account.name))?.clone();
+    let password = password.into();
+    match ctx.block_on(crate::commands::auth::set_password(&account, &password))? {
+        Ok(_) => {
+            println!("stored the password in the keyring");
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("mailer: {e}");
+            Ok(false)
+        }
     }
 }
 

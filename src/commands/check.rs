@@ -296,7 +296,7 @@ async fn login_and_operate(
     match kind {
         "smtp" => {
             let mut session = smtp::Session::open_over(server, Some(opened)).await?;
-            let caps = session.capabilities().join(" ");
+            let caps = session.extensions().await?.join(", ");
             let tried = session.try_sender(&account.email).await;
             session.quit().await;
             tried?;

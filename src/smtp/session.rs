@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Severity;
 
@@ -207,28 +207,19 @@ impl Session {
         accepted.map(|_| ())
     }
 
-    /// The extensions the server announced in EHLO that mailer looks at.
-    pub fn capabilities(&self) -> Vec<String> {
-        let info = self.conn.server_info();
-        let mut out: Vec<String> = [
-            (Extension::EightBitMime, "8BITMIME"),
-            (Extension::SmtpUtfEight, "SMTPUTF8"),
-            (Extension::StartTls, "STARTTLS"),
-        ]
-        .into_iter()
-        .filter(|(e, _)| info.supports_feature(*e))
-        .map(|(_, name)| name.to_string())
-        .collect();
-        for (m, name) in [
-            (Mechanism::Plain, "PLAIN"),
-            (Mechanism::Login, "LOGIN"),
-            (Mechanism::Xoauth2, "XOAUTH2"),
-        ] {
-            if info.supports_auth_mechanism(m) {
-                out.push(format!("AUTH={name}"));
-            }
-        }
-        out
+    /// Every EHLO keyword of the server (SIZE, PIPELINING, CHUNKING, AUTH ... as it
+    /// writes them), asked again: lettre keeps only those it uses. For `mailer check`.
+    pub async fn extensions(&mut self) -> Result<Vec<String>, Error> {
+        let (addr, timeout) = (self.addr.clone(), self.timeout);
+        let ehlo = Ehlo::new(ClientId::default());
+        let reply = bounded(&addr, timeout, Step::Ehlo, self.conn.command(ehlo)).await?;
+        Ok(reply
+            .message()
+            .skip(1)
+            .take(64)
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect())
     }
 
     /// The MAIL FROM parameters the message needs, or why the server cannot take it.
