@@ -559,7 +559,7 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"dave@fastmail.com\nDave Dee\ny\n\n")
+        .write_all(b"dave@fastmail.com\nDave Dee\n/srv/mail/dave\ny\n\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let screen = String::from_utf8_lossy(&out.stdout);
@@ -570,10 +570,39 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         "{screen}"
     );
     let text = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(text.contains("maildir = \"/srv/mail/dave\""), "{text}");
     assert!(
         text.contains("email = \"dave@fastmail.com\"\nname = \"Dave Dee\""),
         "{text}"
     );
+    // A second account, into a file with one already: asked whether it is the default.
+    let command = format!(
+        "{} -c {} -a erin account add erin@fastmail.com --no-check",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"\n\ny\ny\n\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("Make it the default account? [y/N]"),
+        "{screen}"
+    );
+    let text = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(text.contains("default_account = \"erin\""), "{text}");
 }
 
 #[test]

@@ -246,10 +246,15 @@ impl AccountArgs {
                 )
             })?,
         };
+        let mut default = args.default;
+        if asking && !default && path.exists() {
+            let answer = ask("Make it the default account? [y/N] ")?;
+            default = matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes");
+        }
         if asking && !confirm(&added, &path)? {
             return Err(Failure::new(Exit::Usage, "nothing written"));
         }
-        account::write(&path, &added, args.force, args.default)?;
+        account::write(&path, &added, args.force, default)?;
         crate::output::account_added(&added, &path);
         let stored = asking && store_password(ctx, &added, &path)?;
         if args.no_check {
@@ -306,6 +311,10 @@ fn ask_missing(request: &mut AddRequest) -> Result<(), Failure> {
     if request.name.is_none() {
         let name = ask("Your name, as shown in From (empty for none): ")?;
         request.name = Some(name).filter(|n| !n.is_empty());
+    }
+    if request.maildir.is_none() {
+        let dir = ask("Where fetched mail goes (empty for ~/Mail/ACCOUNT): ")?;
+        request.maildir = Some(dir).filter(|d| !d.is_empty());
     }
     Ok(())
 }
