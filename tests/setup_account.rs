@@ -82,6 +82,11 @@ fn account_add_with_flags_writes_an_account_that_check_accepts() {
     assert!(out.contains("PIPELINING") && out.contains("SIZE "), "{out}");
     assert!(out.contains("INBOX: "), "{out}");
     assert!(out.contains("subject CN=localhost"), "{out}");
+    // The version and cipher agreed, which Dovecot and Postfix here make TLS 1.3.
+    assert!(
+        out.contains("ok   imap  tls") && out.contains("TLSv1.3, TLS_"),
+        "{out}"
+    );
     assert_eq!(mode(&setup.config()), 0o600);
     // The file it wrote is one mailer reads like any other.
     setup.mailer(&["-a", "carol", "list"]).ok();

@@ -146,8 +146,8 @@ async fn walk(
         if !walk.add("tls", started, done, tls_hint) {
             return;
         }
-        let Some(tls) = tls else { return };
-        Opened::Tls(tls)
+        let Some(opened) = tls else { return };
+        opened
     };
     // The session goes on over the connection the steps above made.
     let started = Instant::now();
@@ -240,12 +240,9 @@ fn connect_hint(server: &Server, f: &Failure) -> String {
 }
 
 /// The TLS handshake on the connection made, and the certificate it verified.
-async fn tls(
-    server: &Server,
-    tcp: Idle<TcpStream>,
-) -> Result<(String, async_native_tls::TlsStream<Idle<TcpStream>>), Failure> {
-    let handshake = crate::net::tls_wrap(server, tcp);
-    let tls = match tokio::time::timeout(server.timeout, handshake).await {
+async fn tls(server: &Server, tcp: Idle<TcpStream>) -> Result<(String, Opened), Failure> {
+    let handshake = crate::net::probe::handshake(server, tcp);
+    let done = match tokio::time::timeout(server.timeout, handshake).await {
         Err(_) => {
             return Err(Failure::new(
                 Exit::TempFail,
@@ -270,18 +267,17 @@ async fn tls(
                 None => failure,
             });
         }
-        Ok(Ok(tls)) => tls,
+        Ok(Ok(done)) => done,
     };
-    let der = tls
-        .peer_certificate()
-        .ok()
-        .flatten()
-        .and_then(|c| c.to_der().ok());
-    let detail = match der {
-        Some(der) => crate::tls::describe_certificate(&der, &server.host),
+    let mut detail = match &done.version {
+        Some(version) => format!("{version}, {}; ", done.cipher.as_deref().unwrap_or("?")),
+        None => String::new(),
+    };
+    detail += &match &done.certificate {
+        Some(der) => crate::tls::describe_certificate(der, &server.host),
         None => "verified".to_string(),
     };
-    Ok((detail, tls))
+    Ok((detail, done.opened))
 }
 
 /// Greeting, STARTTLS when asked for, and the login, then one operation that changes

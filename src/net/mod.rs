@@ -4,6 +4,7 @@
 
 mod idle;
 pub mod limits;
+pub mod probe;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -21,8 +22,8 @@ use crate::error::{Exit, Failure};
 pub use idle::Idle;
 
 /// Any byte stream a session can run over: TCP, or TLS over TCP.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Transport for T {}
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug> Transport for T {}
 
 /// A connection of either kind.
 pub type Conn = Box<dyn Transport>;
@@ -161,6 +162,9 @@ pub enum Opened {
     Plain(Idle<TcpStream>),
     /// TCP with the TLS handshake done, for `security = "tls"`.
     Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+    /// TLS done by other means (OpenSSL itself, in `mailer check`), verified the same
+    /// way; with the server's address.
+    Secured(Conn, std::net::SocketAddr),
 }
 
 /// Hands a connection made beforehand to the first login attempt only; a second

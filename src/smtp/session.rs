@@ -312,6 +312,8 @@ async fn connect(
         })
     };
     Ok(match opened {
+        // Made by `mailer check`, whose steps have their own bounds.
+        net::Opened::Secured(conn, peer) => Box::new(Stream::secured(conn, peer)),
         net::Opened::Tls(mut tls) => {
             tls.get_mut().set_timeout(no_idle);
             let peer = peer(tls.get_ref())?;

@@ -27,6 +27,7 @@ pub(super) struct Stream {
 enum Inner {
     Plain(Idle<TcpStream>),
     Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+    Secured(net::Conn),
 }
 
 impl Stream {
@@ -39,6 +40,11 @@ impl Stream {
         peer: SocketAddr,
     ) -> Stream {
         Stream::new(Inner::Tls(tls), peer)
+    }
+
+    /// Over a connection secured elsewhere (`mailer check`'s own handshake).
+    pub(super) fn secured(conn: net::Conn, peer: SocketAddr) -> Stream {
+        Stream::new(Inner::Secured(conn), peer)
     }
 
     fn new(inner: Inner, peer: SocketAddr) -> Stream {
@@ -63,6 +69,7 @@ impl AsyncRead for Stream {
         let r = match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Secured(s) => Pin::new(s).poll_read(cx, buf),
         };
         if let Poll::Ready(Ok(())) = r
             && let Err(limit) = this.guard.read(&buf.filled()[before..])
@@ -84,6 +91,7 @@ impl AsyncWrite for Stream {
         match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            Inner::Secured(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -91,6 +99,7 @@ impl AsyncWrite for Stream {
         match &mut self.get_mut().inner {
             Inner::Plain(s) => Pin::new(s).poll_flush(cx),
             Inner::Tls(s) => Pin::new(s).poll_flush(cx),
+            Inner::Secured(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -98,6 +107,7 @@ impl AsyncWrite for Stream {
         match &mut self.get_mut().inner {
             Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Inner::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Secured(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }
