@@ -542,33 +542,41 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
     );
 }
 
+/// Runs `command` on a pseudo-terminal (util-linux's `script`), typing `input`; asserts
+/// it succeeded and returns the screen.
+fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{screen}");
+    screen
+}
+
 /// On a terminal, `account add` asks for what the flags left out and asks before
 /// writing. The terminal is a pseudo-terminal from util-linux's `script`.
 #[test]
 fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
-    use std::io::Write;
     let setup = Setup::empty();
     let command = format!(
         "{} -c {} account add --no-check",
         env!("CARGO_BIN_EXE_mailer"),
         setup.config().display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", setup.path("state"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"dave@fastmail.com\nDave Dee\n/srv/mail/dave\ny\n\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{screen}");
+    let screen = on_a_terminal(
+        &setup,
+        &command,
+        &[],
+        b"dave@fastmail.com\nDave Dee\n/srv/mail/dave\ny\n\n",
+    );
     assert!(screen.contains("Email address: "), "{screen}");
     assert!(
         screen.contains("Write account \"fastmail\" to "),
@@ -586,22 +594,7 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         env!("CARGO_BIN_EXE_mailer"),
         setup.config().display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", setup.path("state"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"\n\ny\ny\n\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{screen}");
+    let screen = on_a_terminal(&setup, &command, &[], b"\n\ny\ny\n\n");
     assert!(
         screen.contains("Make it the default account? [y/N]"),
         "{screen}"
@@ -854,7 +847,6 @@ fn account_add_without_a_password_yet_says_to_check_later() {
 /// in the keyring, and the check that follows logs in with it.
 #[test]
 fn on_a_terminal_the_password_goes_to_the_keyring_and_the_check_logs_in_with_it() {
-    use std::io::Write;
     let (stack, keyring) = (stack(), common::keyring::keyring());
     let setup = Setup::empty();
     let command = format!(
@@ -866,23 +858,12 @@ fn on_a_terminal_the_password_goes_to_the_keyring_and_the_check_logs_in_with_it(
         stack.ca_file(),
         setup.path("Mail").display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", setup.path("state"))
-        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"y\ncarolpw\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{screen}");
+    let screen = on_a_terminal(
+        &setup,
+        &command,
+        &[("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str())],
+        b"y\ncarolpw\n",
+    );
     assert!(
         screen.contains("Password for carol@example.test (kept in the OS keyring"),
         "{screen}"

@@ -35,10 +35,9 @@ impl Session {
 
     /// [`Session::open`] over a connection made beforehand (`mailer check`), if any.
     pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
-        let opened = net::Once::new(opened);
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
-        oauth::with_token(server, refused, async |token| {
-            Self::open_with(server, token, opened.take()).await
+        oauth::with_token(server, opened, refused, async |token, opened| {
+            Self::open_with(server, token, opened).await
         })
         .await
     }

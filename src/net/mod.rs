@@ -167,20 +167,6 @@ pub enum Opened {
     Secured(Conn, std::net::SocketAddr),
 }
 
-/// Hands a connection made beforehand to the first login attempt only; a second
-/// attempt (after a token refresh) connects anew.
-pub struct Once(std::sync::Mutex<Option<Opened>>);
-
-impl Once {
-    pub fn new(opened: Option<Opened>) -> Once {
-        Once(std::sync::Mutex::new(opened))
-    }
-
-    pub fn take(&self) -> Option<Opened> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
-
 /// Opens a TCP connection, giving up after the server's timeout; reads on it fail after
 /// the same time without data (see [`Idle`]).
 pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {

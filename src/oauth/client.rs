@@ -11,7 +11,7 @@ use oauth2::{
 
 use super::error::Error;
 use super::http::{Http, HttpError};
-use crate::config::{self, Login};
+use crate::config::{self, Login, Password};
 use crate::store::tokens::Stored;
 
 /// oauth2's client with every endpoint optional, so one type serves every flow.
@@ -19,7 +19,7 @@ pub type Client = BasicClient<
     EndpointMaybeSet,
     EndpointMaybeSet,
     EndpointNotSet,
-    EndpointMaybeSet,
+    EndpointNotSet,
     EndpointMaybeSet,
 >;
 
@@ -35,24 +35,25 @@ pub async fn build(login: &Login, timeout: Duration) -> Result<Client, Error> {
                 .as_deref()
                 .and_then(url)
                 .map(oauth2::DeviceAuthorizationUrl::from_url),
-        )
-        .set_revocation_url_option(
-            login
-                .revoke_url
-                .as_deref()
-                .and_then(url)
-                .map(oauth2::RevocationUrl::from_url),
         );
-    if let Some(command) = &login.client_secret_command {
-        let secret = config::run_secret_command("client_secret_command", command, timeout)
-            .await
-            .map_err(|source| config::Error::Secret {
-                key: login.key.clone(),
-                source,
-            })?;
+    if let Some(secret) = client_secret(login, timeout).await? {
         client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
     }
     Ok(client)
+}
+
+/// The client secret, read now from its command, when the login has one.
+async fn client_secret(login: &Login, timeout: Duration) -> Result<Option<Password>, Error> {
+    let Some(command) = &login.client_secret_command else {
+        return Ok(None);
+    };
+    config::run_secret_command("client_secret_command", command, timeout)
+        .await
+        .map(Some)
+        .map_err(|source| {
+            let key = login.key.clone();
+            config::Error::Secret { key, source }.into()
+        })
 }
 
 pub fn http(timeout: Duration) -> Result<Http, Error> {
@@ -140,17 +141,7 @@ pub async fn revoke(login: &Login, stored: &Stored, timeout: Duration) -> Result
         Some(r) => (r.as_str(), "refresh_token"),
         None => (stored.access_token.as_str(), "access_token"),
     };
-    let secret = match &login.client_secret_command {
-        Some(command) => Some(
-            config::run_secret_command("client_secret_command", command, timeout)
-                .await
-                .map_err(|source| config::Error::Secret {
-                    key: login.key.clone(),
-                    source,
-                })?,
-        ),
-        None => None,
-    };
+    let secret = client_secret(login, timeout).await?;
     let mut form = oauth2::url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("token", token)
         .append_pair("token_type_hint", hint);

@@ -38,27 +38,30 @@ pub async fn token(server: &Server) -> Result<Token, Error> {
 }
 
 /// Logs in to `server` with `open`, which gets the token when the server's `auth` is a
-/// bearer-token mechanism. When the server refuses a token of mailer's own login, the
-/// token is refreshed and `open` runs once more; a helper's token gets no second try.
-pub async fn with_token<T, E>(
+/// bearer-token mechanism, and `opened`, a connection made beforehand (`mailer check`),
+/// on its first call only. When the server refuses a token of mailer's own login, the
+/// token is refreshed and `open` runs once more, connecting anew; a helper's token gets
+/// no second try.
+pub async fn with_token<T, E, C>(
     server: &Server,
+    opened: Option<C>,
     refused: impl Fn(&E) -> bool,
-    open: impl AsyncFn(Option<&Token>) -> Result<T, E>,
+    open: impl AsyncFn(Option<&Token>, Option<C>) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<Error>,
 {
     if Mechanism::of(server.auth).is_none() {
-        return open(None).await;
+        return open(None, opened).await;
     }
     let first = token(server).await?;
-    match open(Some(&first)).await {
+    match open(Some(&first), opened).await {
         Err(e) if refused(&e) => match &server.token {
             Some(TokenSource::Login(login)) => {
                 tracing::info!("{}: token refused; refreshing it once", server.address());
                 let used = first.access.expose();
                 let fresh = current(login, server.timeout, Some(used)).await?;
-                open(Some(&fresh)).await
+                open(Some(&fresh), None).await
             }
             _ => Err(e),
         },

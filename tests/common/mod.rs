@@ -394,30 +394,14 @@ impl Mailer {
     /// the highest one, `MAILER_LOG=trace`: everything it printed is searched for the
     /// test passwords, then the log lines below warn (what the default level would not
     /// have shown) are taken out of stderr, so the test sees what a user would.
-    pub fn run(mut self) -> Run {
-        let traced = !self.chooses_log_level();
-        if traced {
-            self = self.env("MAILER_LOG", "trace");
-        }
-        let mut child = self
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("running mailer");
-        self.feed(&mut child);
-        let mut run = Run(child.wait_with_output().expect("waiting for mailer"));
-        assert_no_secret(&run);
-        if traced {
-            run.0.stderr = without_quiet_log_lines(&run.0.stderr);
-        }
-        run
+    pub fn run(self) -> Run {
+        self.run_answering(|_| {})
     }
 
     /// Runs it to the end as [`Mailer::run`] does, while `answer` sees each line of
     /// its stderr as it comes: a test plays the user who reads a prompt and acts on it.
     pub fn run_answering(mut self, mut answer: impl FnMut(&str)) -> Run {
-        use std::io::BufRead;
+        use std::io::{BufRead, Read};
         let traced = !self.chooses_log_level();
         if traced {
             self = self.env("MAILER_LOG", "trace");
@@ -429,17 +413,36 @@ impl Mailer {
             .spawn()
             .expect("running mailer");
         self.feed(&mut child);
-        let stderr = child.stderr.take().expect("stderr pipe");
+        // stdout drains on its own thread, so a long output never blocks mailer while
+        // stderr is read line by line here.
+        let mut stdout = child.stdout.take().expect("stdout pipe");
+        let drained = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            stdout.read_to_end(&mut bytes).map(|_| bytes)
+        });
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr pipe"));
         let mut seen = Vec::new();
-        for line in std::io::BufReader::new(stderr).split(b'\n') {
-            let line = line.expect("reading mailer's stderr");
-            answer(&String::from_utf8_lossy(&line));
-            seen.extend_from_slice(&line);
-            seen.push(b'\n');
+        loop {
+            let start = seen.len();
+            let n = stderr
+                .read_until(b'\n', &mut seen)
+                .expect("reading mailer's stderr");
+            if n == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&seen[start..]);
+            answer(line.trim_end_matches(['\n', '\r']));
         }
-        let mut output = child.wait_with_output().expect("waiting for mailer");
-        output.stderr = seen;
-        let mut run = Run(output);
+        let status = child.wait().expect("waiting for mailer");
+        let stdout = drained
+            .join()
+            .expect("the stdout thread")
+            .expect("reading mailer's stdout");
+        let mut run = Run(Output {
+            status,
+            stdout,
+            stderr: seen,
+        });
         assert_no_secret(&run);
         if traced {
             run.0.stderr = without_quiet_log_lines(&run.0.stderr);
