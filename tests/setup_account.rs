@@ -874,3 +874,34 @@ fn on_a_terminal_the_password_goes_to_the_keyring_and_the_check_logs_in_with_it(
     );
     assert!(screen.contains("ok   imap  login"), "{screen}");
 }
+
+#[test]
+fn oauth2_is_chosen_with_a_flag_where_the_provider_has_a_preset_for_it() {
+    let setup = Setup::empty();
+    setup
+        .mailer(&[
+            "account",
+            "add",
+            "alice@outlook.com",
+            "--oauth2",
+            "--yes",
+            "--no-check",
+        ])
+        .ok();
+    let text = std::fs::read_to_string(setup.config()).unwrap();
+    assert!(text.contains("provider = \"microsoft\""), "{text}");
+    let err = setup
+        .mailer(&[
+            "account",
+            "add",
+            "bob@fastmail.com",
+            "--oauth2",
+            "--yes",
+            "--no-check",
+        ])
+        .fails_with(64);
+    assert!(
+        err.contains("mailer has no OAuth2 preset for fastmail.com"),
+        "{err}"
+    );
+}

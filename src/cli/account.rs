@@ -43,6 +43,10 @@ struct AddArgs {
     /// The password is in the OS keyring (the default without a preset's OAuth2)
     #[arg(long, group = "secret")]
     password_keyring: bool,
+    /// Sign in with OAuth2 (mailer's own login) even where the provider also takes an
+    /// app password; the client id may follow later (Google and Microsoft presets)
+    #[arg(long, conflicts_with_all = ["password_command", "password_env", "password_keyring", "token_command"])]
+    oauth2: bool,
     /// Sign in with OAuth2 (mailer's own login): your app registration's client id
     #[arg(long, value_name = "ID", group = "secret")]
     client_id: Option<String>,
@@ -138,9 +142,9 @@ impl AddArgs {
         if self.password_keyring {
             return Some(NewSecret::Keyring);
         }
-        self.client_id.as_ref().map(|id| NewSecret::Login {
+        (self.oauth2 || self.client_id.is_some()).then(|| NewSecret::Login {
             provider: None,
-            client_id: Some(id.clone()),
+            client_id: self.client_id.clone(),
             client_secret_command: self.client_secret_command.clone(),
         })
     }

@@ -77,16 +77,7 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
     let (retrieval, from_r) = server(request, preset, protocol, &domain)?;
     let (smtp, from_s) = server(request, preset, Protocol::Smtp, &domain)?;
     let (secret, hints) = secret_and_hints(request, preset, &name);
-    if let NewSecret::Login {
-        provider: Some(Provider::Google),
-        client_id: Some(_),
-        client_secret_command: None,
-    } = &secret
-    {
-        return Err(usage(
-            "Google's OAuth2 clients have a secret: give --client-secret-command too".into(),
-        ));
-    }
+    check_login(&secret, &domain)?;
     let source = match (preset, &request.discovered) {
         (Some(p), _) => format!("servers from mailer's preset for {}", p.name),
         (None, Some(d)) => format!("servers from {}", d.url),
@@ -116,6 +107,34 @@ pub fn plan(request: &AddRequest) -> Result<Added, Failure> {
         account,
         hints,
     })
+}
+
+/// An OAuth2 login that cannot work as asked: Google's without its secret, or one with
+/// neither a preset nor a client id.
+fn check_login(secret: &NewSecret, domain: &str) -> Result<(), Failure> {
+    match secret {
+        NewSecret::Login {
+            provider: Some(Provider::Google),
+            client_id: Some(_),
+            client_secret_command: None,
+        } => {
+            return Err(usage(
+                "Google's OAuth2 clients have a secret: give --client-secret-command too".into(),
+            ));
+        }
+        // Without a preset, the endpoints are not known: only the client id can say.
+        NewSecret::Login {
+            provider: None,
+            client_id: None,
+            ..
+        } => {
+            return Err(usage(format!(
+                "mailer has no OAuth2 preset for {domain}: give --client-id, and the endpoints in [oauth2] afterwards (docs/oauth2.md), or --token-command"
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// How the account logs in, and what the user must do first.
