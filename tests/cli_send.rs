@@ -180,7 +180,8 @@ fn missing_config_says_where_it_looked() {
     std::fs::remove_file(setup.config()).unwrap();
     let err = setup.mailer(&with(&["--body", "x"])).fails_with(78);
     assert!(
-        err.contains("no config yet (")
+        err.contains("no config yet: ")
+            && err.contains("looked for ")
             && err.contains("config.toml")
             && err.contains("run \"mailer account add you@example.org\""),
         "{err}"

@@ -260,7 +260,8 @@ impl AccountArgs {
         }
         account::write(&path, &added, args.force, default)?;
         crate::output::account_added(&added, &path);
-        let stored = asking && store_password(ctx, &added, &path)?;
+        let stored =
+            asking && (store_password(ctx, &added, &path)? || sign_in(ctx, &added, &path)?);
         if args.no_check {
             return Ok(());
         }
@@ -307,7 +308,38 @@ fn store_password(
     }
 }
 
-/// On a terminal: the address and the display name, when the flags left them out.
+/// On a terminal, for an account that signs in with mailer's own OAuth2 client: offers
+/// to sign in now; true when it did.
+fn sign_in(
+    ctx: &super::context::Context,
+    added: &account::Added,
+    path: &std::path::Path,
+) -> Result<bool, Failure> {
+    let NewSecret::Login {
+        client_id: Some(_),
+        provider,
+        ..
+    } = &added.account.secret
+    else {
+        return Ok(false);
+    };
+    let provider = match provider {
+        Some(crate::config::Provider::Google) => "Google",
+        Some(crate::config::Provider::Microsoft) => "Microsoft",
+        None => "the provider",
+    };
+    let answer = ask(&format!("Sign in to {provider} now? [Y/n] "))?;
+    if !matches!(answer.to_ascii_lowercase().as_str(), "" | "y" | "yes") {
+        return Ok(false);
+    }
+    let config = crate::config::Config::load(Some(path))?;
+    let account = config.account(Some(&added.account.name))?.clone();
+    super::auth::sign_in(ctx, &account, None, std::time::Duration::from_secs(300))?;
+    Ok(true)
+}
+
+/// On a terminal: the address, the display name, where the password comes from and the
+/// Maildir, when the flags left them out.
 fn ask_missing(request: &mut AddRequest) -> Result<(), Failure> {
     if request.email.is_empty() {
         request.email = ask("Email address: ")?;
@@ -316,11 +348,51 @@ fn ask_missing(request: &mut AddRequest) -> Result<(), Failure> {
         let name = ask("Your name, as shown in From (empty for none): ")?;
         request.name = Some(name).filter(|n| !n.is_empty());
     }
+    if request.secret.is_none() && !signs_in_with_oauth2(request) {
+        request.secret = ask_password_source()?;
+    }
     if request.maildir.is_none() {
         let dir = ask("Where fetched mail goes (empty for ~/Mail/ACCOUNT): ")?;
         request.maildir = Some(dir).filter(|d| !d.is_empty());
     }
     Ok(())
+}
+
+/// Whether the provider's preset signs in with OAuth2 (then no password is asked for).
+fn signs_in_with_oauth2(request: &AddRequest) -> bool {
+    use crate::config::presets::{self, Login};
+    let domain = request.email.rsplit('@').next().unwrap_or("");
+    let preset = match &request.preset {
+        Some(id) => presets::by_id(id),
+        None => presets::for_domain(domain),
+    };
+    preset.is_some_and(|p| matches!(p.login, Login::OAuth2(_)))
+}
+
+/// Where the password comes from: the keyring (asked for once the account is written),
+/// a command such as a password manager's, or an environment variable.
+fn ask_password_source() -> Result<Option<NewSecret>, Failure> {
+    loop {
+        let answer = ask(
+            "Password from: [k]eyring (typed in now), a [c]ommand (such as pass show mail), an [e]nvironment variable? [K/c/e] ",
+        )?;
+        match answer.to_ascii_lowercase().as_str() {
+            "" | "k" | "keyring" => return Ok(Some(NewSecret::Keyring)),
+            "c" | "command" => {
+                let command = ask("Command that prints the password: ")?;
+                if !command.is_empty() {
+                    return Ok(Some(NewSecret::Command(command)));
+                }
+            }
+            "e" | "env" | "environment" => {
+                let name = ask("Variable that holds the password: ")?;
+                if !name.is_empty() {
+                    return Ok(Some(NewSecret::Env(name)));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Shows what will be written and asks before writing it.
@@ -345,9 +417,12 @@ fn ask(prompt: &str) -> Result<String, Failure> {
     let _ = write!(err, "{prompt}");
     let _ = err.flush();
     let mut line = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map_err(|e| Failure::io("reading the answer", e))?;
+    if read == 0 {
+        return Err(Failure::new(Exit::Usage, "no answer: the input ended"));
+    }
     Ok(line.trim().to_string())
 }

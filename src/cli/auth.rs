@@ -51,24 +51,12 @@ impl AuthArgs {
                 timeout,
             } => {
                 let account = ctx.account()?;
-                let login = auth::own_login(&account)?;
                 let flow = match (browser, device) {
-                    (true, _) => Flow::Browser,
-                    (_, true) => Flow::Device,
-                    _ => auth::default_flow(login),
+                    (true, _) => Some(Flow::Browser),
+                    (_, true) => Some(Flow::Device),
+                    _ => None,
                 };
-                let wait = Duration::from_secs((*timeout).max(1));
-                let prompt = |p| {
-                    crate::output::auth_prompt(&account.name, &p);
-                    if let crate::oauth::login::Prompt::Open(url) = &p
-                        && auth::has_display()
-                    {
-                        auth::open_browser(url);
-                    }
-                };
-                let signed = ctx.block_on(auth::login(&account, flow, wait, prompt))??;
-                crate::output::signed_in(&signed, ctx.json);
-                Ok(())
+                sign_in(ctx, &account, flow, Duration::from_secs((*timeout).max(1)))
             }
             Action::Status => {
                 for account in ctx.accounts()? {
@@ -93,6 +81,29 @@ impl AuthArgs {
             }
         }
     }
+}
+
+/// Signs `account` in with mailer's own OAuth2 client, by `flow` or the one that suits
+/// this machine; `account add` offers it right after writing the account.
+pub(super) fn sign_in(
+    ctx: &super::context::Context,
+    account: &crate::config::Account,
+    flow: Option<Flow>,
+    wait: Duration,
+) -> Result<(), Failure> {
+    let login = auth::own_login(account)?;
+    let flow = flow.unwrap_or_else(|| auth::default_flow(login));
+    let prompt = |p| {
+        crate::output::auth_prompt(&account.name, &p);
+        if let crate::oauth::login::Prompt::Open(url) = &p
+            && auth::has_display()
+        {
+            auth::open_browser(url);
+        }
+    };
+    let signed = ctx.block_on(auth::login(account, flow, wait, prompt))??;
+    crate::output::signed_in(&signed, ctx.json);
+    Ok(())
 }
 
 /// The password, from the terminal without echo, or else from stdin's first line.

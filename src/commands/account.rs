@@ -327,15 +327,11 @@ fn default_name(domain: &str) -> String {
 }
 
 /// Whether the account can log in as written: not while its password is yet to be
-/// stored in the keyring, or its OAuth2 client id yet to be filled in.
+/// stored in the keyring, nor before mailer's own OAuth2 sign-in.
 pub fn ready(added: &Added) -> bool {
     !matches!(
         added.account.secret,
-        NewSecret::Keyring
-            | NewSecret::Login {
-                client_id: None,
-                ..
-            }
+        NewSecret::Keyring | NewSecret::Login { .. }
     )
 }
 

@@ -8,7 +8,9 @@ use crate::error::{Exit, Failure};
 /// A config problem.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no config yet ({path}): run \"mailer account add you@example.org\", or pass -c PATH")]
+    #[error(
+        "no config yet: run \"mailer account add you@example.org\" (or pass -c FILE; looked for {path})"
+    )]
     Missing { path: PathBuf },
     #[error("no config file: pass -c PATH or set MAILER_CONFIG (HOME is not set)")]
     NoPath,
