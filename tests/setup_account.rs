@@ -9,6 +9,7 @@ mod common;
 use std::process::Command;
 
 use common::fault::{Step, serve};
+use common::roundtrips::RoundTrips;
 use common::{Account, Run, Setup, Stack, stack};
 
 fn all_of(run: &Run) -> String {
@@ -63,11 +64,15 @@ fn account_add_with_flags_writes_an_account_that_check_accepts() {
         "smtp  resolve",
         "smtp  connect",
         "smtp  tls",
-        "smtp  login",
+        "smtp  greeting",
+        "smtp  auth",
+        "smtp  sender",
         "imap  resolve",
         "imap  connect",
         "imap  tls",
-        "imap  login",
+        "imap  greeting",
+        "imap  auth",
+        "imap  inbox",
     ] {
         assert!(
             out.contains(&format!("ok   {step}")),
@@ -129,11 +134,11 @@ fn check_stops_at_connect_on_a_closed_port() {
 }
 
 #[test]
-fn check_stops_at_login_with_a_wrong_password() {
+fn check_stops_at_auth_with_a_wrong_password() {
     let setup = carol(stack())
         .password_command("echo not-the-password")
         .build();
-    let out = check_fails(&setup, 77, "login");
+    let out = check_fails(&setup, 77, "auth");
     assert!(out.contains("check the password"), "{out}");
 }
 
@@ -151,13 +156,13 @@ fn check_stops_at_tls_for_a_certificate_it_cannot_trust() {
 
 /// The fake server takes one connection only: check's steps share it.
 #[test]
-fn check_stops_at_login_when_starttls_is_not_offered() {
+fn check_stops_at_starttls_when_it_is_not_offered() {
     let port = serve(vec![
         Step::Send(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no TLS here\r\n"),
         Step::Answer(b"", "BAD unknown command"),
     ]);
     let setup = Account::fake("imap", port).security("starttls").build();
-    let out = check_fails(&setup, 69, "login");
+    let out = check_fails(&setup, 69, "starttls");
     assert!(out.contains("must offer STARTTLS"), "{out}");
 }
 
@@ -200,9 +205,23 @@ fn check_json_lists_the_steps_with_their_times() {
         .iter()
         .map(|s| s["step"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["resolve", "connect", "tls", "login"]);
+    assert_eq!(
+        names,
+        ["resolve", "connect", "tls", "greeting", "auth", "inbox"]
+    );
     assert!(steps[0]["ms"].is_u64());
-    assert_eq!(steps[3]["ok"], true);
+    assert!(steps.as_array().unwrap().iter().all(|s| s["ok"] == true));
+    assert!(
+        steps[3]["detail"].as_str().unwrap().contains("AUTH=PLAIN"),
+        "{steps}"
+    );
+    assert!(
+        steps[4]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("logged in as carol"),
+        "{steps}"
+    );
 }
 
 /// Each preset: the servers, ports, security and login it writes, and a file that loads.
@@ -453,9 +472,8 @@ fn without_a_preset_the_servers_are_asked_for() {
 fn with_no_config_every_command_says_how_to_make_one() {
     let setup = Setup::empty();
     let err = setup.mailer(&["list"]).fails_with(78);
-    assert!(err.contains("no config yet ("), "{err}");
     assert!(
-        err.contains("run \"mailer account add you@example.org\""),
+        err.starts_with("mailer: no config yet: run \"mailer account add you@example.org\""),
         "{err}"
     );
 }
@@ -507,7 +525,7 @@ fn servers_from_the_domains_autoconfig_file() {
         )),
         "{out}"
     );
-    assert!(out.contains("ok   imap  login"), "{out}");
+    assert!(out.contains("ok   imap  inbox"), "{out}");
     assert_eq!(server.requests(), 1);
 }
 
@@ -546,8 +564,10 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
 /// it succeeded and returns the screen.
 fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: &[u8]) -> String {
     use std::io::Write;
-    let mut child = Command::new("script")
-        .args(["-qec", command, "/dev/null"])
+    // A pseudo-terminal does not end when its input does: a question the input does
+    // not answer would wait for ever, so the run is bounded.
+    let mut child = Command::new("timeout")
+        .args(["60", "script", "-qec", command, "/dev/null"])
         .env("XDG_STATE_HOME", setup.path("state"))
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
@@ -575,15 +595,20 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         &setup,
         &command,
         &[],
-        b"dave@fastmail.com\nDave Dee\n/srv/mail/dave\ny\n\n",
+        b"dave@fastmail.com\nDave Dee\nc\npass show mail/dave\n/srv/mail/dave\ny\n",
     );
     assert!(screen.contains("Email address: "), "{screen}");
+    assert!(screen.contains("Password from: [k]eyring"), "{screen}");
     assert!(
         screen.contains("Write account \"fastmail\" to "),
         "{screen}"
     );
     let text = std::fs::read_to_string(setup.config()).unwrap();
     assert!(text.contains("maildir = \"/srv/mail/dave\""), "{text}");
+    assert!(
+        text.contains("password_command = \"pass show mail/dave\""),
+        "{text}"
+    );
     assert!(
         text.contains("email = \"dave@fastmail.com\"\nname = \"Dave Dee\""),
         "{text}"
@@ -594,7 +619,7 @@ fn on_a_terminal_it_asks_for_the_address_and_name_and_before_writing() {
         env!("CARGO_BIN_EXE_mailer"),
         setup.config().display()
     );
-    let screen = on_a_terminal(&setup, &command, &[], b"\n\ny\ny\n\n");
+    let screen = on_a_terminal(&setup, &command, &[], b"\n\n\ny\ny\n\n");
     assert!(
         screen.contains("Make it the default account? [y/N]"),
         "{screen}"
@@ -680,7 +705,7 @@ fn servers_from_the_domains_srv_records() {
         out.contains(&format!("smtp  localhost:{submissions} tls  {source}")),
         "{out}"
     );
-    assert!(out.contains("ok   imap  login"), "{out}");
+    assert!(out.contains("ok   imap  inbox"), "{out}");
 }
 
 /// The last resort: `imap.DOMAIN` and `smtp.DOMAIN`, kept because a TLS handshake
@@ -785,7 +810,12 @@ fn check_of_a_pop3_account_lists_its_capabilities_and_stat() {
         .lines()
         .map(|l| l.split_whitespace().nth(2).unwrap_or(""))
         .collect();
-    assert_eq!(names, ["resolve", "connect", "login"], "{out}");
+    assert_eq!(
+        names,
+        ["resolve", "connect", "greeting", "starttls", "auth", "stat"],
+        "{out}"
+    );
+    assert!(out.contains("subject CN=localhost"), "{out}");
     assert!(out.contains("messages,"), "{out}");
     assert!(out.contains("offers ") && out.contains("UIDL"), "{out}");
 }
@@ -872,7 +902,7 @@ fn on_a_terminal_the_password_goes_to_the_keyring_and_the_check_logs_in_with_it(
         screen.contains("stored the password in the keyring"),
         "{screen}"
     );
-    assert!(screen.contains("ok   imap  login"), "{screen}");
+    assert!(screen.contains("ok   imap  inbox"), "{screen}");
 }
 
 #[test]
@@ -904,4 +934,34 @@ fn oauth2_is_chosen_with_a_flag_where_the_provider_has_a_preset_for_it() {
         err.contains("mailer has no OAuth2 preset for fastmail.com"),
         "{err}"
     );
+}
+
+/// `check` waits on the network no more than its steps need: one connection per server,
+/// and at most one round trip per step (tls, greeting, auth, and the operation) beyond
+/// the protocol's own: TLS 1.3's two flights, then LOGIN and STATUS for IMAP; EHLO,
+/// AUTH, MAIL, RSET and QUIT for SMTP. Counted through a proxy, so the figures are
+/// exact. (The proxy does not count the client's last flight: IMAP's LOGOUT, and the
+/// TLS close that follows SMTP's QUIT.)
+#[test]
+fn check_makes_one_connection_per_server_and_few_round_trips() {
+    let stack = stack();
+    let imap = RoundTrips::to(stack.port("IMAPS_PORT"));
+    let smtp = RoundTrips::to(stack.port("SUBMISSIONS_PORT"));
+    let setup = Account::new("carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .server_key("port", smtp.port())
+        .imap(stack, "IMAPS_PORT")
+        .server_key("port", imap.port())
+        .build();
+    let run = setup.mailer(&["check"]).run();
+    run.ok();
+    // IMAP: the handshake's two flights, LOGIN, CAPABILITY, ID, STATUS.
+    let imap = imap.of_connections(1)[0];
+    assert!(imap <= 4 + 4, "{imap} round trips");
+    assert_eq!(imap, 6, "IMAP round trips of check");
+    // SMTP: the handshake's two, EHLO, AUTH, the EHLO that lists every keyword, MAIL
+    // FROM, RSET, QUIT.
+    let smtp = smtp.of_connections(1)[0];
+    assert!(smtp <= 7 + 4, "{smtp} round trips");
+    assert_eq!(smtp, 8, "SMTP round trips of check");
 }

@@ -7,8 +7,8 @@ use clap::Args;
 use crate::commands::check;
 use crate::error::{Exit, Failure};
 
-/// Test the account's servers step by step: resolve, connect, TLS, login, a harmless
-/// operation
+/// Test the account's servers step by step: resolve, connect, TLS, greeting, STARTTLS,
+/// auth, a harmless operation
 ///
 /// Each step is printed with its time, and with a hint when it fails. Exits 0 when
 /// everything works, else with the exit code of the first failed step.

@@ -1,12 +1,14 @@
 //! `mailer check`: walks the path to each server of an account one step at a time
-//! (resolve, connect, TLS, greeting and login, a harmless operation), timing each, so
-//! that "it does not connect" turns into the step that failed and what fixes it.
+//! (resolve, connect, TLS, greeting, STARTTLS, auth, a harmless operation), timing
+//! each, so that "it does not connect" turns into the step that failed and what fixes
+//! it.
 
 use std::time::Instant;
 
 use tokio::net::TcpStream;
 
 use crate::dns::Dns;
+use crate::net::progress::{self, Milestone};
 use crate::net::{Idle, Opened};
 
 use crate::config::{Account, Retrieval, Security, Server};
@@ -73,7 +75,7 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Records a step; true when it worked.
+    /// Records a step begun at `started`; true when it worked.
     fn add(
         &mut self,
         step: &'static str,
@@ -81,7 +83,16 @@ impl Walk<'_> {
         result: Result<String, Failure>,
         hint: impl FnOnce(&Failure) -> String,
     ) -> bool {
-        let ms = started.elapsed().as_millis();
+        self.add_timed(step, started.elapsed().as_millis(), result, hint)
+    }
+
+    fn add_timed(
+        &mut self,
+        step: &'static str,
+        ms: u128,
+        result: Result<String, Failure>,
+        hint: impl FnOnce(&Failure) -> String,
+    ) -> bool {
         let ok = result.is_ok();
         let (detail, hint, exit) = match result {
             Ok(detail) => (detail, None, None),
@@ -149,10 +160,54 @@ async fn walk(
         let Some(opened) = tls else { return };
         opened
     };
-    // The session goes on over the connection the steps above made.
+    // The session goes on over the connection the steps above made; its own steps are
+    // the milestones it reports on the way.
     let started = Instant::now();
-    let done = login_and_operate(account, kind, server, opened).await;
-    walk.add("login", started, done, |f| login_hint(server, f));
+    let (done, seen) = progress::recording(login_and_operate(account, kind, server, opened)).await;
+    session_steps(&mut walk, account, server, started, seen, done);
+}
+
+/// The steps a session takes after the connection, in order.
+fn session_plan(kind: &str, server: &Server) -> Vec<&'static str> {
+    let mut plan = vec!["greeting"];
+    if server.security == Security::Starttls {
+        plan.push("starttls");
+    }
+    plan.push("auth");
+    plan.push(match kind {
+        "smtp" => "sender",
+        "imap" => "inbox",
+        _ => "stat",
+    });
+    plan
+}
+
+/// Each milestone the session reached as a step that worked, then `done` as the step
+/// after the last one reached: the operation when the session opened, else the step it
+/// failed at.
+fn session_steps(
+    walk: &mut Walk,
+    account: &Account,
+    server: &Server,
+    started: Instant,
+    seen: Vec<Milestone>,
+    done: Result<String, Failure>,
+) {
+    let plan = session_plan(walk.kind, server);
+    let mut last = started;
+    let mut next = 0;
+    for m in seen {
+        let ms = m.at.duration_since(last).as_millis();
+        walk.add_timed(m.step, ms, Ok(m.detail), |_| String::new());
+        last = m.at;
+        next = plan
+            .iter()
+            .position(|s| *s == m.step)
+            .map_or(next, |i| i + 1);
+    }
+    let step = plan[next.min(plan.len() - 1)];
+    let hint = |f: &Failure| step_hint(step, account, server, f);
+    walk.add(step, last, done, hint);
 }
 
 async fn resolve(server: &Server, dns: Option<&Dns>) -> Result<Vec<std::net::SocketAddr>, Failure> {
@@ -280,9 +335,9 @@ async fn tls(server: &Server, tcp: Idle<TcpStream>) -> Result<(String, Opened), 
     Ok((detail, done.opened))
 }
 
-/// Greeting, STARTTLS when asked for, and the login, then one operation that changes
-/// nothing: the INBOX's counts (IMAP), STAT (POP3), the account's address in MAIL FROM
-/// then RSET (SMTP).
+/// Greeting, STARTTLS when asked for, and the login (the sessions report each), then
+/// one operation that changes nothing: the INBOX's counts (IMAP), STAT (POP3), the
+/// account's address in MAIL FROM then RSET (SMTP).
 async fn login_and_operate(
     account: &Account,
     kind: &str,
@@ -297,48 +352,57 @@ async fn login_and_operate(
             session.quit().await;
             tried?;
             Ok(format!(
-                "logged in as {}; MAIL FROM:<{}> accepted; offers {caps}",
-                server.user, account.email
+                "MAIL FROM:<{}> accepted, then RSET; EHLO lists {caps}",
+                account.email
             ))
         }
         "imap" => {
             let mut session = imap::Session::open_over(server, Some(opened)).await?;
-            let caps = session.capabilities.join(" ");
             let (messages, unseen) = session.inbox_counts().await?;
             session.logout().await;
-            Ok(format!(
-                "logged in as {}; INBOX: {messages} messages, {unseen} unseen; offers {caps}",
-                server.user
-            ))
+            Ok(format!("INBOX: {messages} messages, {unseen} unseen"))
         }
         _ => {
             let mut session = pop3::Session::open_over(server, Some(opened)).await?;
-            let caps = session.caps.lines.join(" ");
             let (count, size) = session.stat().await?;
             let _ = session.quit().await;
-            Ok(format!(
-                "logged in as {}; {count} messages, {size} bytes; offers {caps}",
-                server.user
-            ))
+            Ok(format!("STAT: {count} messages, {size} bytes"))
         }
     }
 }
 
-fn login_hint(server: &Server, f: &Failure) -> String {
-    match f.exit() {
-        Exit::NoPerm => format!(
-            "the server refused the login of {:?}: check the password (or sign in again: mailer auth login), and user in [{}]",
-            server.user, server.key
+/// What to change when the session failed at `step`.
+fn step_hint(step: &str, account: &Account, server: &Server, f: &Failure) -> String {
+    let key = &server.key;
+    if f.exit() == Exit::Config {
+        return format!("fix [{key}] as the message says");
+    }
+    match step {
+        "greeting" if server.security != Security::Tls => format!(
+            "no proper greeting on port {}: if the port expects TLS from the start, set security = \"tls\" in [{key}]",
+            server.port
         ),
-        Exit::Config => format!("fix [{}] as the message says", server.key),
-        _ => match server.security {
-            Security::Tls => {
-                "the server answered but the session failed: see the message".to_string()
-            }
-            _ => format!(
-                "with security = \"{}\", the server must offer STARTTLS (or STLS) after its greeting; if the port expects TLS from the start, set security = \"tls\"",
-                server.security
-            ),
-        },
+        "greeting" => format!(
+            "the server took the connection but did not greet as expected: is port {} in [{key}] the right service?",
+            server.port
+        ),
+        "starttls" if f.to_string().contains("certificate") => format!(
+            "the certificate must be valid for {} and signed by a CA this machine trusts (or set ca_file in [{key}])",
+            server.host
+        ),
+        "starttls" => format!(
+            "with security = \"{}\", the server must offer STARTTLS (or STLS) after its greeting; if the port expects TLS from the start, set security = \"tls\" in [{key}]",
+            server.security
+        ),
+        "auth" if f.exit() == Exit::NoPerm => format!(
+            "the server refused the login of {:?}: check the password (or sign in again: mailer auth login), and user in [{key}]",
+            server.user
+        ),
+        "auth" => "the login did not complete: see the message".to_string(),
+        "sender" => format!(
+            "the server refused {} as the sender: is it an address this login may send as?",
+            account.email
+        ),
+        _ => "the login worked but the mailbox could not be read: see the message".to_string(),
     }
 }

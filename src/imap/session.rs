@@ -55,6 +55,7 @@ impl Session {
             return Err(Error::InsecureAuth { addr });
         }
         let reason = Arc::new(Mutex::new(String::new()));
+        let used;
         let login = match sasl::Mechanism::of(server.auth).zip(token) {
             Some((mechanism, token)) => {
                 let first = mechanism.first_message(server, token);
@@ -67,6 +68,7 @@ impl Session {
                     ),
                     false => (mechanism.name().to_string(), Some(first)),
                 };
+                used = mechanism.name();
                 let bearer = Bearer {
                     first,
                     answer: mechanism.failure_answer(),
@@ -79,6 +81,8 @@ impl Session {
                     .password()
                     .await?
                     .ok_or_else(|| Error::NoPassword(addr.clone()))?;
+                let ascii = server.user.is_ascii() && password.expose().is_ascii();
+                used = if ascii { "LOGIN" } else { "PLAIN" };
                 log_in(client, server.user.clone(), password.expose().to_string()).boxed()
             }
         };
@@ -108,6 +112,10 @@ impl Session {
             capabilities: Vec::new(),
         };
         session.identify().await?;
+        net::progress::reached("auth", || {
+            let caps = session.capabilities.join(" ");
+            format!("logged in as {} with {used}; offers {caps}", server.user)
+        });
         tracing::debug!("session ready");
         Ok(session)
     }
@@ -126,6 +134,8 @@ impl Session {
                 async_imap::types::Capability::Atom(a) => a.to_string(),
             })
             .collect();
+        // In a stable order (async-imap keeps them in a set), for people and tests.
+        self.capabilities.sort();
         if caps.has_str("ID") {
             let id = [
                 ("name", Some("mailer")),
@@ -254,6 +264,7 @@ async fn starttls(
     .map_err(|e| imap_error(&addr, "STARTTLS", e, seen))?;
     let stream = plain.into_inner().into_inner();
     let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, stream)).await??;
+    net::progress::reached("starttls", || net::certificate_shown(&tls, &server.host));
     let client = async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn);
     Ok((client, sasl_ir))
 }
@@ -268,19 +279,26 @@ async fn greeting<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
-    use async_imap::imap_proto::types::{Capability, Response, ResponseCode};
+    use async_imap::imap_proto::types::{Response, ResponseCode};
     match bounded(addr, t, "greeting", client.read_response()).await? {
         Ok(Some(greeting)) => {
             tracing::debug!("greeting received");
-            let sasl_ir = match greeting.parsed() {
+            let (sasl_ir, shown) = match greeting.parsed() {
                 Response::Data {
                     code: Some(ResponseCode::Capabilities(caps)),
                     ..
-                } => caps
-                    .iter()
-                    .any(|c| matches!(c, Capability::Atom(a) if a.eq_ignore_ascii_case("SASL-IR"))),
-                _ => false,
+                } => {
+                    let names: Vec<String> = caps.iter().map(capability_name).collect();
+                    let ir = names.iter().any(|c| c.eq_ignore_ascii_case("SASL-IR"));
+                    (ir, format!("offers {}", names.join(" ")))
+                }
+                Response::Data { information, .. } => (
+                    false,
+                    format!("\"{}\"", information.as_deref().unwrap_or("")),
+                ),
+                _ => (false, String::new()),
             };
+            net::progress::reached("greeting", || shown);
             Ok(sasl_ir)
         }
         Ok(None) => Err(broken(
@@ -289,6 +307,16 @@ where
             &"the server closed the connection",
         )),
         Err(e) => Err(net::io_failure(addr, "greeting", &e)),
+    }
+}
+
+/// A capability of the greeting as the server spelled it.
+fn capability_name(c: &async_imap::imap_proto::types::Capability) -> String {
+    use async_imap::imap_proto::types::Capability;
+    match c {
+        Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+        Capability::Auth(m) => format!("AUTH={m}"),
+        Capability::Atom(a) => a.to_string(),
     }
 }
 

@@ -5,6 +5,7 @@
 mod idle;
 pub mod limits;
 pub mod probe;
+pub mod progress;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -218,6 +219,23 @@ where
         .map_err(|e| tls_error(server.address(), &e.to_string()))?;
     tracing::debug!("TLS established with {}", server.address());
     Ok(tls)
+}
+
+/// What the certificate of a verified TLS session says, for `mailer check`'s STARTTLS
+/// step (the implicit-TLS step makes its own handshake, which also knows the cipher).
+pub fn certificate_shown<S>(tls: &async_native_tls::TlsStream<S>, host: &str) -> String
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match tls
+        .peer_certificate()
+        .ok()
+        .flatten()
+        .and_then(|c| c.to_der().ok())
+    {
+        Some(der) => crate::tls::describe_certificate(&der, host),
+        None => format!("verified for {host}"),
+    }
 }
 
 /// The certificate a server presents, read without trusting it: only for telling the

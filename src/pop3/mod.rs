@@ -112,8 +112,11 @@ impl Session {
             timeout,
             caps: Capabilities::default(),
         };
-        s.status("greeting").await?;
+        let greeting = s.status("greeting").await?;
         s.caps = s.capa().await?;
+        net::progress::reached("greeting", || {
+            format!("\"{}\"; offers {}", greeting.trim(), s.caps.lines.join(" "))
+        });
         if server.security == Security::Starttls {
             s = s.stls(server).await?;
         }
@@ -122,6 +125,7 @@ impl Session {
         }
         s.login(server, token).await?;
         tracing::debug!("logged in as {}", server.user);
+        net::progress::reached("auth", || format!("logged in as {}", server.user));
         Ok(s)
     }
 
@@ -144,6 +148,7 @@ impl Session {
         let plain = self.conn.into_inner();
         let handshake = net::tls_wrap(server, plain);
         let tls = bounded(&self.addr, self.timeout, "TLS handshake", handshake).await??;
+        net::progress::reached("starttls", || net::certificate_shown(&tls, &server.host));
         self.conn = BufReader::new(Box::new(tls) as Conn);
         // Capabilities may differ once encrypted (RFC 2595).
         self.caps = self.capa().await?;

@@ -62,8 +62,13 @@ impl Session {
             }
             Ok(Ok(c)) => c,
         };
+        net::progress::reached("greeting", || offered(conn.server_info()));
         if server.security == Security::Starttls {
             starttls(&mut conn, server, &hello).await?;
+            net::progress::reached("starttls", || match conn.peer_certificate() {
+                Ok(der) => crate::tls::describe_certificate(&der, &server.host),
+                Err(_) => format!("verified for {}", server.host),
+            });
         }
         let mut session = Session {
             conn,
@@ -71,17 +76,27 @@ impl Session {
             timeout: server.timeout,
             encrypted: server.security != Security::None,
         };
-        if let Err(e) = session.authenticate(server, token).await {
-            // A refused login still ends the session properly: QUIT, then the TLS close.
-            session.quit().await;
-            return Err(e);
+        match session.authenticate(server, token).await {
+            Ok(how) => net::progress::reached("auth", || how),
+            Err(e) => {
+                // A refused login still ends the session properly: QUIT, then the TLS close.
+                session.quit().await;
+                return Err(e);
+            }
         }
         Ok(session)
     }
 
-    async fn authenticate(&mut self, server: &Server, token: Option<&Token>) -> Result<(), Error> {
+    /// Logs in when the account and the server allow it; says how it went.
+    async fn authenticate(
+        &mut self,
+        server: &Server,
+        token: Option<&Token>,
+    ) -> Result<String, Error> {
+        let user = &server.user;
         if let Some((mechanism, token)) = sasl::Mechanism::of(server.auth).zip(token) {
-            return self.bearer(server, mechanism, token).await;
+            self.bearer(server, mechanism, token).await?;
+            return Ok(format!("logged in as {user} with {}", mechanism.name()));
         }
         let info = self.conn.server_info();
         let offers_auth = [Mechanism::Plain, Mechanism::Login]
@@ -93,21 +108,21 @@ impl Session {
                 "{} offers no AUTH; submitting without logging in",
                 self.addr
             );
-            return Ok(());
+            return Ok("no login: the server offers no AUTH".into());
         }
         if !self.encrypted && !server.allow_insecure_auth {
             tracing::warn!(
                 "{}: not sending a password over an unencrypted connection (set allow_insecure_auth = true to allow it)",
                 self.addr
             );
-            return Ok(());
+            return Ok("no login: not over an unencrypted connection".into());
         }
         let Some(password) = server.password().await? else {
             tracing::info!(
                 "{}: no password configured; submitting without logging in",
                 self.addr
             );
-            return Ok(());
+            return Ok("no login: no password configured".into());
         };
         if !offers_auth {
             let addr = self.addr.clone();
@@ -117,7 +132,7 @@ impl Session {
         let mechanisms = [Mechanism::Plain, Mechanism::Login];
         let auth = self.conn.auth(&mechanisms, &credentials);
         match bounded(&self.addr, self.timeout, Step::Auth, auth).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(format!("logged in as {user}")),
             Err(Error::Rejected { code, text, .. })
                 if code.severity == Severity::PermanentNegativeCompletion =>
             {
@@ -355,6 +370,29 @@ async fn starttls(
         },
         Ok(Ok(())) => Ok(()),
     }
+}
+
+/// What lettre understood of the EHLO reply: the server's name and the extensions it
+/// uses (`mailer check` lists every keyword later, from an EHLO of its own).
+fn offered(info: &lettre::transport::smtp::extension::ServerInfo) -> String {
+    let mut seen: Vec<String> = [
+        Extension::EightBitMime,
+        Extension::SmtpUtfEight,
+        Extension::StartTls,
+    ]
+    .into_iter()
+    .filter(|e| info.supports_feature(*e))
+    .map(|e| e.to_string())
+    .collect();
+    let mechanisms: Vec<String> = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
+        .into_iter()
+        .filter(|m| info.supports_auth_mechanism(*m))
+        .map(|m| m.to_string())
+        .collect();
+    if !mechanisms.is_empty() {
+        seen.push(format!("AUTH {}", mechanisms.join(" ")));
+    }
+    format!("{} offers {}", info.name(), seen.join(", "))
 }
 
 /// A command line of our own, for what lettre has no command type for.

@@ -14,6 +14,7 @@ pub mod fault;
 pub mod https;
 pub mod keyring;
 pub mod oauth;
+pub mod roundtrips;
 pub mod rusage;
 
 pub use account::Account;
