@@ -1,7 +1,7 @@
 //! The config file exactly as written, and its translation into [`Account`]s.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -36,7 +36,7 @@ struct FileAccount {
     password_env: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
     password_keyring: Option<Spanned<bool>>,
-    maildir: Option<String>,
+    maildir: Option<Spanned<String>>,
     smtp: Option<FileServer>,
     imap: Option<FileServer>,
     pop3: Option<FileServer>,
@@ -222,7 +222,11 @@ fn account(
         name: name.to_string(),
         email,
         display_name: acc.name.clone().filter(|n| !n.trim().is_empty()),
-        maildir: acc.maildir.as_deref().map(expand_tilde),
+        maildir: acc
+            .maildir
+            .as_ref()
+            .map(|m| maildir_path(places, &key, m))
+            .transpose()?,
         token: inherited.token.clone(),
         smtp: section(&acc.smtp, Protocol::Smtp)?,
         retrieval: match (imap, pop3) {
@@ -232,6 +236,24 @@ fn account(
         },
         config_path: path.to_path_buf(),
     })
+}
+
+/// The Maildir, as a full path: a `~` that cannot be expanded (no HOME, as under
+/// `env -i` in cron) or a relative path would put the mail wherever the command happens
+/// to run.
+fn maildir_path(places: &Places<'_>, key: &str, m: &Spanned<String>) -> Result<PathBuf, Error> {
+    let text = m.get_ref();
+    let path = expand_tilde(text);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let why = match text.starts_with('~') {
+        true => {
+            format!("{text:?} starts with ~ but HOME is not set: write the full path, or set HOME")
+        }
+        false => format!("{text:?} is relative: write the full path (or ~/...)"),
+    };
+    Err(places.at(m.span().start, &format!("{key}.maildir"), &why))
 }
 
 /// What a server section takes from its account unless it says otherwise.
