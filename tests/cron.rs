@@ -240,3 +240,34 @@ fn overlapping_digests_send_one() {
     assert!(b.wait_with_output().unwrap().status.success());
     stack.wait_for_count("alice", "digest-b", 1);
 }
+
+/// A digest delivered to the mailbox it summarises (the user's own address, or a filter)
+/// is not listed by the next digest, so `--if-empty skip` still skips.
+#[test]
+fn a_digest_in_the_mailbox_it_summarises_is_left_out_of_the_next() {
+    let stack = stack();
+    let setup = imap_smtp(stack, "bob");
+    stack.deliver(
+        "bob",
+        "DigestSelf",
+        &[b"Subject: self-a\r\nMessage-ID: <ds1@example.test>\r\n\r\nx\r\n"],
+    );
+    digest(&setup, "DigestSelf", "digest-self {count}", &[]).ok();
+    stack.wait_for_count("alice", "digest-self 1", 1);
+    let sent = common::message_files(&stack.maildir("alice"))
+        .into_iter()
+        .find(|m| common::contains(m, b"digest-self 1"))
+        .unwrap();
+    assert!(common::contains(&sent, b"Auto-Submitted: auto-generated"));
+    // The digest lands in the mailbox it summarised.
+    stack.deliver("bob", "DigestSelf", &[&sent]);
+    digest(&setup, "DigestSelf", "digest-self-again", &[]).ok();
+    stack.deliver(
+        "bob",
+        "DigestSelf",
+        &[b"Subject: self-b\r\nMessage-ID: <ds2@example.test>\r\n\r\ny\r\n"],
+    );
+    digest(&setup, "DigestSelf", "digest-self-third {count}", &[]).ok();
+    stack.wait_for_count("alice", "digest-self-third 1", 1);
+    assert_eq!(stack.count_containing("alice", "digest-self-again"), 0);
+}

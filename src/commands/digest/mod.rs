@@ -91,7 +91,9 @@ pub async fn run(account: &Account, request: &DigestRequest) -> Result<Outcome, 
         Err(busy @ lock::Error::Busy { .. }) => return Ok(Outcome::Running(busy)),
         Err(e) => return Err(e.into()),
     };
-    let (messages, more, pending) = collect(account, request, &account_dir).await?;
+    let (mut messages, more, pending) = collect(account, request, &account_dir).await?;
+    // A digest sent to the mailbox it summarises is covered, not listed.
+    messages.retain(|m| !m.is_digest());
     if messages.is_empty() && !request.send_if_empty {
         // Remember where this run started, so the next one does not go back a day.
         pending.save()?;

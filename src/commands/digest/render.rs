@@ -34,6 +34,10 @@ pub struct Item {
     raw: Vec<u8>,
 }
 
+/// The header every digest carries, so that a digest delivered to the mailbox it
+/// summarises is not listed by the next one (and a digest of digests never starts).
+pub const MARK: &str = "X-Mailer-Digest";
+
 impl Item {
     pub fn new(key: String, raw: &[u8]) -> Item {
         Item {
@@ -41,6 +45,13 @@ impl Item {
             full: parse::full(raw),
             raw: raw.to_vec(),
         }
+    }
+
+    /// Whether this message is itself a digest.
+    pub fn is_digest(&self) -> bool {
+        mail_parser::MessageParser::default()
+            .parse_headers(&self.raw[..])
+            .is_some_and(|m| m.header_raw(MARK).is_some())
     }
 }
 
@@ -88,6 +99,11 @@ pub fn draft(layout: &Layout<'_>, messages: &[Item], more: usize) -> Draft {
         text,
         html: Some(html),
         attachments,
+        // RFC 3834: machine-made, so vacation responders and the like do not answer it.
+        headers: vec![
+            ("Auto-Submitted".into(), "auto-generated".into()),
+            (MARK.into(), "yes".into()),
+        ],
         ..Draft::default()
     }
 }
