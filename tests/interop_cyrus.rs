@@ -266,7 +266,8 @@ fn wrong_password_exits_77_and_unknown_mailbox_exits_65() {
         .mailer(&["fetch", "-m", "INBOX.NoSuchBox"])
         .fails_with(65);
     assert!(
-        err.contains("\"INBOX.NoSuchBox\" cannot be opened: Mailbox does not exist"),
+        err.contains("no mailbox \"INBOX.NoSuchBox\" (the account has: INBOX")
+            && err.contains("the server said: Mailbox does not exist"),
         "{err}"
     );
 }

@@ -348,7 +348,8 @@ fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
     setup.configure(&carol(stack));
     let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
     assert!(
-        err.contains("\"NoSuchBox\" cannot be opened: Mailbox doesn't exist: NoSuchBox"),
+        err.contains("no mailbox \"NoSuchBox\" (the account has: INBOX, ")
+            && err.contains("; the server said: Mailbox doesn't exist: NoSuchBox"),
         "{err}"
     );
 }

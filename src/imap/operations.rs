@@ -88,14 +88,10 @@ impl Session {
             Access::ReadOnly => bounded(&addr, t, step, self.inner.examine(&raw)).await?,
             Access::ReadWrite => bounded(&addr, t, step, self.inner.select(&raw)).await?,
         };
-        let mb = result.map_err(|e| match e {
-            async_imap::error::Error::No(reply) => Error::NoMailbox {
-                addr: addr.clone(),
-                mailbox: mailbox.to_string(),
-                reply: super::error::refusal(&self.seen, &reply),
-            },
-            e => self.error(step, e),
-        })?;
+        let mb = match result {
+            Ok(mb) => mb,
+            Err(e) => return Err(self.not_opened(mailbox, step, mark, e).await),
+        };
         self.ended(step, mark)?;
         let uidvalidity = mb.uid_validity.ok_or_else(|| Error::Broken {
             addr: addr.clone(),
@@ -107,6 +103,44 @@ impl Session {
             exists: mb.exists,
             uid_next: mb.uid_next,
         })
+    }
+
+    /// Why `mailbox` did not open. A refusal is known by the tagged NO the tap saw, also
+    /// when async-imap could not parse the reply (Dovecot's names the mailbox in UTF-8);
+    /// then the account's mailboxes are listed, to say which ones there are.
+    async fn not_opened(
+        &mut self,
+        mailbox: &MailboxName,
+        step: &str,
+        mark: u64,
+        e: async_imap::error::Error,
+    ) -> Error {
+        let reply = match &e {
+            async_imap::error::Error::No(reply) => super::error::refusal(&self.seen, reply),
+            _ if self.mark() > mark => match Seen::take_refusal(&self.seen) {
+                Some(reply) => reply,
+                None => return self.error(step, e),
+            },
+            _ => return self.error(step, e),
+        };
+        let known = match self.list().await {
+            Ok(listed) if !listed.iter().any(|m| m.name == mailbox.as_str()) => {
+                let mut names: Vec<String> = listed.into_iter().map(|m| m.name).collect();
+                names.sort_by_key(|n| (n != "INBOX", n.clone()));
+                Some(names)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::debug!("listing the mailboxes after {step}: {e}");
+                None
+            }
+        };
+        Error::NoMailbox {
+            addr: self.addr.clone(),
+            mailbox: mailbox.to_string(),
+            known,
+            reply,
+        }
     }
 
     /// UIDs matching `query`, ascending.

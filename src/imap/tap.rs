@@ -82,8 +82,16 @@ impl Seen {
             .take()
     }
 
-    /// Takes bytes from the server; an error when they pass a limit.
-    fn feed(&mut self, mut bytes: &[u8]) -> Result<(), TooMuch> {
+    #[cfg(test)]
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), TooMuch> {
+        self.feed_mut(&mut bytes.to_vec())
+    }
+
+    /// Takes bytes from the server; an error when they pass a limit. A tagged status
+    /// line reaches async-imap with its 8-bit bytes as `?`: its parser refuses them,
+    /// leaving the session unusable, and servers do send them (Dovecot names a missing
+    /// mailbox in UTF-8). The refusal kept here keeps them as they came.
+    fn feed_mut(&mut self, mut bytes: &mut [u8]) -> Result<(), TooMuch> {
         while !bytes.is_empty() {
             if self.shape.literal > 0 {
                 let skip = bytes
@@ -91,19 +99,30 @@ impl Seen {
                     .min(usize::try_from(self.shape.literal).unwrap_or(usize::MAX));
                 self.shape.literal -= skip as u64;
                 self.count(skip)?;
-                bytes = &bytes[skip..];
+                bytes = &mut std::mem::take(&mut bytes)[skip..];
                 continue;
             }
             let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
-            let (part, rest) = bytes.split_at(end);
+            let (part, rest) = std::mem::take(&mut bytes).split_at_mut(end);
             self.count(part.len())?;
             self.syntax(part)?;
-            match part.strip_suffix(b"\n") {
+            let ended = match part.strip_suffix(b"\n") {
                 Some(line) => {
                     self.take(line);
-                    self.end_line()?;
+                    true
                 }
-                None => self.take(part),
+                None => {
+                    self.take(part);
+                    false
+                }
+            };
+            if self.mode == Mode::Collect {
+                part.iter_mut()
+                    .filter(|b| !b.is_ascii())
+                    .for_each(|b| *b = b'?');
+            }
+            if ended {
+                self.end_line()?;
             }
             bytes = rest;
         }
@@ -265,7 +284,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
             let mut seen = this.seen.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(limit) = seen.feed(&buf.filled()[before..]) {
+            if let Err(limit) = seen.feed_mut(&mut buf.filled_mut()[before..]) {
                 return Poll::Ready(Err(limit.into_io()));
             }
         }

@@ -102,10 +102,12 @@ pub enum SessionError {
         step: String,
         secs: u64,
     },
-    #[error("{addr}: mailbox {mailbox:?} cannot be opened: {reply}")]
+    #[error("{addr}: {}", no_mailbox(.mailbox, .known.as_deref(), .reply))]
     NoMailbox {
         addr: String,
         mailbox: String,
+        /// The account's mailboxes, when the one asked for is not among them.
+        known: Option<Vec<String>>,
         reply: String,
     },
     #[error("{addr}: {step}: the server replied {reply}")]
@@ -166,6 +168,18 @@ pub enum Opened {
     /// TLS done by other means (OpenSSL itself, in `mailer check`), verified the same
     /// way; with the server's address.
     Secured(Conn, std::net::SocketAddr),
+}
+
+/// A mailbox the server would not open: not there (with those that are), or there but
+/// refused.
+fn no_mailbox(mailbox: &str, known: Option<&[String]>, reply: &str) -> String {
+    match known {
+        Some(known) => format!(
+            "no mailbox {mailbox:?} (the account has: {}); the server said: {reply}",
+            known.join(", ")
+        ),
+        None => format!("mailbox {mailbox:?} cannot be opened: {reply}"),
+    }
 }
 
 /// Opens a TCP connection, giving up after the server's timeout; reads on it fail after

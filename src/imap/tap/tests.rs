@@ -167,3 +167,22 @@ fn many_literals_in_one_response_are_capped_as_a_whole() {
         "{result:?}"
     );
 }
+
+#[test]
+fn eight_bit_text_of_a_tagged_line_reaches_the_parser_as_question_marks() {
+    let mut seen = Seen::default();
+    let mut bytes = "* 3 EXISTS 已\r\nA0002 NO Mailbox doesn't exist: 已发送\r\n"
+        .as_bytes()
+        .to_vec();
+    seen.feed_mut(&mut bytes).unwrap();
+    let passed = bytes;
+    assert!(passed.ends_with(b"A0002 NO Mailbox doesn't exist: ?????????\r\n"));
+    assert!(
+        passed.starts_with("* 3 EXISTS 已".as_bytes()),
+        "only tagged lines"
+    );
+    assert_eq!(
+        seen.refusal.as_deref(),
+        Some("Mailbox doesn't exist: 已发送")
+    );
+}
