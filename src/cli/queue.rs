@@ -22,7 +22,8 @@ enum Action {
     /// Send queued messages now, one connection per account (all accounts unless -a);
     /// exits 75 when some still wait
     Flush,
-    /// Remove a queued message without sending it
+    /// Remove a queued message without sending it, from whichever account's outbox
+    /// holds it (only -a's with -a)
     Drop {
         /// Its id, from `mailer queue list`
         id: String,
@@ -42,7 +43,8 @@ impl QueueArgs {
                 let (problems, exit) = ctx.block_on(queue::flush_all(&accounts))?.problems();
                 crate::output::problems(&problems, exit)
             }
-            Action::Drop { id } => queue::drop(&ctx.account()?, id),
+            // Ids are unique across accounts: the one whose outbox holds it.
+            Action::Drop { id } => queue::drop(&ctx.accounts()?, id),
         }
     }
 }

@@ -85,19 +85,23 @@ impl FlushAll {
     }
 }
 
-/// Removes a queued message without sending it.
-pub fn drop(account: &Account, id: &str) -> Result<(), Failure> {
-    let outbox = deliver::outbox(account)?;
-    if !outbox.contains(id) {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "no queued message {id:?} for account {}: see `mailer queue list`",
-                account.name
-            ),
-        ));
+/// Removes a queued message without sending it, from the outbox of `accounts` that
+/// holds it.
+pub fn drop(accounts: &[Account], id: &str) -> Result<(), Failure> {
+    for account in accounts {
+        let outbox = deliver::outbox(account)?;
+        if outbox.contains(id) {
+            return outbox.remove(id).map_err(|e| {
+                Failure::io(format!("removing {id} from {}", outbox.dir().display()), e)
+            });
+        }
     }
-    outbox
-        .remove(id)
-        .map_err(|e| Failure::io(format!("removing {id} from {}", outbox.dir().display()), e))
+    let whose = match accounts {
+        [one] => format!("for account {}", one.name),
+        _ => "in any account's outbox".to_string(),
+    };
+    Err(Failure::new(
+        Exit::Usage,
+        format!("no queued message {id:?} {whose}: see `mailer queue list`"),
+    ))
 }
