@@ -12,8 +12,8 @@ use crate::error::Failure;
 /// outside --dir and no existing file is overwritten ("name (1).ext" is used instead).
 #[derive(Debug, Args)]
 pub struct AttachmentsArgs {
-    /// UID of the message (see `mailer list`)
-    uid: u32,
+    /// The message's id as `mailer list` shows it: its UID (IMAP) or UIDL (POP3)
+    id: String,
 
     /// Directory to save into
     #[arg(short, long, value_name = "DIR", default_value = ".")]
@@ -27,7 +27,7 @@ pub struct AttachmentsArgs {
 impl AttachmentsArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let saved = ctx.on_account(async |account| {
-            crate::commands::attachments::run(account, &self.mailbox, self.uid, &self.dir).await
+            crate::commands::attachments::run(account, &self.mailbox, &self.id, &self.dir).await
         })?;
         crate::output::paths(&saved, ctx.json);
         Ok(())

@@ -8,13 +8,14 @@ use crate::error::Failure;
 
 /// Show one message: headers, text body, attachment list
 ///
-/// By UID from the server (it stays unread), or from a local file with --file.
+/// By its id from the server (it stays unread): the UID over IMAP, the UIDL over POP3,
+/// as `mailer list` shows them; or from a local file with --file.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  mailer read 4242\n  mailer read --file some.eml --json")]
 pub struct ReadArgs {
-    /// UID of the message (see `mailer list`)
+    /// The message's id as `mailer list` shows it: its UID (IMAP) or UIDL (POP3)
     #[arg(required_unless_present = "file", conflicts_with = "file")]
-    uid: Option<u32>,
+    id: Option<String>,
 
     /// Read this message file instead (offline; no config needed)
     #[arg(long, value_name = "PATH")]
@@ -27,20 +28,20 @@ pub struct ReadArgs {
 
 impl ReadArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let full = match (&self.file, self.uid) {
+        let full = match (&self.file, &self.id) {
             (Some(path), _) => crate::commands::read::from_file(path)?,
-            (None, Some(uid)) => {
+            (None, Some(id)) => {
                 let account = ctx.account()?;
                 ctx.block_on(crate::commands::read::from_server(
                     &account,
                     &self.mailbox,
-                    uid,
+                    id,
                 ))??
             }
             (None, None) => {
                 return Err(Failure::new(
                     crate::error::Exit::Usage,
-                    "give a UID or --file PATH",
+                    "give the message's id (see `mailer list`) or --file PATH",
                 ));
             }
         };

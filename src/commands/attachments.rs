@@ -12,7 +12,7 @@ use crate::store::files;
 pub async fn run(
     account: &Account,
     mailbox: &MailboxName,
-    uid: u32,
+    id: &str,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Failure> {
     if !dir.is_dir() {
@@ -21,7 +21,7 @@ pub async fn run(
             format!("--dir {}: not a directory; create it first", dir.display()),
         ));
     }
-    let (bytes, _) = super::read::fetch_raw(account, mailbox, uid).await?;
+    let (bytes, _) = super::read::fetch_raw(account, mailbox, id).await?;
     let mut saved = Vec::new();
     for (i, (info, content)) in parse::attachment_contents(&bytes).into_iter().enumerate() {
         let name = files::safe_name(info.filename.as_deref(), &format!("attachment-{}", i + 1));

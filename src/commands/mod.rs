@@ -17,11 +17,20 @@ pub mod send;
 pub mod sendmail;
 
 use crate::config::Account;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::{imap, smtp};
 
 /// A logged-in IMAP session for the account.
 pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
+    if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "account {:?} uses POP3, which has only the inbox, without folders or flags on the server: `mailer list` and `mailer read ID` read it, `mailer fetch` stores it",
+                account.name
+            ),
+        ));
+    }
     Ok(imap::Session::open(account.imap()?).await?)
 }
 

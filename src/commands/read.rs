@@ -1,13 +1,42 @@
-//! `mailer read`: one message, from the server by UID or from a local file.
+//! `mailer read`: one message, from the server by its id (an IMAP UID, a POP3 UIDL) or
+//! from a local file.
 
-use crate::config::Account;
+use crate::config::{Account, Retrieval, Server};
 use crate::error::{Exit, Failure};
 use crate::imap::{Access, UidSet};
 use crate::mailbox::MailboxName;
 use crate::message::parse::{self, Full};
 
-/// The raw bytes and flags of message `uid` of `mailbox`, without marking it read.
+/// The raw bytes and flags of message `id` of `mailbox`, without marking it read: an
+/// IMAP UID, or over POP3 the id `mailer list` shows (the UIDL).
 pub async fn fetch_raw(
+    account: &Account,
+    mailbox: &MailboxName,
+    id: &str,
+) -> Result<(Vec<u8>, Vec<String>), Failure> {
+    match account.retrieval()? {
+        Retrieval::Pop3(_) if !mailbox.is_inbox() => Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
+                mailbox.as_str(),
+                account.name
+            ),
+        )),
+        Retrieval::Pop3(server) => Ok((from_pop3(server, id).await?, Vec::new())),
+        Retrieval::Imap(_) => {
+            let uid = id.parse::<u32>().map_err(|_| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("{id:?} is not a UID: give the number `mailer list` shows"),
+                )
+            })?;
+            from_imap(account, mailbox, uid).await
+        }
+    }
+}
+
+async fn from_imap(
     account: &Account,
     mailbox: &MailboxName,
     uid: u32,
@@ -32,16 +61,38 @@ pub async fn fetch_raw(
         })
 }
 
-/// Message `uid` of `mailbox`, parsed.
+/// The message whose UIDL is `id` (or, on a server without UIDL, whose number it is),
+/// by RETR; nothing is deleted.
+async fn from_pop3(server: &Server, id: &str) -> Result<Vec<u8>, Failure> {
+    let mut session = crate::pop3::Session::open(server).await?;
+    let found = match session.uidl().await? {
+        Some(uidls) => uidls.into_iter().find(|(_, u)| u == id).map(|(n, _)| n),
+        None => id.parse().ok(),
+    };
+    let Some(n) = found else {
+        let _ = session.quit().await;
+        return Err(Failure::new(
+            Exit::Data,
+            format!("no message {id:?} in the POP3 inbox: see `mailer list`"),
+        ));
+    };
+    let mut bytes = Vec::new();
+    session.send_retr(n).await?;
+    session.read_retr(&mut bytes).await?;
+    let _ = session.quit().await;
+    Ok(bytes)
+}
+
+/// Message `id` of `mailbox`, parsed.
 pub async fn from_server(
     account: &Account,
     mailbox: &MailboxName,
-    uid: u32,
+    id: &str,
 ) -> Result<Full, Failure> {
-    let (bytes, flags) = fetch_raw(account, mailbox, uid).await?;
+    let (bytes, flags) = fetch_raw(account, mailbox, id).await?;
     let mut full = parse::full(&bytes);
     full.envelope.flags = flags;
-    full.envelope.id = uid.to_string();
+    full.envelope.id = id.to_string();
     full.envelope.mailbox = mailbox.to_string();
     Ok(full)
 }
@@ -65,6 +116,16 @@ pub fn from_file(path: &std::path::Path) -> Result<Full, Failure> {
             format!("reading message {}: {e}", path.display()),
         )
     })?;
+    if !crate::message::raw::looks_like_message(&bytes) {
+        return Err(Failure::new(
+            Exit::Data,
+            format!(
+                "{}: {}",
+                path.display(),
+                crate::message::raw::Error::NotAMessage
+            ),
+        ));
+    }
     let mut full = parse::full(&bytes);
     full.envelope.path = Some(path.display().to_string());
     Ok(full)

@@ -35,6 +35,9 @@ pub fn prepare(
     recipients: Recipients,
     from: &Mailbox,
 ) -> Result<Outgoing, Error> {
+    if !looks_like_message(bytes) {
+        return Err(Error::NotAMessage);
+    }
     let bytes = to_crlf(bytes);
     let header_end = find_header_end(&bytes).ok_or(Error::NotAMessage)?;
     let parsed = MessageParser::default()
@@ -135,6 +138,21 @@ pub fn to_crlf(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The offset just past the blank line that ends the header section (CRLF line ends).
+/// Whether `bytes` begin as a message does: with a header field (a name of printable
+/// ASCII, then a colon), after an mbox `From ` line if there is one. A PDF, an empty
+/// file or binary data do not.
+pub fn looks_like_message(bytes: &[u8]) -> bool {
+    let mut lines = bytes.split(|&b| b == b'\n');
+    let mut first = lines.next().unwrap_or_default();
+    if first.starts_with(b"From ") {
+        first = lines.next().unwrap_or_default();
+    }
+    match first.iter().position(|&b| b == b':') {
+        Some(0) | None => false,
+        Some(i) => first[..i].iter().all(|b| (33..=126).contains(b)),
+    }
+}
+
 fn find_header_end(bytes: &[u8]) -> Option<usize> {
     if bytes.starts_with(b"\r\n") {
         return None;

@@ -74,3 +74,25 @@ fn refuses_what_is_not_a_message() {
         Err(Error::NoRecipients)
     ));
 }
+
+#[test]
+fn a_message_starts_with_a_header_field() {
+    assert!(looks_like_message(b"Subject: x\r\n\r\nbody"));
+    assert!(looks_like_message(
+        b"From alice@example.org Mon Jan  1 00:00:00 2026\nTo: b@example.org\n\nx"
+    ));
+    for not in [
+        &b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n\n"[..],
+        b"",
+        b"\x00\x9f\x92\x96\n\n",
+        b": no name\r\n\r\n",
+        b"no colon at all\n\nx",
+        b"Sub ject: spaces are not in names\n\n",
+    ] {
+        assert!(
+            !looks_like_message(not),
+            "{:?}",
+            String::from_utf8_lossy(not)
+        );
+    }
+}
