@@ -73,6 +73,54 @@ fn days_in(year: u32, month: u8) -> u8 {
     }
 }
 
+/// A message's date (RFC 3339, in the sender's offset) in the local time zone (`TZ`
+/// honoured), for people: the time of today's messages, the date of older ones, so that
+/// rows sort by what the reader's clock said.
+pub fn short_local(rfc3339: &str) -> String {
+    short_local_at(rfc3339, chrono::Local::now())
+}
+
+fn short_local_at(rfc3339: &str, now: chrono::DateTime<chrono::Local>) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => {
+            let t = t.with_timezone(&chrono::Local);
+            match t.date_naive() == now.date_naive() {
+                true => t.format("%H:%M").to_string(),
+                false => t.format("%Y-%m-%d").to_string(),
+            }
+        }
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A message's date in the local time zone with its offset, for `read`:
+/// `2026-12-01 20:51 +0100`.
+pub fn long_local(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M %z")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// Now, for an outgoing `Date:` header: local time with the local offset (RFC 5322).
+pub fn rfc5322_now() -> String {
+    chrono::Local::now().to_rfc2822()
+}
+
+/// Today in the local time zone (a digest's `{date}`).
+pub fn today_local() -> Day {
+    let today = chrono::Local::now().date_naive();
+    use chrono::Datelike;
+    Day {
+        year: u32::try_from(today.year()).unwrap_or(1970),
+        month: u8::try_from(today.month()).unwrap_or(1),
+        day: u8::try_from(today.day()).unwrap_or(1),
+    }
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn unix_now() -> i64 {
     SystemTime::now()
@@ -83,6 +131,18 @@ pub fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn todays_messages_show_the_time_older_ones_the_date() {
+        let now = chrono::Local::now();
+        let today = now.to_rfc3339();
+        assert_eq!(short_local_at(&today, now), now.format("%H:%M").to_string());
+        let older = (now - chrono::Duration::days(3)).to_rfc3339();
+        let shown = short_local_at(&older, now);
+        assert_eq!(shown.len(), 10, "{shown}");
+        assert!(shown.starts_with("20"), "{shown}");
+        assert_eq!(short_local_at("not a date", now), "not a date");
+    }
 
     #[test]
     fn iso_days_parse_and_print_for_imap() {

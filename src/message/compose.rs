@@ -182,8 +182,27 @@ pub fn build(
         sender: sender.clone(),
         recipients,
         message_id,
-        bytes: message.formatted(),
+        bytes: with_local_date(message.formatted()),
     })
+}
+
+/// The message with its `Date:` in local time and the local offset: lettre writes UTC
+/// (`+0000`), and takes a Date header of another offset for none and adds its own.
+fn with_local_date(bytes: Vec<u8>) -> Vec<u8> {
+    let head_end = memchr::memmem::find(&bytes, b"\r\n\r\n").unwrap_or(bytes.len());
+    let start = match bytes[..head_end].starts_with(b"Date: ") {
+        true => Some(0),
+        false => memchr::memmem::find(&bytes[..head_end], b"\r\nDate: ").map(|i| i + 2),
+    };
+    let Some(start) = start else { return bytes };
+    let Some(len) = memchr::memmem::find(&bytes[start..], b"\r\n") else {
+        return bytes;
+    };
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    out.extend_from_slice(&bytes[..start]);
+    out.extend_from_slice(format!("Date: {}", crate::date::rfc5322_now()).as_bytes());
+    out.extend_from_slice(&bytes[start + len..]);
+    out
 }
 
 /// Adds the `--header` headers, each name once.

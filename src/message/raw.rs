@@ -65,7 +65,7 @@ pub fn prepare(
         added.extend_from_slice(headers.to_string().as_bytes());
     }
     if parsed.date().is_none() && parsed.header_raw("Date").is_none() {
-        added.extend_from_slice(format!("Date: {}\r\n", rfc2822_now()).as_bytes());
+        added.extend_from_slice(format!("Date: {}\r\n", crate::date::rfc5322_now()).as_bytes());
     }
     let message_id = match parsed.message_id() {
         Some(id) => format!("<{id}>"),
@@ -183,20 +183,6 @@ fn strip_header(headers: &[u8], name: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-/// The current time as an RFC 5322 date.
-fn rfc2822_now() -> String {
-    httpdate_like(std::time::SystemTime::now())
-}
-
-fn httpdate_like(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let dt = mail_parser::DateTime::from_timestamp(secs);
-    dt.to_rfc822()
 }
 
 #[cfg(test)]

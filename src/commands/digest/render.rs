@@ -2,7 +2,6 @@
 
 use lettre::message::Mailbox;
 
-use crate::date::Day;
 use crate::mailbox::MailboxName;
 use crate::message::compose::{AttachmentFile, Draft};
 use crate::message::parse::{self, Full};
@@ -86,7 +85,7 @@ fn escape(text: &str) -> String {
 pub fn draft(layout: &Layout<'_>, messages: &[Item], more: usize) -> Draft {
     let subject = layout
         .subject
-        .replace("{date}", &Day::today().to_string())
+        .replace("{date}", &crate::date::today_local().to_string())
         .replace("{count}", &messages.len().to_string());
     let (text, html) = bodies(layout, messages, more);
     let attachments = match layout.attach_originals {
@@ -169,7 +168,7 @@ impl<'a> Row<'a> {
             date: e
                 .date
                 .as_deref()
-                .map(|d| d.get(..16).unwrap_or(d).replace('T', " "))
+                .map(crate::date::long_local)
                 .unwrap_or_default(),
             from,
             subject: e.subject.as_deref().unwrap_or("(no subject)"),
