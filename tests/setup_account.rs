@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::fault::{Step, serve};
 use common::roundtrips::RoundTrips;
-use common::{Account, Run, Setup, Stack, stack};
+use common::{Account, Run, Setup, Stack, on_a_terminal, stack};
 
 fn all_of(run: &Run) -> String {
     run.ok();
@@ -558,27 +558,6 @@ fn an_autoconfig_address_that_does_not_answer_is_named() {
         )),
         "{err}"
     );
-}
-
-/// Runs `command` on a pseudo-terminal (util-linux's `script`), typing `input`; asserts
-/// it succeeded and returns the screen.
-fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: &[u8]) -> String {
-    use std::io::Write;
-    // A pseudo-terminal does not end when its input does: a question the input does
-    // not answer would wait for ever, so the run is bounded.
-    let mut child = Command::new("timeout")
-        .args(["60", "script", "-qec", command, "/dev/null"])
-        .env("XDG_STATE_HOME", setup.path("state"))
-        .envs(env.iter().copied())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{screen}");
-    screen
 }
 
 /// On a terminal, `account add` asks for what the flags left out and asks before

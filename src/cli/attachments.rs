@@ -29,6 +29,9 @@ impl AttachmentsArgs {
         let saved = ctx.on_account(async |account| {
             crate::commands::attachments::run(account, &self.mailbox, &self.id, &self.dir).await
         })?;
+        if saved.is_empty() && ctx.people {
+            println!("no attachments in message {}", self.id);
+        }
         crate::output::paths(&saved, ctx.json);
         Ok(())
     }

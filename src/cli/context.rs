@@ -10,6 +10,8 @@ pub struct Context {
     pub config: Option<PathBuf>,
     pub account: Option<String>,
     pub json: bool,
+    /// A person reads stdout: a header row, and a word where a script wants silence.
+    pub people: bool,
 }
 
 impl Context {

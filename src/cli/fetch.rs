@@ -48,7 +48,7 @@ impl FetchArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let report = ctx.on_account(async |account| {
             let request = self.to_request()?;
-            let printer = Box::new(crate::output::FetchPrinter::new(ctx.json));
+            let printer = Box::new(crate::output::FetchPrinter::new(ctx.json, ctx.people));
             crate::commands::fetch::run(account, &request, printer).await
         })?;
         tracing::info!(

@@ -21,7 +21,7 @@ impl ListArgs {
         let envelopes = ctx.on_account(async |account| {
             crate::commands::list::run(account, &self.mailbox, self.limit).await
         })?;
-        crate::output::envelopes(&envelopes, ctx.json);
+        crate::output::envelopes(&envelopes, ctx.json, ctx.people);
         Ok(())
     }
 }

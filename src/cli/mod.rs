@@ -49,6 +49,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Say nothing on success, even on a terminal (scripts without one never get the
+    /// words a person would: "no messages", "sent 3, 0 left")
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -83,6 +88,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         config: cli.config,
         account: cli.account,
         json: cli.json,
+        people: !cli.quiet && !cli.json && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     match cli.command {
         Command::Send(args) => args.run(&ctx),

@@ -40,7 +40,12 @@ impl QueueArgs {
             }
             Action::Flush => {
                 let accounts = ctx.accounts()?;
-                let (problems, exit) = ctx.block_on(queue::flush_all(&accounts))?.problems();
+                let flushed = ctx.block_on(queue::flush_all(&accounts))?;
+                if ctx.people {
+                    let (sent, left) = flushed.counts();
+                    println!("sent {sent}, {left} left");
+                }
+                let (problems, exit) = flushed.problems();
                 crate::output::problems(&problems, exit)
             }
             // Ids are unique across accounts: the one whose outbox holds it.

@@ -51,6 +51,7 @@ async fn from_imap(
             e.id = uid.to_string();
             e.mailbox = mailbox.to_string();
             e.flags = f.flags();
+            e.flags_known = true;
             e.attachments = f.attachments();
             Some((uid, e))
         })

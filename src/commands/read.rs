@@ -91,6 +91,7 @@ pub async fn from_server(
 ) -> Result<Full, Failure> {
     let (bytes, flags) = fetch_raw(account, mailbox, id).await?;
     let mut full = parse::full(&bytes);
+    full.envelope.flags_known = !matches!(account.retrieval(), Ok(Retrieval::Pop3(_)));
     full.envelope.flags = flags;
     full.envelope.id = id.to_string();
     full.envelope.mailbox = mailbox.to_string();

@@ -43,6 +43,9 @@ pub struct Envelope {
     pub subject: Option<String>,
     pub size: u64,
     pub flags: Vec<String>,
+    /// Whether `flags` are the server's (IMAP); POP3 keeps none, so none are shown.
+    #[serde(skip)]
+    pub flags_known: bool,
     pub attachments: Vec<AttachmentInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -97,6 +100,7 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
         subject: msg.subject().map(str::to_string),
         size,
         flags: Vec::new(),
+        flags_known: false,
         attachments,
         path: None,
     }
@@ -267,6 +271,7 @@ fn empty(size: u64) -> Envelope {
         subject: None,
         size,
         flags: Vec::new(),
+        flags_known: false,
         attachments: Vec::new(),
         path: None,
     }

@@ -3,17 +3,18 @@
 
 mod auth;
 mod setup;
+mod table;
 mod text;
 
 pub use auth::{auth_prompt, auth_status, signed_in, signed_out};
 pub use setup::{account_added, check_steps};
 use text::print_json;
-pub use text::printable;
+pub use text::{fit, human_size, printable};
 
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use serde::Serialize;
 
@@ -81,79 +82,32 @@ pub fn problems(problems: &[Failure], exit: Option<Exit>) -> Result<(), Failure>
     Err(Failure::new(exit, last.to_string()))
 }
 
-/// `text` cut or padded to exactly `width` display columns.
-pub fn fit(text: &str, width: usize) -> String {
-    let text = printable(text, false);
-    let mut out = String::new();
-    let mut used = 0;
-    let full = UnicodeWidthStr::width(text.as_ref()) <= width;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        let room = if full { width } else { width.saturating_sub(1) };
-        if used + w > room {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if !full && width > 0 {
-        out.push('…');
-        used += 1;
-    }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
-    out
-}
-
-/// 1234567 -> "1.2M".
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b}B"),
-        b if b < 1024 * 1024 => format!("{:.1}K", b as f64 / 1024.0),
-        b => format!("{:.1}M", b as f64 / (1024.0 * 1024.0)),
-    }
-}
-
-/// One aligned line for an envelope: date, sender, subject, size, attachments.
-pub fn envelope_line(e: &Envelope) -> String {
-    let date = e
-        .date
-        .as_deref()
-        .map(|d| d.get(..16).unwrap_or(d).replace('T', " "))
-        .unwrap_or_default();
-    let from = e.from.first().map(|p| p.display()).unwrap_or("");
-    let subject = e.subject.as_deref().unwrap_or("(no subject)");
-    let attachments = match e.attachments.len() {
-        0 => String::new(),
-        n => format!("  {n} att"),
-    };
-    format!(
-        "{:>6}  {}  {}  {}  {:>6}{}",
-        e.id,
-        fit(&date, 16),
-        fit(from, 20),
-        fit(subject, 50),
-        human_size(e.size),
-        attachments
-    )
-    .trim_end()
-    .to_string()
-}
-
 /// Prints fetched messages as they become durable: a line each, or a JSON array.
 pub struct FetchPrinter {
     json: bool,
+    people: bool,
     count: usize,
     started: bool,
     progress: ProgressBar,
+    /// Made for the first message, whose id says how wide ids are.
+    table: Option<table::Table>,
+    /// Whether the bar shows the time left yet.
+    estimating: bool,
 }
 
+/// How long a fetch runs before the bar estimates the time left.
+const ESTIMATE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl FetchPrinter {
-    pub fn new(json: bool) -> FetchPrinter {
+    pub fn new(json: bool, people: bool) -> FetchPrinter {
         FetchPrinter {
             json,
+            people,
             count: 0,
             started: false,
             progress: ProgressBar::hidden(),
+            table: None,
+            estimating: false,
         }
     }
 
@@ -175,7 +129,7 @@ impl Sink for FetchPrinter {
         if total >= 50 && std::io::stderr().is_terminal() {
             self.progress =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({eta})") {
+            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
                 self.progress.set_style(style);
             }
         }
@@ -194,6 +148,14 @@ impl Sink for FetchPrinter {
     fn stored(&mut self, envelope: &Envelope) {
         self.count += 1;
         self.progress.inc(1);
+        // An estimate only once a few seconds of data make it worth something.
+        if !self.estimating && self.progress.elapsed() > ESTIMATE_AFTER {
+            self.estimating = true;
+            let template = "{bar:30} {pos}/{len} {msg} (about {eta} left)";
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                self.progress.set_style(style);
+            }
+        }
         if self.json {
             let value = serde_json::to_string(envelope).unwrap_or_default();
             let sep = if self.count == 1 { "\n" } else { ",\n" };
@@ -201,7 +163,16 @@ impl Sink for FetchPrinter {
                 let _ = write!(std::io::stdout().lock(), "{sep}{value}");
             });
         } else {
-            self.emit(&envelope_line(envelope));
+            if self.table.is_none() {
+                let table = table::Table::new(table::width(), envelope.id.len().max(6));
+                if self.people {
+                    self.emit(&table.header());
+                }
+                self.table = Some(table);
+            }
+            if let Some(line) = self.table.as_ref().map(|t| t.line(envelope)) {
+                self.emit(&line);
+            }
         }
     }
 }
@@ -218,13 +189,23 @@ impl Drop for FetchPrinter {
 }
 
 /// `list`: a line per envelope, or a JSON array.
-pub fn envelopes(list: &[Envelope], json: bool) {
+pub fn envelopes(list: &[Envelope], json: bool, people: bool) {
     if json {
         return print_json(&list);
     }
     let mut out = std::io::stdout().lock();
+    if list.is_empty() {
+        if people {
+            let _ = writeln!(out, "no messages");
+        }
+        return;
+    }
+    let table = table::Table::for_envelopes(list);
+    if people {
+        let _ = writeln!(out, "{}", table.header());
+    }
     for e in list {
-        let _ = writeln!(out, "{}", envelope_line(e));
+        let _ = writeln!(out, "{}", table.line(e));
     }
 }
 
@@ -251,7 +232,8 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
             let _ = writeln!(out, "{name:<8} {}", printable(value, false));
         }
     };
-    field("Date:", e.date.as_deref().unwrap_or(""));
+    let date = e.date.as_deref().map(crate::date::long_local);
+    field("Date:", date.as_deref().unwrap_or(""));
     field("From:", &people(&e.from));
     field("To:", &people(&e.to));
     field("Cc:", &people(&e.cc));

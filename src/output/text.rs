@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::io::Write;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 /// `text` safe to show on a terminal: every control character (an escape sequence's
 /// ESC, CR, NUL, BEL ...) from a server, a message or a helper command is shown as its
 /// escape (`\u{1b}`, `\r`), so none can move the cursor, clear the screen or set the
@@ -31,4 +33,35 @@ fn is_bidi_control(c: char) -> bool {
 pub(super) fn print_json(value: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+/// `text` cut or padded to exactly `width` display columns.
+pub fn fit(text: &str, width: usize) -> String {
+    let text = printable(text, false);
+    let mut out = String::new();
+    let mut used = 0;
+    let full = UnicodeWidthStr::width(text.as_ref()) <= width;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        let room = if full { width } else { width.saturating_sub(1) };
+        if used + w > room {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if !full && width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// 1234567 -> "1.2M".
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b}B"),
+        b if b < 1024 * 1024 => format!("{:.1}K", b as f64 / 1024.0),
+        b => format!("{:.1}M", b as f64 / (1024.0 * 1024.0)),
+    }
 }

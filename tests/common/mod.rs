@@ -729,3 +729,24 @@ pub fn now_rfc5322() -> String {
         .as_secs() as i64;
     mail_parser::DateTime::from_timestamp(secs).to_rfc822()
 }
+
+/// Runs the shell `command` on a pseudo-terminal (util-linux's `script`) with `input`
+/// typed in; the screen it left. The state directory is the setup's.
+pub fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: &[u8]) -> String {
+    use std::io::Write;
+    // A pseudo-terminal does not end when its input does: a question the input does
+    // not answer would wait for ever, so the run is bounded.
+    let mut child = Command::new("timeout")
+        .args(["60", "script", "-qec", command, "/dev/null"])
+        .env("XDG_STATE_HOME", setup.path("state"))
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{screen}");
+    screen
+}

@@ -265,6 +265,7 @@ impl State {
         envelope.mailbox = self.mailbox.clone();
         envelope.size = item.size;
         envelope.flags = item.flags.clone();
+        envelope.flags_known = matches!(item.key, Key::Uid(_));
         Ok((staged, envelope, item.key.clone()))
     }
 }

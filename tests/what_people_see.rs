@@ -1,0 +1,144 @@
+//! What a person sees: `list` fitted to 80 and 120 columns with a header row and a
+//! flags column, dates in the reader's time zone (east and west of UTC), the local
+//! offset in outgoing mail, and a word where a script gets silence.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Account, Setup, on_a_terminal, stack};
+
+/// The display width of a line: CJK characters take two columns.
+fn columns(line: &str) -> usize {
+    line.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f | 0x2e80..=0xa4cf | 0xac00..=0xd7a3 | 0xf900..=0xfaff => 2,
+            0xfe30..=0xfe4f | 0xff00..=0xff60 | 0xffe0..=0xffe6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+fn wide_mailbox(user: &str, mailbox: &str) -> Setup {
+    let stack = stack();
+    stack.deliver(
+        user,
+        mailbox,
+        &[
+            "Subject: 季度报告季度报告季度报告季度报告季度报告季度报告季度报告季度报告季度报告 wide-token\r\nFrom: 张伟 <z@example.test>\r\nDate: Sat, 31 Dec 2022 23:30:00 +0000\r\nMessage-ID: <w1@example.test>\r\n\r\nx\r\n".as_bytes(),
+        ],
+    );
+    Account::new(user).imap(stack, "IMAPS_PORT").build()
+}
+
+#[test]
+fn list_lines_fit_80_and_120_columns_and_show_the_readers_date() {
+    let setup = wide_mailbox("bob", "Wide");
+    for (width, tz, day) in [
+        ("80", "Asia/Shanghai", "2023-01-01"),
+        ("120", "America/New_York", "2022-12-31"),
+    ] {
+        let out = setup
+            .mailer(&["list", "-m", "Wide"])
+            .env("COLUMNS", width)
+            .env("TZ", tz)
+            .run()
+            .stdout();
+        let line = out.lines().next().unwrap();
+        assert_eq!(columns(line), width.parse::<usize>().unwrap(), "{line}");
+        assert!(line.contains('…'), "the subject is cut: {line}");
+        assert!(line.contains(day), "{tz}: {line}");
+        assert!(line.contains(" N "), "unread: {line}");
+        // No header row for a script.
+        assert!(!out.contains("SUBJECT"), "{out}");
+    }
+}
+
+#[test]
+fn on_a_terminal_list_has_a_header_row_and_an_empty_list_says_so() {
+    let setup = wide_mailbox("carol", "WideTerm");
+    let command = format!(
+        "COLUMNS=100 {} -c {} list -m WideTerm",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let screen = on_a_terminal(&setup, &command, &[], b"");
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.trim_start().starts_with("ID  FLAG  DATE"),
+        "{screen}"
+    );
+    assert!(header.trim_end().ends_with("SUBJECT") || header.contains("SUBJECT"));
+    stack().deliver("carol", "EmptyTerm", &[]);
+    let command = format!(
+        "{} -c {} list -m EmptyTerm",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let screen = on_a_terminal(&setup, &command, &[], b"");
+    assert_eq!(screen.trim(), "no messages");
+    let quiet = on_a_terminal(&setup, &format!("{command} -q"), &[], b"");
+    assert_eq!(quiet.trim(), "", "--quiet says nothing");
+    assert_eq!(setup.mailer(&["list", "-m", "EmptyTerm"]).ok(), "");
+}
+
+/// The outgoing Date header carries the sender's own offset, as `TZ` says.
+#[test]
+fn outgoing_mail_is_dated_in_local_time() {
+    let setup = Account::new("alice").server("smtp", "127.0.0.1", 9).build();
+    for (tz, offset) in [("Asia/Shanghai", "+0800"), ("America/New_York", "-0500")] {
+        let out = setup
+            .mailer(&[
+                "send",
+                "--dry-run",
+                "--to",
+                "b@example.test",
+                "--subject",
+                "s",
+                "--body",
+                "b",
+            ])
+            .env("TZ", tz)
+            .run()
+            .stdout();
+        let date = out.lines().find(|l| l.starts_with("Date: ")).unwrap();
+        assert!(date.ends_with(offset), "{tz}: {date}");
+    }
+}
+
+/// `queue flush` on a terminal says what it did; a script sees nothing.
+#[test]
+fn queue_flush_on_a_terminal_says_how_many_went() {
+    let stack = stack();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = Account::new("alice")
+        .server("smtp", "127.0.0.1", closed)
+        .security("none")
+        .build();
+    let run = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--subject",
+            "flush-word-token",
+            "--body",
+            "b",
+        ])
+        .run();
+    assert_eq!(run.code(), 75, "{}", run.stderr());
+    setup.configure(&Account::new("alice").smtp(stack, "SUBMISSIONS_PORT"));
+    let command = format!(
+        "{} -c {} queue flush",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let screen = on_a_terminal(&setup, &command, &[], b"");
+    assert_eq!(screen.trim(), "sent 1, 0 left");
+    stack.wait_for_count("bob", "flush-word-token", 1);
+    assert_eq!(setup.mailer(&["queue", "flush"]).ok(), "");
+}
