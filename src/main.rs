@@ -19,15 +19,15 @@ fn main() -> ExitCode {
     if called_as_sendmail {
         args.insert(1, "sendmail".into());
     }
+    // `mailer help --help` (clap's help command takes no flags) is the main help.
+    let n = args.len();
+    if n >= 3 && args[n - 2] == "help" && (args[n - 1] == "--help" || args[n - 1] == "-h") {
+        args.truncate(n - 2);
+        args.push("--help".into());
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return match e.use_stderr() {
-                true => ExitCode::from(Exit::Usage as u8),
-                false => ExitCode::SUCCESS,
-            };
-        }
+        Err(e) => return usage_error(&e),
     };
     init_logging(cli.verbose);
     match mailer::cli::run(cli) {
@@ -38,6 +38,48 @@ fn main() -> ExitCode {
             ExitCode::from(failure.exit() as u8)
         }
     }
+}
+
+/// What a command line that does not parse gets: help and --version as clap prints
+/// them; with no command at all, a short usage on stdout and clap's exit code 2; any
+/// other mistake one line, `mailer: ...`, with the usage of the command, exit 64.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let usage = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .unwrap_or("mailer [OPTIONS] <COMMAND>")
+        .to_string();
+    // The message is the text before the first blank line, on one line.
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let command: Vec<&str> = usage
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['[', '<']))
+        .collect();
+    let command = command.join(" ");
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        println!("Usage: {usage}\n{command} --help lists the commands and tells more.");
+        return ExitCode::from(2);
+    }
+    let message = match (e.kind(), command.as_str()) {
+        (ErrorKind::MissingRequiredArgument, "mailer read" | "mailer attachments") => {
+            "give the message's id as `mailer list` shows it (or, for read, --file PATH)"
+        }
+        _ => message,
+    };
+    eprintln!("mailer: {message} (usage: {usage}; see {command} --help)");
+    ExitCode::from(Exit::Usage as u8)
 }
 
 /// Logs go to stderr, so that stdout stays the command's output.

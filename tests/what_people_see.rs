@@ -142,3 +142,32 @@ fn queue_flush_on_a_terminal_says_how_many_went() {
     stack.wait_for_count("bob", "flush-word-token", 1);
     assert_eq!(setup.mailer(&["queue", "flush"]).ok(), "");
 }
+
+/// A command line that does not parse gets one line, `mailer: ...`, exit 64; no command
+/// at all a short usage on stdout (clap's exit 2); help is help, with the global flags
+/// apart.
+#[test]
+fn usage_errors_are_one_line_and_help_is_tidy() {
+    let setup = Setup::empty();
+    let run = setup.mailer(&["send", "--bogus"]).run();
+    assert_eq!(run.code(), 64);
+    let err = run.stderr();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("mailer: unexpected argument '--bogus' found (usage: mailer send"),
+        "{err}"
+    );
+    let err = setup.mailer(&["read"]).fails_with(64);
+    assert!(err.contains("--file PATH"), "{err}");
+    let bare = std::process::Command::new(env!("CARGO_BIN_EXE_mailer"))
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    let usage = String::from_utf8_lossy(&bare.stdout);
+    assert!(usage.starts_with("Usage: mailer "), "{usage}");
+    let help = setup.mailer(&["help", "--help"]).ok();
+    assert!(help.starts_with("A command-line mail"), "{help}");
+    let help = setup.mailer(&["list", "--help"]).run().stdout();
+    assert!(help.contains("\nGlobal options:\n"), "{help}");
+    assert!(help.contains("[env: MAILER_ACCOUNT]"), "{help}");
+}

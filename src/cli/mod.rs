@@ -23,12 +23,15 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::error::Failure;
 use context::Context;
 
+/// The heading the flags every command takes go under, apart from each command's own.
+const GLOBAL: &str = "Global options";
+
 /// A command-line mail client for people and for cron: send over SMTP, fetch over IMAP.
 #[derive(Debug, Parser)]
 #[command(name = "mailer", version, about, max_term_width = 100)]
 pub struct Cli {
     /// Config file [default: $MAILER_CONFIG, else $XDG_CONFIG_HOME/mailer/config.toml, else ~/.config/mailer/config.toml]
-    #[arg(short, long, global = true, value_name = "PATH")]
+    #[arg(short, long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
 
     /// Account to use [default: $MAILER_ACCOUNT, else the config's default_account, or its only account]
@@ -37,21 +40,23 @@ pub struct Cli {
         long,
         global = true,
         value_name = "NAME",
-        env = "MAILER_ACCOUNT"
+        env = "MAILER_ACCOUNT",
+        hide_env_values = true,
+        help_heading = GLOBAL
     )]
     pub account: Option<String>,
 
     /// Log what happens to stderr (-v steps, -vv details)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 
     /// Print results as JSON for scripts
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
     /// Say nothing on success, even on a terminal (scripts without one never get the
     /// words a person would: "no messages", "sent 3, 0 left")
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     #[command(subcommand)]
