@@ -171,3 +171,36 @@ fn usage_errors_are_one_line_and_help_is_tidy() {
     assert!(help.contains("\nGlobal options:\n"), "{help}");
     assert!(help.contains("[env: MAILER_ACCOUNT]"), "{help}");
 }
+
+/// `read` on a terminal goes through `$PAGER`; `--no-pager` and a pipe do not.
+#[test]
+fn read_on_a_terminal_goes_through_the_pager() {
+    let setup = Setup::empty();
+    let eml = setup.write(
+        "long.eml",
+        b"Subject: paged-token\r\nFrom: a@example.test\r\n\r\nline one\r\nline two\r\n",
+    );
+    let command = format!(
+        "{} read --file {}",
+        env!("CARGO_BIN_EXE_mailer"),
+        eml.display()
+    );
+    let pager = [("PAGER", "sed s/^/paged:/")];
+    let screen = on_a_terminal(&setup, &command, &pager, b"");
+    assert!(screen.contains("paged:Subject: paged-token"), "{screen}");
+    assert!(screen.contains("paged:line two"), "{screen}");
+    let screen = on_a_terminal(&setup, &format!("{command} --no-pager"), &pager, b"");
+    assert!(
+        screen.contains("line two") && !screen.contains("paged:"),
+        "{screen}"
+    );
+    let piped = setup
+        .mailer(&["read", "--file", eml.to_str().unwrap()])
+        .env("PAGER", "sed s/^/paged:/")
+        .run()
+        .stdout();
+    assert!(
+        piped.contains("line two") && !piped.contains("paged:"),
+        "{piped}"
+    );
+}

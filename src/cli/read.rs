@@ -24,6 +24,10 @@ pub struct ReadArgs {
     /// Mailbox holding the message
     #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
     mailbox: crate::mailbox::MailboxName,
+
+    /// Print straight to the terminal, without $PAGER (default `less -FRX`)
+    #[arg(long)]
+    no_pager: bool,
 }
 
 impl ReadArgs {
@@ -45,7 +49,7 @@ impl ReadArgs {
                 ));
             }
         };
-        crate::output::message(&full, ctx.json);
+        crate::output::message(&full, ctx.json, ctx.people && !self.no_pager);
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! display width, so CJK text (two columns a character) lines up.
 
 mod auth;
+mod pager;
 mod setup;
 mod table;
 mod text;
@@ -210,7 +211,8 @@ pub fn envelopes(list: &[Envelope], json: bool, people: bool) {
 }
 
 /// `read`: headers, the text body, and the attachments; or the JSON object.
-pub fn message(full: &crate::message::parse::Full, json: bool) {
+/// On a terminal (`paged`), through the pager.
+pub fn message(full: &crate::message::parse::Full, json: bool, paged: bool) {
     if json {
         return print_json(full);
     }
@@ -226,7 +228,7 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     let mut field = |name: &str, value: &str| {
         if !value.is_empty() {
             let _ = writeln!(out, "{name:<8} {}", printable(value, false));
@@ -256,6 +258,12 @@ pub fn message(full: &crate::message::parse::Full, json: bool) {
                 printable(&a.content_type, false),
                 human_size(a.size as u64)
             );
+        }
+    }
+    match paged {
+        true => pager::page(&out),
+        false => {
+            let _ = std::io::stdout().lock().write_all(&out);
         }
     }
 }
