@@ -204,3 +204,37 @@ fn read_on_a_terminal_goes_through_the_pager() {
         "{piped}"
     );
 }
+
+/// `list --page` and `--offset` walk back through a mailbox, newest first, without
+/// overlap.
+#[test]
+fn list_pages_walk_back_through_the_mailbox() {
+    let stack = stack();
+    let messages: Vec<String> = (1..=5)
+        .map(|i| format!("Subject: page-msg-{i}\r\nMessage-ID: <pg{i}@example.test>\r\n\r\nx\r\n"))
+        .collect();
+    let bytes: Vec<&[u8]> = messages.iter().map(|m| m.as_bytes()).collect();
+    stack.deliver("alice", "Paged", &bytes);
+    let setup = Account::new("alice").imap(stack, "IMAPS_PORT").build();
+    let subjects = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "-m", "Paged", "--json"];
+        all.extend_from_slice(args);
+        let out = setup.mailer(&all).run().stdout();
+        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let names = list.as_array().unwrap().iter();
+        names
+            .map(|e| e["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(subjects(&["-l", "2"]), ["page-msg-5", "page-msg-4"]);
+    assert_eq!(
+        subjects(&["-l", "2", "--page", "2"]),
+        ["page-msg-3", "page-msg-2"]
+    );
+    assert_eq!(subjects(&["-l", "2", "--page", "3"]), ["page-msg-1"]);
+    assert!(subjects(&["-l", "2", "--page", "4"]).is_empty());
+    assert_eq!(
+        subjects(&["-l", "3", "--offset", "1"]),
+        ["page-msg-4", "page-msg-3", "page-msg-2"]
+    );
+}

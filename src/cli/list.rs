@@ -14,12 +14,24 @@ pub struct ListArgs {
     /// How many of the newest messages
     #[arg(short, long, value_name = "N", default_value_t = 20)]
     limit: u32,
+
+    /// Leave out the newest N first (for the next page: --offset 20)
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "page")]
+    offset: u32,
+
+    /// Page P of --limit messages each, 1 the newest
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..))]
+    page: Option<u32>,
 }
 
 impl ListArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
+        let skip = match self.page {
+            Some(p) => (p - 1).saturating_mul(self.limit),
+            None => self.offset,
+        };
         let envelopes = ctx.on_account(async |account| {
-            crate::commands::list::run(account, &self.mailbox, self.limit).await
+            crate::commands::list::run(account, &self.mailbox, self.limit, skip).await
         })?;
         crate::output::envelopes(&envelopes, ctx.json, ctx.people);
         Ok(())

@@ -6,12 +6,14 @@ use crate::imap::{self, Access};
 use crate::mailbox::MailboxName;
 use crate::message::parse::{self, Envelope};
 
-/// Envelopes of the newest `limit` messages of `mailbox`, newest first. Over IMAP: one
+/// Envelopes of the newest `limit` messages of `mailbox` after the newest `skip`, newest
+/// first. Over IMAP: one
 /// login, one FETCH by position. Over POP3: TOP n 0 for each.
 pub async fn run(
     account: &Account,
     mailbox: &MailboxName,
     limit: u32,
+    skip: u32,
 ) -> Result<Vec<Envelope>, Failure> {
     match account.retrieval()? {
         Retrieval::Pop3(_) if !mailbox.is_inbox() => Err(Failure::new(
@@ -22,10 +24,10 @@ pub async fn run(
                 account.name
             ),
         )),
-        Retrieval::Pop3(server) => pop3(server, limit).await,
+        Retrieval::Pop3(server) => pop3(server, limit, skip).await,
         Retrieval::Imap(server) => {
             let mut session = imap::Session::open(server).await?;
-            let result = from_imap(&mut session, mailbox, limit).await;
+            let result = from_imap(&mut session, mailbox, limit, skip).await;
             session.logout().await;
             Ok(result?)
         }
@@ -36,12 +38,13 @@ async fn from_imap(
     session: &mut imap::Session,
     mailbox: &MailboxName,
     limit: u32,
+    skip: u32,
 ) -> Result<Vec<Envelope>, imap::Error> {
     let info = session.select(mailbox, Access::ReadOnly).await?;
     if info.exists == 0 || limit == 0 {
         return Ok(Vec::new());
     }
-    let fetched = session.newest_envelopes(limit, info.exists).await?;
+    let fetched = session.newest_envelopes(limit, info.exists, skip).await?;
     let mut envelopes: Vec<(u32, Envelope)> = fetched
         .iter()
         .filter_map(|f| {
@@ -61,7 +64,7 @@ async fn from_imap(
     Ok(envelopes.into_iter().map(|(_, e)| e).collect())
 }
 
-async fn pop3(server: &Server, limit: u32) -> Result<Vec<Envelope>, Failure> {
+async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, Failure> {
     let mut session = crate::pop3::Session::open(server).await?;
     let sizes = session.list().await?;
     let uidls: std::collections::HashMap<u32, String> = session
@@ -71,7 +74,7 @@ async fn pop3(server: &Server, limit: u32) -> Result<Vec<Envelope>, Failure> {
         .into_iter()
         .collect();
     let mut out = Vec::new();
-    for (n, size) in sizes.iter().rev().take(limit as usize) {
+    for (n, size) in sizes.iter().rev().skip(skip as usize).take(limit as usize) {
         let header = session.top(*n).await?;
         let mut e = parse::envelope_from_headers(&header, *size);
         e.id = uidls.get(n).cloned().unwrap_or_else(|| n.to_string());

@@ -240,9 +240,17 @@ impl Session {
         &mut self,
         count: u32,
         exists: u32,
+        skip: u32,
     ) -> Result<Vec<Fetched>, Error> {
-        let first = exists.saturating_sub(count.saturating_sub(1)).max(1);
-        let range = format!("{first}:*");
+        let last = exists.saturating_sub(skip);
+        if last == 0 || count == 0 {
+            return Ok(Vec::new());
+        }
+        let first = last.saturating_sub(count - 1).max(1);
+        let range = match skip {
+            0 => format!("{first}:*"),
+            _ => format!("{first}:{last}"),
+        };
         let items = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
         let step = self.step("FETCH");
         let all: Vec<Fetch> = collect(step, self.inner.fetch(&range, items)).await?;
