@@ -237,20 +237,72 @@ pub fn envelope_from_headers(header: &[u8], size: u64) -> Envelope {
     }
 }
 
+/// HTML as text for the terminal: paragraphs, lists, and links with their targets
+/// (html2text). None, for mail-parser's plainer rendering instead, when the nesting is
+/// too deep for its recursion to be safe, or it fails.
+fn html_as_text(html: &str) -> Option<String> {
+    if nesting(html) > MAX_HTML_NESTING {
+        return None;
+    }
+    let render = || html2text::from_read(html.as_bytes(), 80).ok();
+    std::panic::catch_unwind(render).ok().flatten()
+}
+
+const MAX_HTML_NESTING: usize = 400;
+
+/// How deep the elements of `html` nest, roughly: opening tags less closing ones, void
+/// and self-closed elements left out. It errs high, never low.
+fn nesting(html: &str) -> usize {
+    const VOID: [&str; 11] = [
+        "br", "img", "hr", "meta", "link", "input", "wbr", "col", "area", "base", "source",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        if tag.starts_with('/') {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let void = VOID.contains(&name.as_str());
+        if name.is_empty() || void || tag.ends_with('/') {
+            continue;
+        }
+        depth += 1;
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
 /// A message with its bodies.
 pub fn full(bytes: &[u8]) -> Full {
     match MessageParser::default().parse(bytes) {
-        Some(msg) => Full {
-            envelope: envelope_of(&msg, bytes.len() as u64),
-            text: msg.body_text(0).map(|t| t.into_owned()),
+        Some(msg) => {
             // mail-parser renders a text-only message as HTML too; only a real
             // text/html part counts here.
-            html: msg
+            let html = msg
                 .html_bodies()
                 .any(|p| p.is_text_html())
                 .then(|| msg.body_html(0).map(|h| h.into_owned()))
-                .flatten(),
-        },
+                .flatten();
+            let html_only = msg.text_bodies().all(|p| p.is_text_html());
+            let text = match (&html, html_only) {
+                (Some(h), true) => html_as_text(h).or_else(|| msg.body_text(0).map(|t| t.into())),
+                _ => msg.body_text(0).map(|t| t.into_owned()),
+            };
+            Full {
+                envelope: envelope_of(&msg, bytes.len() as u64),
+                text,
+                html,
+            }
+        }
         None => Full {
             envelope: empty(bytes.len() as u64),
             text: None,

@@ -120,3 +120,23 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn html_only_mail_keeps_paragraphs_lists_and_link_targets() {
+    let raw = b"Subject: h\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Title</p><p>Para <a href=\"https://example.org/x\">link</a></p><ul><li>one</li><li>two</li></ul>";
+    let text = full(raw).text.unwrap();
+    assert!(!text.contains("TitlePara"), "{text}");
+    assert!(text.contains("Title\n"), "{text}");
+    assert!(text.contains("https://example.org/x"), "{text}");
+    assert!(text.contains("* one") || text.contains("- one"), "{text}");
+}
+
+#[test]
+fn html_nested_too_deep_for_html2text_falls_back_without_a_crash() {
+    let html = format!("{}deep{}", "<div>".repeat(20_000), "</div>".repeat(20_000));
+    assert!(nesting(&html) > MAX_HTML_NESTING);
+    let raw = format!("Subject: h\r\nContent-Type: text/html\r\n\r\n{html}");
+    let text = full(raw.as_bytes()).text.unwrap();
+    assert!(text.contains("deep"), "{}", &text[..text.len().min(200)]);
+    assert_eq!(nesting("<p>a<br>b<img src=x/></p><!-- c --><hr>"), 1);
+}
