@@ -170,6 +170,12 @@ fn usage_errors_are_one_line_and_help_is_tidy() {
     let help = setup.mailer(&["list", "--help"]).run().stdout();
     assert!(help.contains("\nGlobal options:\n"), "{help}");
     assert!(help.contains("[env: MAILER_ACCOUNT]"), "{help}");
+    let help = setup.mailer(&["digest", "--help"]).run().stdout();
+    assert!(help.contains("--if-empty <skip|send>"), "{help}");
+    let help = setup.mailer(&["sendmail", "--help"]).run().stdout();
+    assert!(help.contains("Usage: mailer sendmail "), "{help}");
+    let help = setup.mailer(&["fetch", "--help"]).run().stdout();
+    assert!(help.contains("Delete messages from the server"), "{help}");
 }
 
 /// `read` on a terminal goes through `$PAGER`; `--no-pager` and a pipe do not.

@@ -34,7 +34,7 @@ pub struct DigestArgs {
     subject: String,
 
     /// With no new mail: send nothing (skip) or an empty digest (send)
-    #[arg(long, value_enum, default_value_t = IfEmpty::Skip)]
+    #[arg(long, value_enum, value_name = "skip|send", default_value_t = IfEmpty::Skip)]
     if_empty: IfEmpty,
 
     /// Attach each summarised message (message/rfc822)

@@ -21,7 +21,10 @@ use crate::error::{Exit, Failure};
 /// means the account's own address. A message that cannot be sent now is queued and the
 /// exit status is 75.
 #[derive(Debug, Args)]
-#[command(disable_help_flag = true)]
+#[command(
+    disable_help_flag = true,
+    override_usage = "mailer sendmail [OPTIONS] [RECIPIENT]...  (or sendmail ..., as a link named sendmail)"
+)]
 pub struct SendmailArgs {
     /// sendmail options and recipients
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
