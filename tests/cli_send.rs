@@ -9,15 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::{Account, Setup, set_mode};
 
-/// A loopback port with nothing listening on it.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 fn offline() -> Setup {
     Account::new("alice")
-        .server("smtp", "127.0.0.1", closed_port())
+        .server("smtp", "127.0.0.1", common::closed_port())
         .security("none")
         .build()
 }

@@ -77,11 +77,7 @@ fn a_missing_mailbox_with_a_chinese_name_is_named_with_the_ones_there_are() {
 /// the id `queue list` just printed, whatever the default account.
 #[test]
 fn queue_drop_finds_an_id_of_another_account() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let down = |id: &str| {
         Account::new(id)
             .server("smtp", "127.0.0.1", closed)

@@ -120,11 +120,7 @@ fn carol(stack: &Stack) -> Account {
 
 #[test]
 fn check_stops_at_connect_on_a_closed_port() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let setup = carol(stack()).server_key("port", closed).build();
     let out = check_fails(&setup, 75, "connect");
     assert!(
@@ -531,11 +527,7 @@ fn servers_from_the_domains_autoconfig_file() {
 
 #[test]
 fn an_autoconfig_address_that_does_not_answer_is_named() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let url = format!("https://127.0.0.1:{closed}/mail/config-v1.1.xml");
     // Every other name is asked of a DNS server that knows none: nothing leaves the machine.
     let dns = common::dns::dns_server(&[]);

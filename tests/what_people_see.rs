@@ -110,11 +110,7 @@ fn outgoing_mail_is_dated_in_local_time() {
 #[test]
 fn queue_flush_on_a_terminal_says_how_many_went() {
     let stack = stack();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let setup = Account::new("alice")
         .server("smtp", "127.0.0.1", closed)
         .security("none")

@@ -1,7 +1,7 @@
 //! `mailer list`: the newest envelopes of a mailbox, without downloading bodies.
 
 use crate::config::{Account, Retrieval, Server};
-use crate::error::{Exit, Failure};
+use crate::error::Failure;
 use crate::imap::{self, Access};
 use crate::mailbox::MailboxName;
 use crate::message::parse::{self, Envelope};
@@ -16,14 +16,9 @@ pub async fn run(
     skip: u32,
 ) -> Result<Vec<Envelope>, Failure> {
     match account.retrieval()? {
-        Retrieval::Pop3(_) if !mailbox.is_inbox() => Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
-                mailbox.as_str(),
-                account.name
-            ),
-        )),
+        Retrieval::Pop3(_) if !mailbox.is_inbox() => {
+            Err(super::pop3_has_only_the_inbox(account, mailbox))
+        }
         Retrieval::Pop3(server) => pop3(server, limit, skip).await,
         Retrieval::Imap(server) => {
             let mut session = imap::Session::open(server).await?;

@@ -34,6 +34,21 @@ pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
     Ok(imap::Session::open(account.imap()?).await?)
 }
 
+/// A mailbox other than the inbox asked of a POP3 account, which has only the inbox.
+pub fn pop3_has_only_the_inbox(
+    account: &Account,
+    mailbox: &crate::mailbox::MailboxName,
+) -> Failure {
+    Failure::new(
+        Exit::Usage,
+        format!(
+            "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
+            mailbox.as_str(),
+            account.name
+        ),
+    )
+}
+
 /// An authenticated session on the account's SMTP server. The error stays typed: the
 /// caller decides from it whether to queue the message.
 pub async fn open_smtp(account: &Account) -> Result<smtp::Session, smtp::Error> {

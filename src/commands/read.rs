@@ -15,14 +15,9 @@ pub async fn fetch_raw(
     id: &str,
 ) -> Result<(Vec<u8>, Vec<String>), Failure> {
     match account.retrieval()? {
-        Retrieval::Pop3(_) if !mailbox.is_inbox() => Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
-                mailbox.as_str(),
-                account.name
-            ),
-        )),
+        Retrieval::Pop3(_) if !mailbox.is_inbox() => {
+            Err(super::pop3_has_only_the_inbox(account, mailbox))
+        }
         Retrieval::Pop3(server) => Ok((from_pop3(server, id).await?, Vec::new())),
         Retrieval::Imap(_) => {
             let uid = id.parse::<u32>().map_err(|_| {

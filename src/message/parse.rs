@@ -266,12 +266,9 @@ fn nesting(html: &str) -> usize {
             depth = depth.saturating_sub(1);
             continue;
         }
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let void = VOID.contains(&name.as_str());
+        let len = tag.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let name = &tag[..len];
+        let void = VOID.iter().any(|v| name.eq_ignore_ascii_case(v));
         if name.is_empty() || void || tag.ends_with('/') {
             continue;
         }

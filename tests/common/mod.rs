@@ -750,3 +750,10 @@ pub fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: 
     assert!(out.status.success(), "{screen}");
     screen
 }
+
+/// A loopback port nothing listens on (it was free a moment ago): connecting to it is
+/// refused.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}

@@ -140,14 +140,9 @@ async fn collect(
         first_run_since: crate::date::unix_now() - FIRST_RUN_WINDOW.as_secs() as i64,
     };
     match account.retrieval()? {
-        Retrieval::Pop3(_) if !request.mailbox.is_inbox() => Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "--mailbox {:?}: account {:?} uses POP3, which has only the inbox",
-                request.mailbox.as_str(),
-                account.name
-            ),
-        )),
+        Retrieval::Pop3(_) if !request.mailbox.is_inbox() => Err(
+            crate::commands::pop3_has_only_the_inbox(account, &request.mailbox),
+        ),
         Retrieval::Pop3(server) => {
             let path = state::path(account_dir, "digest-pop3", &MailboxName::inbox());
             let saved = state::load(&path).map_err(damaged)?;
