@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use crate::commands::account::{self, AddRequest};
 use crate::config::Security;
-use crate::config::edit::NewSecret;
+use crate::config::edit::{Endpoints, NewSecret};
 use crate::error::{Exit, Failure};
 
 /// Add an account to the config file, from its address
@@ -53,6 +53,16 @@ struct AddArgs {
     /// With --client-id: a command that prints the client secret (Google)
     #[arg(long, value_name = "CMD", requires = "client_id")]
     client_secret_command: Option<String>,
+    /// With --client-id, for an authorization server mailer has no preset for: where
+    /// the user signs in
+    #[arg(long, value_name = "URL", requires_all = ["client_id", "token_url"])]
+    auth_url: Option<String>,
+    /// With --auth-url: where the tokens come from
+    #[arg(long, value_name = "URL", requires = "auth_url")]
+    token_url: Option<String>,
+    /// With --auth-url: a scope to ask for (repeat for more)
+    #[arg(long, value_name = "SCOPE", requires = "auth_url")]
+    scope: Vec<String>,
     /// OAuth2 through a token helper (pizauth, oama): the command that prints a token
     #[arg(long, value_name = "CMD", group = "secret")]
     token_command: Option<String>,
@@ -142,10 +152,16 @@ impl AddArgs {
         if self.password_keyring {
             return Some(NewSecret::Keyring);
         }
+        let endpoints = self.auth_url.clone().zip(self.token_url.clone());
         (self.oauth2 || self.client_id.is_some()).then(|| NewSecret::Login {
             provider: None,
             client_id: self.client_id.clone(),
             client_secret_command: self.client_secret_command.clone(),
+            endpoints: endpoints.map(|(auth_url, token_url)| Endpoints {
+                auth_url,
+                token_url,
+                scopes: self.scope.clone(),
+            }),
         })
     }
 
@@ -260,16 +276,15 @@ impl AccountArgs {
         }
         account::write(&path, &added, args.force, default)?;
         crate::output::account_added(&added, &path);
-        let stored =
-            asking && (store_password(ctx, &added, &path)? || sign_in(ctx, &added, &path)?);
+        if asking && !store_password(ctx, &added, &path)? {
+            sign_in(ctx, &added, &path)?;
+        }
         if args.no_check {
             return Ok(());
         }
-        if !stored && !account::ready(&added) {
-            let name = &added.account.name;
-            println!("next: then test it with: mailer check -a {name}");
-            return Ok(());
-        }
+        // Run even when the account cannot log in yet (no password stored, no sign-in):
+        // the steps before the login still show the servers answer, and the failed
+        // login's fix line says what to do.
         super::check::run_for(ctx, &path, &added.account.name, args.dns_server)
     }
 }
@@ -318,11 +333,15 @@ fn sign_in(
     let NewSecret::Login {
         client_id: Some(_),
         provider,
+        endpoints,
         ..
     } = &added.account.secret
     else {
         return Ok(false);
     };
+    if provider.is_none() && endpoints.is_none() {
+        return Ok(false);
+    }
     let provider = match provider {
         Some(crate::config::Provider::Google) => "Google",
         Some(crate::config::Provider::Microsoft) => "Microsoft",

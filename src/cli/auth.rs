@@ -96,7 +96,7 @@ pub(super) fn sign_in(
     let prompt = |p| {
         crate::output::auth_prompt(&account.name, &p);
         if let crate::oauth::login::Prompt::Open(url) = &p
-            && auth::has_display()
+            && (auth::has_display() || auth::chosen_browser().is_some())
         {
             auth::open_browser(url);
         }

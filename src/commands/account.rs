@@ -117,6 +117,7 @@ fn check_login(secret: &NewSecret, domain: &str) -> Result<(), Failure> {
             provider: Some(Provider::Google),
             client_id: Some(_),
             client_secret_command: None,
+            ..
         } => {
             return Err(usage(
                 "Google's OAuth2 clients have a secret: give --client-secret-command too".into(),
@@ -129,7 +130,7 @@ fn check_login(secret: &NewSecret, domain: &str) -> Result<(), Failure> {
             ..
         } => {
             return Err(usage(format!(
-                "mailer has no OAuth2 preset for {domain}: give --client-id, and the endpoints in [oauth2] afterwards (docs/oauth2.md), or --token-command"
+                "mailer has no OAuth2 preset for {domain}: give --client-id with --auth-url and --token-url (docs/oauth2.md), or --token-command"
             )));
         }
         _ => {}
@@ -151,18 +152,21 @@ fn secret_and_hints(
                 provider: None,
                 client_id,
                 client_secret_command,
+                endpoints: None,
             }),
             Some(Login::OAuth2(provider)),
         ) => NewSecret::Login {
             provider: Some(provider),
             client_id: client_id.clone(),
             client_secret_command: client_secret_command.clone(),
+            endpoints: None,
         },
         (Some(s), _) => s.clone(),
         (None, Some(Login::OAuth2(provider))) => NewSecret::Login {
             provider: Some(provider),
             client_id: None,
             client_secret_command: None,
+            endpoints: None,
         },
         (None, _) => {
             hints.push(format!(
@@ -324,15 +328,6 @@ fn default_name(domain: &str) -> String {
     } else {
         clean
     }
-}
-
-/// Whether the account can log in as written: not while its password is yet to be
-/// stored in the keyring, nor before mailer's own OAuth2 sign-in.
-pub fn ready(added: &Added) -> bool {
-    !matches!(
-        added.account.secret,
-        NewSecret::Keyring | NewSecret::Login { .. }
-    )
 }
 
 /// Writes the planned account into the config file at `path`.

@@ -58,16 +58,31 @@ pub fn has_display() -> bool {
     display || cfg!(any(target_os = "macos", target_os = "windows"))
 }
 
-/// Asks the desktop to open `url` in the user's browser; nothing waits for it, and a
-/// failure only means the user opens the printed address by hand.
+/// The browser the user chose with `BROWSER` (the first of a colon-separated list, its
+/// words split on spaces, as git and Python's webbrowser read it), if any.
+pub fn chosen_browser() -> Option<Vec<String>> {
+    let value = std::env::var("BROWSER").ok()?;
+    let first = value.split(':').next()?.trim();
+    let words: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// Asks the browser in `BROWSER`, else the desktop, to open `url`; nothing waits for
+/// it, and a failure only means the user opens the printed address by hand.
 pub fn open_browser(url: &str) {
-    let opener = match () {
+    let desktop = match () {
         _ if cfg!(target_os = "macos") => "open",
         _ if cfg!(target_os = "windows") => "explorer",
         _ => "xdg-open",
     };
-    let spawned = std::process::Command::new(opener)
-        .arg(url)
+    let mut words = chosen_browser().unwrap_or_else(|| vec![desktop.to_string()]);
+    let opener = words.remove(0);
+    // The old BROWSER convention puts %s where the address goes.
+    let with_url = words.iter().any(|w| w.contains("%s"));
+    let args = words.iter().map(|w| w.replace("%s", url));
+    let spawned = std::process::Command::new(&opener)
+        .args(args)
+        .args((!with_url).then_some(url))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -347,14 +347,10 @@ async fn login_and_operate(
     match kind {
         "smtp" => {
             let mut session = smtp::Session::open_over(server, Some(opened)).await?;
-            let caps = session.extensions().await?.join(", ");
             let tried = session.try_sender(&account.email).await;
             session.quit().await;
             tried?;
-            Ok(format!(
-                "MAIL FROM:<{}> accepted, then RSET; EHLO lists {caps}",
-                account.email
-            ))
+            Ok(format!("MAIL FROM:<{}> accepted, then RSET", account.email))
         }
         "imap" => {
             let mut session = imap::Session::open_over(server, Some(opened)).await?;
@@ -371,9 +367,25 @@ async fn login_and_operate(
     }
 }
 
+/// An account name as it can be typed after `-a` in a shell.
+fn shell_word(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.-@+".contains(c);
+    match !name.is_empty() && name.chars().all(plain) {
+        true => name.to_string(),
+        false => format!("'{}'", name.replace('\'', "'\\''")),
+    }
+}
+
 /// What to change when the session failed at `step`.
 fn step_hint(step: &str, account: &Account, server: &Server, f: &Failure) -> String {
     let key = &server.key;
+    let keyring = matches!(server.secret, Some(crate::config::SecretSource::Keyring(_)));
+    if step == "auth" && f.exit() == Exit::Config && keyring {
+        return format!(
+            "store the password: mailer auth set-password -a {} (where no keyring is unlocked, as under cron, use password_command or password_env in [{key}])",
+            shell_word(&account.name)
+        );
+    }
     if f.exit() == Exit::Config {
         return format!("fix [{key}] as the message says");
     }

@@ -20,6 +20,15 @@ pub struct NewServer {
     pub ca_file: Option<String>,
 }
 
+/// The endpoints and scopes of an authorization server mailer has no preset for (a
+/// company's own, in front of its Dovecot).
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub auth_url: String,
+    pub token_url: String,
+    pub scopes: Vec<String>,
+}
+
 /// Where the new account's secret comes from.
 #[derive(Debug, Clone)]
 pub enum NewSecret {
@@ -31,6 +40,8 @@ pub enum NewSecret {
         provider: Option<Provider>,
         client_id: Option<String>,
         client_secret_command: Option<String>,
+        /// An authorization server of one's own (no preset): where it signs in.
+        endpoints: Option<Endpoints>,
     },
     /// A token helper, with the SASL mechanism.
     TokenCommand {
@@ -198,6 +209,7 @@ fn secret_lines(a: &NewAccount, n: &str, q: &dyn Fn(&str) -> String) -> String {
             provider,
             client_id,
             client_secret_command,
+            endpoints,
         } => {
             let mut out = match provider {
                 Some(p) => format!(
@@ -210,6 +222,17 @@ fn secret_lines(a: &NewAccount, n: &str, q: &dyn Fn(&str) -> String) -> String {
                 Some(id) => out += &format!("client_id = {}\n", q(id)),
                 None => {
                     out += "# client_id = \"...\"          # your app registration's: see docs/oauth2.md\n"
+                }
+            }
+            if let Some(e) = endpoints {
+                out += &format!(
+                    "auth_url = {}\ntoken_url = {}\n",
+                    q(&e.auth_url),
+                    q(&e.token_url)
+                );
+                if !e.scopes.is_empty() {
+                    let scopes: Vec<String> = e.scopes.iter().map(|s| q(s)).collect();
+                    out += &format!("scopes = [{}]\n", scopes.join(", "));
                 }
             }
             if let Some(c) = client_secret_command {

@@ -36,6 +36,12 @@ pub fn reached(step: &'static str, detail: impl FnOnce() -> String) {
     });
 }
 
+/// Whether a caller is keeping milestones: a session records what it would otherwise
+/// not keep (the server's whole EHLO reply) only then.
+pub fn is_recording() -> bool {
+    SEEN.try_with(|_| ()).is_ok()
+}
+
 /// Runs `work`, keeping the milestones it reports.
 pub async fn recording<F: Future>(work: F) -> (F::Output, Vec<Milestone>) {
     SEEN.scope(RefCell::new(Vec::new()), async {

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Severity;
 
 use super::error::{Error, Step, connect_error, step_error, timed_out, tls_text};
-use super::stream::{Stream, tls_parameters};
+use super::stream::{Heard, Stream, tls_parameters};
 use crate::config::{Security, Server, Token};
 use crate::message::Outgoing;
 use crate::{net, oauth, sasl};
@@ -47,7 +47,7 @@ impl Session {
         opened: Option<net::Opened>,
     ) -> Result<Session, Error> {
         let addr = server.address();
-        let stream = connect(server, opened).await?;
+        let (stream, heard) = connect(server, opened).await?;
         let hello = ClientId::default();
         let connecting = AsyncSmtpConnection::connect_with_transport(stream, &hello);
         let mut conn = match tokio::time::timeout(server.timeout, connecting).await {
@@ -62,12 +62,19 @@ impl Session {
             }
             Ok(Ok(c)) => c,
         };
-        net::progress::reached("greeting", || offered(conn.server_info()));
+        let heard = heard.map(|h| h.take()).unwrap_or_default();
+        net::progress::reached("greeting", || match ehlo_keywords(&heard) {
+            Some((name, keywords)) => format!("{name} offers {}", keywords.join(", ")),
+            None => offered(conn.server_info()),
+        });
         if server.security == Security::Starttls {
             starttls(&mut conn, server, &hello).await?;
-            net::progress::reached("starttls", || match conn.peer_certificate() {
-                Ok(der) => crate::tls::describe_certificate(&der, &server.host),
-                Err(_) => format!("verified for {}", server.host),
+            net::progress::reached("starttls", || {
+                let certificate = match conn.peer_certificate() {
+                    Ok(der) => crate::tls::describe_certificate(&der, &server.host),
+                    Err(_) => format!("verified for {}", server.host),
+                };
+                format!("{certificate}; then {}", offered(conn.server_info()))
             });
         }
         let mut session = Session {
@@ -221,21 +228,6 @@ impl Session {
         accepted.map(|_| ())
     }
 
-    /// Every EHLO keyword of the server (SIZE, PIPELINING, CHUNKING, AUTH ... as it
-    /// writes them), asked again: lettre keeps only those it uses. For `mailer check`.
-    pub async fn extensions(&mut self) -> Result<Vec<String>, Error> {
-        let (addr, timeout) = (self.addr.clone(), self.timeout);
-        let ehlo = Ehlo::new(ClientId::default());
-        let reply = bounded(&addr, timeout, Step::Ehlo, self.conn.command(ehlo)).await?;
-        Ok(reply
-            .message()
-            .skip(1)
-            .take(64)
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect())
-    }
-
     /// The MAIL FROM parameters the message needs, or why the server cannot take it.
     fn mail_parameters(&self, message: &Outgoing) -> Result<Vec<MailParameter>, Error> {
         let info = self.conn.server_info();
@@ -307,7 +299,7 @@ impl Session {
 async fn connect(
     server: &Server,
     opened: Option<net::Opened>,
-) -> Result<Box<dyn AsyncTokioStream>, Error> {
+) -> Result<(Box<dyn AsyncTokioStream>, Option<Heard>), Error> {
     let addr = server.address();
     let opened = match opened {
         Some(o) => o,
@@ -325,13 +317,13 @@ async fn connect(
             temporary: true,
         })
     };
-    Ok(match opened {
+    let stream = match opened {
         // Made by `mailer check`, whose steps have their own bounds.
-        net::Opened::Secured(conn, peer) => Box::new(Stream::secured(conn, peer)),
+        net::Opened::Secured(conn, peer) => Stream::secured(conn, peer),
         net::Opened::Tls(mut tls) => {
             tls.get_mut().set_timeout(no_idle);
             let peer = peer(tls.get_ref())?;
-            Box::new(Stream::tls(tls, peer))
+            Stream::tls(tls, peer)
         }
         net::Opened::Plain(mut tcp) if server.security == Security::Tls => {
             tcp.set_timeout(no_idle);
@@ -341,14 +333,16 @@ async fn connect(
                 Err(_) => return Err(timeout(&addr, Step::Tls, server.timeout, "")),
                 Ok(r) => r?,
             };
-            Box::new(Stream::tls(tls, peer))
+            Stream::tls(tls, peer)
         }
         net::Opened::Plain(mut tcp) => {
             tcp.set_timeout(no_idle);
             let peer = peer(&tcp)?;
-            Box::new(Stream::plain(tcp, peer))
+            Stream::plain(tcp, peer)
         }
-    })
+    };
+    let heard = stream.heard();
+    Ok((Box::new(stream), heard))
 }
 
 async fn starttls(
@@ -372,8 +366,40 @@ async fn starttls(
     }
 }
 
-/// What lettre understood of the EHLO reply: the server's name and the extensions it
-/// uses (`mailer check` lists every keyword later, from an EHLO of its own).
+/// The server's name and every EHLO keyword (SIZE, PIPELINING, CHUNKING, AUTH ... as
+/// it writes them), from what it said before lettre took over: the first 250 reply
+/// after the 220 greeting. None when no whole EHLO reply was heard (a HELO server).
+pub(super) fn ehlo_keywords(heard: &[u8]) -> Option<(String, Vec<String>)> {
+    let text = String::from_utf8_lossy(heard);
+    let mut lines = text
+        .split("\r\n")
+        .skip_while(|l| !l.starts_with("220 "))
+        .skip(1);
+    let first = lines.next()?;
+    let name = first.strip_prefix("250-").or(first.strip_prefix("250 "))?;
+    let name = shown(name.split_whitespace().next().unwrap_or(""));
+    let mut keywords = Vec::new();
+    let mut last = first.starts_with("250 ");
+    for line in lines.take(64) {
+        if last {
+            break;
+        }
+        let keyword = line.strip_prefix("250-").or(line.strip_prefix("250 "))?;
+        last = line.starts_with("250 ");
+        keywords.push(shown(keyword.trim()));
+    }
+    last.then_some((name, keywords))
+}
+
+/// A server's word with its control characters as spaces: it goes to a terminal.
+fn shown(word: &str) -> String {
+    word.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// What lettre understood of an EHLO reply: the server's name and the extensions it
+/// uses.
 fn offered(info: &lettre::transport::smtp::extension::ServerInfo) -> String {
     let mut seen: Vec<String> = [
         Extension::EightBitMime,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use lettre::transport::smtp::client::{AsyncTokioStream, Certificate, TlsParameters};
@@ -21,6 +22,36 @@ pub(super) struct Stream {
     inner: Inner,
     peer: SocketAddr,
     guard: LineGuard,
+    heard: Option<Heard>,
+}
+
+/// What the server said before lettre took over the dialogue (its greeting and EHLO
+/// reply, in the clear), kept while `mailer check` records, for its greeting step:
+/// lettre keeps only the EHLO keywords it uses.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Heard(Arc<Mutex<Option<Vec<u8>>>>);
+
+/// More than any greeting and EHLO reply; what a server sends beyond it is not shown.
+const HEARD_CAP: usize = 64 * 1024;
+
+impl Heard {
+    /// The bytes heard so far; nothing more is kept after this.
+    pub(super) fn take(&self) -> Vec<u8> {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.take().unwrap_or_default()
+    }
+
+    fn keep(&self, bytes: &[u8]) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = kept.as_mut() {
+            let room = HEARD_CAP.saturating_sub(kept.len());
+            kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    fn new() -> Heard {
+        Heard(Arc::new(Mutex::new(Some(Vec::new()))))
+    }
 }
 
 #[derive(Debug)]
@@ -52,7 +83,13 @@ impl Stream {
             inner,
             peer,
             guard: LineGuard::new(limits::SMTP_LINE, limits::SMTP_REPLY),
+            heard: net::progress::is_recording().then(Heard::new),
         }
+    }
+
+    /// Where the greeting and EHLO reply are kept, when they are (see [`Heard`]).
+    pub(super) fn heard(&self) -> Option<Heard> {
+        self.heard.clone()
     }
 }
 
@@ -71,10 +108,14 @@ impl AsyncRead for Stream {
             Inner::Tls(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Secured(s) => Pin::new(s).poll_read(cx, buf),
         };
-        if let Poll::Ready(Ok(())) = r
-            && let Err(limit) = this.guard.read(&buf.filled()[before..])
-        {
-            return Poll::Ready(Err(limit.into_io()));
+        if let Poll::Ready(Ok(())) = r {
+            let read = &buf.filled()[before..];
+            if let Err(limit) = this.guard.read(read) {
+                return Poll::Ready(Err(limit.into_io()));
+            }
+            if let Some(heard) = &this.heard {
+                heard.keep(read);
+            }
         }
         r
     }

@@ -2,6 +2,7 @@
 
 use lettre::transport::smtp::response::{Category, Code, Detail, Severity};
 
+use super::session::ehlo_keywords;
 use super::*;
 use crate::error::Exit;
 use crate::net;
@@ -73,4 +74,25 @@ fn connections_and_logins() {
         (silent.exit(), silent.is_temporary()),
         (Exit::TempFail, true)
     );
+}
+
+#[test]
+fn every_ehlo_keyword_is_read_from_the_reply_lettre_was_given() {
+    let heard = b"220-mx.example.org ESMTP\r\n220 hello\r\n250-mx.example.org Hi\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-AUTH PLAIN\x1b[2J\r\n250 CHUNKING\r\n";
+    let (name, keywords) = ehlo_keywords(heard).expect("a whole EHLO reply");
+    assert_eq!(name, "mx.example.org");
+    assert_eq!(
+        keywords,
+        ["PIPELINING", "SIZE 10240000", "AUTH PLAIN [2J", "CHUNKING"]
+    );
+}
+
+#[test]
+fn an_ehlo_reply_cut_short_or_refused_gives_nothing() {
+    assert_eq!(ehlo_keywords(b"220 mx ESMTP\r\n250-mx\r\n250-SIZE 1"), None);
+    assert_eq!(
+        ehlo_keywords(b"220 mx ESMTP\r\n502 no EHLO\r\n250 mx\r\n"),
+        None
+    );
+    assert_eq!(ehlo_keywords(b""), None);
 }

@@ -96,6 +96,22 @@ impl AuthServer {
         }
     }
 
+    /// A command for `BROWSER` that plays the user who signs in as `user` (see
+    /// [`AuthServer::approve`]), written as a script into `dir`.
+    pub fn browser(&self, dir: &Path, user: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("browser.sh");
+        let text = format!(
+            "#!/bin/sh\nexec {} approve {} \"$1\" {user} >>{} 2>&1\n",
+            script().display(),
+            self.dir.display(),
+            dir.join("browser.log").display()
+        );
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        path
+    }
+
     /// Plays the user on another device: enters `code` and signs in as `user`.
     pub fn approve_device(&self, code: &str, user: &str) {
         let out = self.script(&["approve-device", code, user]);
