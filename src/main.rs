@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use mailer::cli::Cli;
 use mailer::error::Exit;
 
@@ -25,11 +25,22 @@ fn main() -> ExitCode {
         args.truncate(n - 2);
         args.push("--help".into());
     }
-    let cli = match Cli::try_parse_from(args) {
+    // The long version is made at run time (the TLS library's version); it lives as
+    // long as the process.
+    let long_version: &'static str = mailer::cli::long_version().leak();
+    let parsed = Cli::command()
+        .long_version(long_version)
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    init_logging(cli.verbose);
+    let stderr_is_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    init_logging(
+        cli.verbose,
+        mailer::output::color::decide(cli.color(), stderr_is_terminal),
+    );
     match mailer::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -83,7 +94,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 }
 
 /// Logs go to stderr, so that stdout stays the command's output.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, colour: bool) {
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -107,11 +118,12 @@ fn init_logging(verbose: u8) {
     .iter()
     .filter_map(|d| d.parse().ok())
     .fold(filter, |f, d| f.add_directive(d));
-    // Colour only for a terminal: cron mails and log files get plain text.
+    // Colour only for a terminal (and --color, NO_COLOR): cron mails and log files get
+    // plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(colour)
         .with_target(false);
     // Timings matter when looking at details; a plain -v stays terse.
     if verbose >= 2 {

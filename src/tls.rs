@@ -144,3 +144,13 @@ mod tests {
         assert!(fail("unable to get local issuer certificate").contains("ca_file"));
     }
 }
+
+/// The TLS library mailer runs on, with its version, for `mailer --version`.
+pub fn library() -> String {
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    return format!("native-tls on {}", openssl::version::version());
+    #[cfg(target_os = "macos")]
+    return "native-tls on Security.framework".to_string();
+    #[cfg(target_os = "windows")]
+    return "native-tls on SChannel".to_string();
+}

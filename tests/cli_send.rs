@@ -198,7 +198,23 @@ fn help_completions_and_man_page_work() {
             .stdout()
             .contains("_mailer")
     );
-    assert!(setup.mailer(&["man"]).run().stdout().contains(".TH mailer"));
+    let page = setup.mailer(&["man"]).run().stdout();
+    assert!(page.contains(".TH mailer"), "{page}");
+    for section in ["EXIT STATUS", "FILES", "ENVIRONMENT", "EXAMPLES"] {
+        assert!(page.contains(section), "no {section} in mailer(1)");
+    }
+    let page = setup.mailer(&["man", "queue", "flush"]).run().stdout();
+    assert!(page.contains(".TH mailer-queue-flush"), "{page}");
+    let dir = setup.path("man1");
+    setup.mailer(&["man", "--dir", dir.to_str().unwrap()]).ok();
+    for page in [
+        "mailer.1",
+        "mailer-send.1",
+        "mailer-queue-flush.1",
+        "mailer-auth-login.1",
+    ] {
+        assert!(dir.join(page).is_file(), "man --dir wrote no {page}");
+    }
     assert!(
         setup
             .mailer(&["sendmail", "--help"])

@@ -18,7 +18,8 @@ mkdir -p "$dir"
 # The man page and completions come from the binary itself.
 cargo build --locked --profile "$profile" >/dev/null 2>&1 || cargo build --locked --profile "$profile"
 bin=target/$([[ $profile == dev ]] && echo debug || echo "$profile")/mailer
-"$bin" man >"$dir/mailer.1"
+rm -rf "$dir/man"
+"$bin" man --dir "$dir/man"
 "$bin" completions bash >"$dir/mailer.bash"
 "$bin" completions zsh >"$dir/_mailer"
 "$bin" completions fish >"$dir/mailer.fish"
@@ -29,13 +30,15 @@ say "built $deb"
 
 dpkg -i "$deb" >/dev/null
 trap 'dpkg -r mailer >/dev/null 2>&1 || true' EXIT
-version=$(/usr/bin/mailer --version)
+version=$(/usr/bin/mailer --version | head -n 1)
 [[ $version == "mailer $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)" ]] ||
     die "mailer --version printed: $version"
-man -l /usr/share/man/man1/mailer.1* 2>/dev/null | grep -q "mailer" ||
+man -l /usr/share/man/man1/mailer.1* 2>/dev/null | grep -q "EXIT STATUS" ||
     die "the man page does not render"
+man -l /usr/share/man/man1/mailer-send.1* 2>/dev/null | grep -q "mailer-send" ||
+    die "the page of mailer send does not render"
 for f in /usr/share/bash-completion/completions/mailer /usr/share/zsh/vendor-completions/_mailer \
     /usr/share/fish/vendor_completions.d/mailer.fish /usr/share/doc/mailer/examples/mailer.example.toml; do
     [[ -s $f ]] || die "the package has no $f"
 done
-say "installed and checked: $version, man page, completions, example config"
+say "installed and checked: $version, man pages, completions, example config"

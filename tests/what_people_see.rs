@@ -161,6 +161,18 @@ fn usage_errors_are_one_line_and_help_is_tidy() {
     assert_eq!(bare.status.code(), Some(2));
     let usage = String::from_utf8_lossy(&bare.stdout);
     assert!(usage.starts_with("Usage: mailer "), "{usage}");
+    let version = setup.mailer(&["--version"]).run();
+    let version = version.stdout();
+    assert!(version.starts_with("mailer 0."), "{version}");
+    assert!(version.contains("+imap +pop3"), "{version}");
+    assert!(
+        version.contains("\nTLS: native-tls on OpenSSL 3."),
+        "{version}"
+    );
+    assert_eq!(
+        setup.mailer(&["-V"]).ok(),
+        format!("mailer {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = setup.mailer(&["help", "--help"]).ok();
     assert!(help.starts_with("A command-line mail"), "{help}");
     let help = setup.mailer(&["list", "--help"]).run().stdout();
@@ -172,6 +184,70 @@ fn usage_errors_are_one_line_and_help_is_tidy() {
     assert!(help.contains("Usage: mailer sendmail "), "{help}");
     let help = setup.mailer(&["fetch", "--help"]).run().stdout();
     assert!(help.contains("Delete messages from the server"), "{help}");
+}
+
+/// Colour on a terminal only, never with NO_COLOR or `--color never`, and with
+/// `--color always` even into a pipe.
+#[test]
+fn colour_follows_the_terminal_no_color_and_the_flag() {
+    let setup = Account::new("carol").imap(stack(), "IMAPS_PORT").build();
+    let green = "\x1b[32mok  \x1b[0m";
+    let piped = setup.mailer(&["check"]).run();
+    piped.ok();
+    assert!(!piped.stdout().contains('\x1b'), "{}", piped.stdout());
+    let forced = setup.mailer(&["check", "--color", "always"]).run();
+    assert!(forced.stdout().contains(green), "{}", forced.stdout());
+    let command = format!(
+        "{} -c {} check",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let screen = on_a_terminal(&setup, &command, &[("TERM", "xterm")], b"");
+    assert!(screen.contains(green), "{screen}");
+    let screen = on_a_terminal(
+        &setup,
+        &command,
+        &[("TERM", "xterm"), ("NO_COLOR", "1")],
+        b"",
+    );
+    assert!(!screen.contains('\x1b'), "{screen}");
+    let never = format!("{command} --color never");
+    let screen = on_a_terminal(&setup, &never, &[("TERM", "xterm")], b"");
+    assert!(!screen.contains('\x1b'), "{screen}");
+}
+
+/// mutt's `-a FILE` habit gets a word about --attach, and `-A`/`-s` work as short flags.
+#[test]
+fn send_dash_a_with_a_file_says_how_to_attach() {
+    let setup = Account::new("carol").imap(stack(), "IMAPS_PORT").build();
+    let file = setup.path("report.pdf");
+    std::fs::write(&file, b"%PDF-1.4\n").unwrap();
+    let file = file.to_str().unwrap();
+    let err = setup
+        .mailer(&["send", "-a", file, "--to", "bob@example.test", "-s", "hi"])
+        .fails_with(64);
+    assert!(
+        err.contains("-a is the account") && err.contains("--attach (-A)"),
+        "{err}"
+    );
+    let run = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "-s",
+            "report",
+            "-A",
+            file,
+            "--body",
+            "x",
+            "--dry-run",
+        ])
+        .run();
+    run.ok();
+    let out = run.stdout();
+    assert!(out.contains("Subject: report"), "{out}");
+    assert!(out.contains("filename=\"report.pdf\""), "{out}");
 }
 
 /// `read` on a terminal goes through `$PAGER`; `--no-pager` and a pipe do not.

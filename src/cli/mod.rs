@@ -11,6 +11,7 @@ mod digest;
 mod fetch;
 mod list;
 mod mailboxes;
+mod man;
 mod queue;
 mod read;
 mod send;
@@ -59,8 +60,33 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always,
+    /// never
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        value_parser = ["auto", "always", "never"],
+        hide_default_value = true,
+        help_heading = GLOBAL
+    )]
+    pub color: String,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// `--color` as the output module takes it.
+    pub fn color(&self) -> crate::output::color::When {
+        use crate::output::color::When;
+        match self.color.as_str() {
+            "always" => When::Always,
+            "never" => When::Never,
+            _ => When::Auto,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,12 +109,26 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff) to stdout
-    Man,
+    /// Print a manual page (roff), or write them all with --dir
+    Man(man::ManArgs),
+}
+
+/// What `mailer --version` says: the version, what this build can do, and the TLS
+/// library it runs on (what a bug report needs).
+pub fn long_version() -> String {
+    let can = "+smtp +imap +pop3 +maildir +outbox +digest +sendmail +oauth2 +keyring +autoconfig";
+    format!(
+        "{}\n{can}\nTLS: {}\nbuilt for {}-{}",
+        env!("CARGO_PKG_VERSION"),
+        crate::tls::library(),
+        std::env::consts::ARCH,
+        std::env::consts::OS
+    )
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    crate::output::color::set_for_stdout(cli.color());
     let ctx = Context {
         config: cli.config,
         account: cli.account,
@@ -120,8 +160,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
             Ok(())
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map_err(|e| Failure::io("writing the manual page", e)),
+        Command::Man(args) => args.run(),
     }
 }

@@ -49,7 +49,7 @@ pub struct SendArgs {
     html_file: Option<PathBuf>,
 
     /// File to attach; repeatable. The content type is guessed from the name
-    #[arg(long, value_name = "PATH", conflicts_with = "raw")]
+    #[arg(short = 'A', long, value_name = "PATH", conflicts_with = "raw")]
     attach: Vec<PathBuf>,
 
     /// From address, overriding the account's
@@ -80,12 +80,28 @@ pub struct SendArgs {
 
 impl SendArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
-        let account = ctx.account()?;
+        let account = ctx.account().map_err(|e| attach_meant(ctx, e))?;
         // Files and standard input are read before the runtime starts.
         let request = self.to_request()?;
         let report = ctx.block_on(crate::commands::send::run(&account, request))??;
         crate::output::send_report(&report, ctx.json);
         report.outcome()
+    }
+}
+
+/// `send -a report.pdf`, mutt's habit, names a file where mailer takes an account: say
+/// so, when the account is unknown and a file of that name exists.
+fn attach_meant(ctx: &super::context::Context, e: Failure) -> Failure {
+    match &ctx.account {
+        Some(name) if Path::new(name).is_file() && e.to_string().contains("no account named") => {
+            Failure::new(
+                Exit::Usage,
+                format!(
+                    "-a is the account (there is none named {name:?}); attach {name} with --attach (-A)"
+                ),
+            )
+        }
+        _ => e,
     }
 }
 

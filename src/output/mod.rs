@@ -2,6 +2,7 @@
 //! display width, so CJK text (two columns a character) lines up.
 
 mod auth;
+pub mod color;
 mod pager;
 mod setup;
 mod table;
@@ -167,7 +168,7 @@ impl Sink for FetchPrinter {
             if self.table.is_none() {
                 let table = table::Table::new(table::width(), envelope.id.len().max(6));
                 if self.people {
-                    self.emit(&table.header());
+                    self.emit(&color::paint(&table.header(), color::Paint::Strong));
                 }
                 self.table = Some(table);
             }
@@ -203,7 +204,11 @@ pub fn envelopes(list: &[Envelope], json: bool, people: bool) {
     }
     let table = table::Table::for_envelopes(list);
     if people {
-        let _ = writeln!(out, "{}", table.header());
+        let _ = writeln!(
+            out,
+            "{}",
+            color::paint(&table.header(), color::Paint::Strong)
+        );
     }
     for e in list {
         let _ = writeln!(out, "{}", table.line(e));

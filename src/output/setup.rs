@@ -1,5 +1,6 @@
 //! What `account add` and `check` print.
 
+use super::color::Paint;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,7 +35,10 @@ pub fn check_steps(steps: &[Step], json: bool) {
     }
     let mut out = std::io::stdout().lock();
     for s in steps {
-        let mark = if s.ok { "ok  " } else { "FAIL" };
+        let mark = match s.ok {
+            true => super::color::paint("ok  ", Paint::Good),
+            false => super::color::paint("FAIL", Paint::Bad),
+        };
         let _ = writeln!(
             out,
             "{mark} {:<5} {:<8} {:>5} ms  {}",
@@ -44,7 +48,8 @@ pub fn check_steps(steps: &[Step], json: bool) {
             printable(&s.detail, false)
         );
         if let Some(hint) = &s.hint {
-            let _ = writeln!(out, "     fix: {}", printable(hint, false));
+            let fix = super::color::paint("fix:", Paint::Hint);
+            let _ = writeln!(out, "     {fix} {}", printable(hint, false));
         }
     }
 }
