@@ -99,6 +99,16 @@ pub fn describe_certificate(_der: &[u8], host: &str) -> String {
     format!("verified for {host}")
 }
 
+/// The TLS library mailer runs on, with its version, for `mailer --version`.
+pub fn library() -> String {
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    return format!("native-tls on {}", openssl::version::version());
+    #[cfg(target_os = "macos")]
+    return "native-tls on Security.framework".to_string();
+    #[cfg(target_os = "windows")]
+    return "native-tls on SChannel".to_string();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,12 +155,3 @@ mod tests {
     }
 }
 
-/// The TLS library mailer runs on, with its version, for `mailer --version`.
-pub fn library() -> String {
-    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    return format!("native-tls on {}", openssl::version::version());
-    #[cfg(target_os = "macos")]
-    return "native-tls on Security.framework".to_string();
-    #[cfg(target_os = "windows")]
-    return "native-tls on SChannel".to_string();
-}
