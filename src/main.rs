@@ -10,6 +10,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // The completion scripts call back with MAILER_COMPLETE set: answer, and exit.
+    mailer::cli::complete_if_asked();
     // Called as `sendmail` (a symlink), behave as `mailer sendmail`.
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let called_as_sendmail = args

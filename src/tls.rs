@@ -154,4 +154,3 @@ mod tests {
         assert!(fail("unable to get local issuer certificate").contains("ca_file"));
     }
 }
-

@@ -20,7 +20,7 @@ pub struct AttachmentsArgs {
     dir: PathBuf,
 
     /// Mailbox holding the message
-    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: crate::mailbox::MailboxName,
 }
 

@@ -22,7 +22,7 @@ pub struct DigestArgs {
     to: Vec<String>,
 
     /// Mailbox to summarise
-    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: MailboxName,
 
     /// At most this many messages per digest; the rest go in the next one

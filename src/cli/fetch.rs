@@ -22,7 +22,7 @@ pub struct FetchArgs {
     inbox: bool,
 
     /// Fetch this mailbox instead of INBOX (e.g. Archive, "Sent Items", 已发送)
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long, value_name = "NAME", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: Option<MailboxName>,
 
     /// Only the newest N of the new messages (IMAP: older ones are skipped for good; POP3:

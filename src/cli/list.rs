@@ -8,7 +8,7 @@ use crate::error::Failure;
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Mailbox to list
-    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: crate::mailbox::MailboxName,
 
     /// How many of the newest messages

@@ -5,6 +5,7 @@ mod account;
 mod attachments;
 mod auth;
 mod check;
+mod complete;
 mod config;
 mod context;
 mod digest;
@@ -43,6 +44,7 @@ pub struct Cli {
         value_name = "NAME",
         env = "MAILER_ACCOUNT",
         hide_env_values = true,
+        add = clap_complete::ArgValueCompleter::new(complete::accounts),
         help_heading = GLOBAL
     )]
     pub account: Option<String>,
@@ -104,13 +106,22 @@ pub enum Command {
     Account(account::AccountArgs),
     Check(check::CheckArgs),
     Config(config::ConfigArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); it asks
+    /// mailer for accounts, mailboxes and queue ids as you type
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print a manual page (roff), or write them all with --dir
     Man(man::ManArgs),
+}
+
+/// Answers the completion scripts when they call mailer back (`MAILER_COMPLETE` set),
+/// then exits; otherwise does nothing.
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(complete::VAR)
+        .complete();
 }
 
 /// What `mailer --version` says: the version, what this build can do, and the TLS
@@ -156,10 +167,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Account(args) => args.run(&ctx),
         Command::Check(args) => args.run(&ctx),
         Command::Config(args) => args.run(&ctx),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "mailer", &mut std::io::stdout());
-            Ok(())
-        }
+        Command::Completions { shell } => complete::registration(shell, &mut std::io::stdout())
+            .map_err(|e| Failure::io("writing the completion script", e)),
         Command::Man(args) => args.run(),
     }
 }

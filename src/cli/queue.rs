@@ -26,6 +26,7 @@ enum Action {
     /// holds it (only -a's with -a)
     Drop {
         /// Its id, from `mailer queue list`
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::queue_ids))]
         id: String,
     },
 }

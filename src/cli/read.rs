@@ -22,7 +22,7 @@ pub struct ReadArgs {
     file: Option<PathBuf>,
 
     /// Mailbox holding the message
-    #[arg(short, long, value_name = "NAME", default_value = "INBOX")]
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: crate::mailbox::MailboxName,
 
     /// Print straight to the terminal, without $PAGER (default `less -FRX`)

@@ -272,6 +272,7 @@ impl Setup {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
+        .env_remove("BROWSER")
     }
 }
 
