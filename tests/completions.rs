@@ -32,9 +32,16 @@ fn tab(setup: &Setup, line: &str) -> Vec<String> {
         .env("XDG_STATE_HOME", setup.path("state"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -53,7 +60,10 @@ fn tab_offers_accounts_mailboxes_and_queue_ids() {
     let first_flag = commands.iter().position(|c| c.starts_with('-')).unwrap();
     let list = commands.iter().position(|c| c == "list").unwrap();
     assert!(list < first_flag, "{commands:?}");
-    assert!(commands[first_flag..].iter().all(|c| c.starts_with('-')), "{commands:?}");
+    assert!(
+        commands[first_flag..].iter().all(|c| c.starts_with('-')),
+        "{commands:?}"
+    );
     assert_eq!(tab(&setup, "mailer li"), ["list"]);
 
     // Mailboxes: INBOX always, and the others once `mailboxes` has listed them.
@@ -62,10 +72,18 @@ fn tab_offers_accounts_mailboxes_and_queue_ids() {
     assert_eq!(tab(&setup, "mailer list -m Ar"), ["Archive"]);
 
     // Queue ids: what `queue list` shows.
-    let send = ["send", "--to", "bob@example.test", "-s", "later", "--body", "x"];
+    let send = [
+        "send",
+        "--to",
+        "bob@example.test",
+        "-s",
+        "later",
+        "--body",
+        "x",
+    ];
     setup.mailer(&send).fails_with(75);
     let listed = setup.mailer(&["queue", "list", "--json"]).run().stdout();
     let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let id = listed[0]["queue_id"].as_str().unwrap().to_string();
     assert_eq!(tab(&setup, "mailer queue drop ")[0], id);
 }

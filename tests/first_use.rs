@@ -167,7 +167,7 @@ fn a_pop3_account_reads_by_the_id_list_prints() {
         .iter()
         .find(|e| e["subject"] == "pop3-read-token")
         .unwrap();
-    let id = entry["id"].as_str().unwrap();
+    let id = entry["uidl"].as_str().unwrap();
     let out = setup.mailer(&["read", id]).run();
     out.ok();
     assert!(out.stdout().contains("the body"), "{}", out.stdout());

@@ -144,8 +144,8 @@ fn list_read_and_mailboxes_show_cyrus_folders() {
     let setup = imaps(cyrus, "carol").build();
 
     let listed = json(setup.mailer(&["list", "-m", "INBOX.Browse", "--limit", "3", "--json"]));
-    let ids: Vec<&str> = listed.iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["6", "5", "4"]);
+    let ids: Vec<u64> = listed.iter().map(|m| m["uid"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [6, 5, 4]);
     assert!(listed.iter().all(|m| m.get("path").is_none()));
     assert!(listed.iter().all(|m| m["mailbox"] == "INBOX.Browse"));
 
@@ -191,7 +191,11 @@ fn pop3s_fetch_is_byte_identical_and_incremental() {
 
     let first = json(setup.mailer(&["fetch", "--inbox", "--json"]));
     assert_eq!(first.len(), 10);
-    assert!(first.iter().all(|m| !m["id"].as_str().unwrap().is_empty()));
+    assert!(
+        first
+            .iter()
+            .all(|m| !m["uidl"].as_str().unwrap().is_empty())
+    );
     assert_eq!(message_files(&inbox), cyrus.messages("alice", "INBOX"));
 
     assert!(json(setup.mailer(&["fetch", "--inbox", "--json"])).is_empty());

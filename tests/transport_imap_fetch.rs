@@ -54,7 +54,7 @@ fn fetch_stores_every_message_byte_identical_and_only_once() {
     for m in &first {
         let path = m["path"].as_str().expect("path");
         assert!(std::path::Path::new(path).starts_with(&local), "{path}");
-        assert!(m["id"].as_str().unwrap().parse::<u32>().is_ok());
+        assert!(m["uid"].as_u64().is_some_and(|u| u > 0), "{m}");
         assert!(m["date"].as_str().unwrap().contains('T'));
         assert!(m["size"].as_u64().unwrap() > 0);
     }
@@ -98,10 +98,7 @@ fn limit_takes_the_newest_and_since_filters_by_date() {
     let none = json(setup.mailer(&["fetch", "-m", "Limit", "--since", "2999-01-01", "--json"]));
     assert!(none.is_empty());
     let newest = json(setup.mailer(&["fetch", "-m", "Limit", "--limit", "5", "--json"]));
-    let ids: Vec<u32> = newest
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().parse().unwrap())
-        .collect();
+    let ids: Vec<u64> = newest.iter().map(|m| m["uid"].as_u64().unwrap()).collect();
     assert_eq!(ids, [8, 9, 10, 11, 12]);
     let err = setup
         .mailer(&["fetch", "--since", "last week"])
@@ -253,8 +250,8 @@ fn list_read_mailboxes_and_mark_seen() {
     let setup = carol(stack).build();
 
     let listed = json(setup.mailer(&["list", "-m", "Browse", "--limit", "3", "--json"]));
-    let ids: Vec<&str> = listed.iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["8", "7", "6"]);
+    let ids: Vec<u64> = listed.iter().map(|m| m["uid"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [8, 7, 6]);
     assert!(listed.iter().all(|m| m.get("path").is_none()));
 
     let read = setup.mailer(&["read", "-m", "Browse", "7"]).run();

@@ -28,7 +28,11 @@ fn pop3s_fetch_is_byte_identical_and_incremental() {
         .build();
     let first = json(setup.mailer(&["fetch", "--inbox", "--json"]));
     assert_eq!(first.len(), 25);
-    assert!(first.iter().all(|m| !m["id"].as_str().unwrap().is_empty()));
+    assert!(
+        first
+            .iter()
+            .all(|m| !m["uidl"].as_str().unwrap().is_empty())
+    );
     assert_eq!(
         message_files(&setup.path("Mail")),
         stack.server_messages("alice", "INBOX")

@@ -43,6 +43,13 @@ enum Action {
 }
 
 impl AuthArgs {
+    /// `set-password` says nothing a script would read as JSON.
+    pub fn prints_json(&self) -> bool {
+        !matches!(self.action, Action::SetPassword)
+    }
+}
+
+impl AuthArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         match &self.action {
             Action::Login {

@@ -42,13 +42,22 @@ pub struct FetchArgs {
     /// removes them only when the session ends cleanly)
     #[arg(long)]
     delete: bool,
+
+    /// One JSON object a line as each message is stored, without the array --json
+    /// puts around them (for `while read` loops and log shippers)
+    #[arg(long)]
+    json_lines: bool,
 }
 
 impl FetchArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let report = ctx.on_account(async |account| {
             let request = self.to_request()?;
-            let printer = Box::new(crate::output::FetchPrinter::new(ctx.json, ctx.people));
+            let printer = Box::new(crate::output::FetchPrinter::new(
+                ctx.json,
+                self.json_lines,
+                ctx.people,
+            ));
             crate::commands::fetch::run(account, &request, printer).await
         })?;
         tracing::info!(

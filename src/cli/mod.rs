@@ -137,9 +137,33 @@ pub fn long_version() -> String {
     )
 }
 
+impl Command {
+    /// The command's name when it prints nothing a script would read as JSON: `--json`
+    /// is refused for it, rather than silently ignored.
+    fn without_json(&self) -> Option<&'static str> {
+        match self {
+            Command::Account(_) => Some("account add"),
+            Command::Auth(a) if !a.prints_json() => Some("auth set-password"),
+            Command::Queue(q) if !q.prints_json() => Some("queue drop"),
+            Command::Config(_) => Some("config check"),
+            Command::Digest(_) => Some("digest"),
+            Command::Sendmail(_) => Some("sendmail"),
+            Command::Completions { .. } => Some("completions"),
+            Command::Man(_) => Some("man"),
+            _ => None,
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     crate::output::color::set_for_stdout(cli.color());
+    if let Some(name) = cli.json.then(|| cli.command.without_json()).flatten() {
+        return Err(Failure::new(
+            crate::error::Exit::Usage,
+            format!("mailer {name} prints nothing to read as JSON: leave out --json"),
+        ));
+    }
     let ctx = Context {
         config: cli.config,
         account: cli.account,

@@ -32,6 +32,13 @@ enum Action {
 }
 
 impl QueueArgs {
+    /// `drop` says nothing a script would read as JSON.
+    pub fn prints_json(&self) -> bool {
+        !matches!(self.action, Action::Drop { .. })
+    }
+}
+
+impl QueueArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         match &self.action {
             Action::List => {
@@ -42,8 +49,12 @@ impl QueueArgs {
             Action::Flush => {
                 let accounts = ctx.accounts()?;
                 let flushed = ctx.block_on(queue::flush_all(&accounts))?;
-                if ctx.people {
-                    let (sent, left) = flushed.counts();
+                // What still waits, counted in the outboxes: an account whose server
+                // could not be reached has no report of its own to count.
+                let (sent, left) = (flushed.sent(), queue::list(&accounts)?.len());
+                if ctx.json {
+                    println!("{}", serde_json::json!({ "sent": sent, "left": left }));
+                } else if ctx.people {
                     println!("sent {sent}, {left} left");
                 }
                 let (problems, exit) = flushed.problems();

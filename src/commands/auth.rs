@@ -150,6 +150,8 @@ pub struct Status {
     pub store: Option<&'static str>,
     pub path: Option<PathBuf>,
     pub signed_in: bool,
+    /// Unix time; JSON shows it as RFC 3339, as everywhere.
+    #[serde(skip)]
     pub expires_at: Option<i64>,
     pub refresh_token: bool,
     pub scopes: Vec<String>,

@@ -46,7 +46,7 @@ async fn from_imap(
             let uid = f.uid()?;
             let size = u64::from(f.size().unwrap_or(0));
             let mut e = parse::envelope_from_headers(f.header().unwrap_or(b""), size);
-            e.id = uid.to_string();
+            e.set_uid(uid);
             e.mailbox = mailbox.to_string();
             e.flags = f.flags();
             e.flags_known = true;
@@ -72,7 +72,11 @@ async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, F
     for (n, size) in sizes.iter().rev().skip(skip as usize).take(limit as usize) {
         let header = session.top(*n).await?;
         let mut e = parse::envelope_from_headers(&header, *size);
-        e.id = uidls.get(n).cloned().unwrap_or_else(|| n.to_string());
+        match uidls.get(n) {
+            Some(uidl) => e.set_uidl(uidl),
+            // A server without UIDL: the number, which only this session knows.
+            None => e.id = n.to_string(),
+        }
         e.mailbox = MailboxName::inbox().to_string();
         out.push(e);
     }

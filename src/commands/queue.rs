@@ -57,17 +57,15 @@ impl FlushAll {
         })
     }
 
+    /// How many messages went out.
+    pub fn sent(&self) -> usize {
+        let reports = self.accounts.iter().filter_map(|(_, r)| r.as_ref().ok());
+        reports.map(|r| r.sent.len()).sum()
+    }
+
     /// Each message still waiting, and each account that could not be flushed, as one
     /// failure; and the exit code of the whole flush: 75 when a later flush may send
     /// what waits, else the first failure's (69 for a message refused for good).
-    /// How many messages went out, and how many still wait.
-    pub fn counts(&self) -> (usize, usize) {
-        let reports = self.accounts.iter().filter_map(|(_, r)| r.as_ref().ok());
-        reports.fold((0, 0), |(sent, left), r| {
-            (sent + r.sent.len(), left + r.kept.len())
-        })
-    }
-
     pub fn problems(self) -> (Vec<Failure>, Option<Exit>) {
         let later = self.may_succeed_later();
         let mut problems = Vec::new();

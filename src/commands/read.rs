@@ -86,9 +86,13 @@ pub async fn from_server(
 ) -> Result<Full, Failure> {
     let (bytes, flags) = fetch_raw(account, mailbox, id).await?;
     let mut full = parse::full(&bytes);
-    full.envelope.flags_known = !matches!(account.retrieval(), Ok(Retrieval::Pop3(_)));
+    let pop3 = matches!(account.retrieval(), Ok(Retrieval::Pop3(_)));
+    full.envelope.flags_known = !pop3;
     full.envelope.flags = flags;
-    full.envelope.id = id.to_string();
+    match id.parse() {
+        Ok(uid) if !pop3 => full.envelope.set_uid(uid),
+        _ => full.envelope.set_uidl(id),
+    }
     full.envelope.mailbox = mailbox.to_string();
     Ok(full)
 }

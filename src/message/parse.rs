@@ -33,7 +33,16 @@ pub struct AttachmentInfo {
 /// The envelope of a message: the fields of the JSON schema in `docs/fetch.md`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Envelope {
+    /// The id people type (`read ID`): the UID, or the UIDL; not in JSON, where `uid`
+    /// and `uidl` say which it is.
+    #[serde(skip)]
     pub id: String,
+    /// IMAP: the message's UID in its mailbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// POP3: the message's UIDL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uidl: Option<String>,
     pub mailbox: String,
     pub message_id: Option<String>,
     pub date: Option<String>,
@@ -49,6 +58,20 @@ pub struct Envelope {
     pub attachments: Vec<AttachmentInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+impl Envelope {
+    /// Names the message by its IMAP UID.
+    pub fn set_uid(&mut self, uid: u32) {
+        self.id = uid.to_string();
+        self.uid = Some(uid);
+    }
+
+    /// Names the message by its POP3 UIDL.
+    pub fn set_uidl(&mut self, uidl: &str) {
+        self.id = uidl.to_string();
+        self.uidl = Some(uidl.to_string());
+    }
 }
 
 /// A parsed message with its bodies, for `read`.
@@ -91,6 +114,8 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
         .collect();
     Envelope {
         id: String::new(),
+        uid: None,
+        uidl: None,
         mailbox: String::new(),
         message_id: msg.message_id().map(|m| format!("<{m}>")),
         date: msg.date().map(|d| d.to_rfc3339()),
@@ -294,6 +319,11 @@ pub fn full(bytes: &[u8]) -> Full {
                 (Some(h), true) => html_as_text(h).or_else(|| msg.body_text(0).map(|t| t.into())),
                 _ => msg.body_text(0).map(|t| t.into_owned()),
             };
+            // Text has LF line ends, in JSON as on a terminal, whatever the message had.
+            let text = match text {
+                Some(t) if t.contains('\r') => Some(t.replace("\r\n", "\n").replace('\r', "\n")),
+                other => other,
+            };
             Full {
                 envelope: envelope_of(&msg, bytes.len() as u64),
                 text,
@@ -311,6 +341,8 @@ pub fn full(bytes: &[u8]) -> Full {
 fn empty(size: u64) -> Envelope {
     Envelope {
         id: String::new(),
+        uid: None,
+        uidl: None,
         mailbox: String::new(),
         message_id: None,
         date: None,

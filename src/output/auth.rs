@@ -82,13 +82,13 @@ pub fn signed_in(signed: &Signed, json: bool) {
 struct StatusJson<'a> {
     #[serde(flatten)]
     status: &'a Status,
-    expires: Option<String>,
+    expires_at: Option<String>,
 }
 
 pub fn auth_status(status: &Status, json: bool) {
     if json {
-        let expires = status.expires_at.map(when);
-        return print_json(&StatusJson { status, expires });
+        let expires_at = status.expires_at.map(when);
+        return print_json(&StatusJson { status, expires_at });
     }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "account:       {}", status.account);

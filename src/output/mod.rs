@@ -32,7 +32,8 @@ struct SendJson<'a> {
     message_id: &'a str,
     recipients: Vec<String>,
     sent: bool,
-    queued: Option<&'a str>,
+    /// The outbox id, when the message was queued instead.
+    queue_id: Option<&'a str>,
     reason: Option<&'a str>,
     /// The exact bytes, for `--dry-run`.
     message: Option<String>,
@@ -56,14 +57,14 @@ pub fn send_report(report: &SendReport, json: bool) {
                 .map(|a| a.to_string())
                 .collect(),
             sent: matches!(report.delivery, Some(Delivery::Sent { .. })),
-            queued: queued.map(|(id, _)| id),
+            queue_id: queued.map(|(id, _)| id),
             reason: queued.map(|(_, reason)| reason),
             message: report
                 .delivery
                 .is_none()
                 .then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
         };
-        let _ = writeln!(out, "{}", serde_json::to_string(&value).unwrap_or_default());
+        let _ = writeln!(out, "{}", text::json_text(&value));
     } else if report.delivery.is_none() {
         let _ = out.write_all(&report.message.bytes);
     } else if queued.is_none() {
@@ -87,6 +88,8 @@ pub fn problems(problems: &[Failure], exit: Option<Exit>) -> Result<(), Failure>
 /// Prints fetched messages as they become durable: a line each, or a JSON array.
 pub struct FetchPrinter {
     json: bool,
+    /// `--json-lines`: one object a line, no array around them.
+    lines: bool,
     people: bool,
     count: usize,
     started: bool,
@@ -101,9 +104,10 @@ pub struct FetchPrinter {
 const ESTIMATE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl FetchPrinter {
-    pub fn new(json: bool, people: bool) -> FetchPrinter {
+    pub fn new(json: bool, lines: bool, people: bool) -> FetchPrinter {
         FetchPrinter {
-            json,
+            json: json || lines,
+            lines,
             people,
             count: 0,
             started: false,
@@ -124,7 +128,7 @@ impl FetchPrinter {
 impl Sink for FetchPrinter {
     fn start(&mut self, total: usize) {
         self.started = true;
-        if self.json {
+        if self.json && !self.lines {
             let _ = write!(std::io::stdout().lock(), "[");
         }
         // A bar only for people watching a long run; cron's stderr stays clean.
@@ -160,9 +164,14 @@ impl Sink for FetchPrinter {
         }
         if self.json {
             let value = serde_json::to_string(envelope).unwrap_or_default();
-            let sep = if self.count == 1 { "\n" } else { ",\n" };
+            let sep = match (self.lines, self.count) {
+                (true, _) => "",
+                (false, 1) => "\n",
+                (false, _) => ",\n",
+            };
+            let end = if self.lines { "\n" } else { "" };
             self.progress.suspend(|| {
-                let _ = write!(std::io::stdout().lock(), "{sep}{value}");
+                let _ = write!(std::io::stdout().lock(), "{sep}{value}{end}");
             });
         } else {
             if self.table.is_none() {
@@ -183,7 +192,7 @@ impl Drop for FetchPrinter {
     /// Closes the JSON array, whether the run ended well or not, so the output stays valid.
     fn drop(&mut self) {
         self.progress.finish_and_clear();
-        if self.json && self.started {
+        if self.json && !self.lines && self.started {
             let end = if self.count == 0 { "]" } else { "\n]" };
             let _ = writeln!(std::io::stdout().lock(), "{end}");
         }
@@ -319,13 +328,13 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
 /// A queued message as `queue list --json` prints it.
 #[derive(Serialize)]
 struct QueuedJson<'a> {
-    id: &'a str,
+    queue_id: &'a str,
     account: &'a str,
     message_id: &'a str,
     sender: String,
     recipients: Vec<String>,
     /// When it was queued (RFC 3339).
-    queued: String,
+    queued_at: String,
     attempts: u32,
     error: &'a str,
     size: usize,
@@ -343,12 +352,12 @@ pub fn queue(rows: &[(String, crate::store::outbox::Queued)], json: bool) {
         let list: Vec<QueuedJson<'_>> = rows
             .iter()
             .map(|(account, q)| QueuedJson {
-                id: &q.id,
+                queue_id: &q.id,
                 account,
                 message_id: &q.message.message_id,
                 sender: q.message.sender.to_string(),
                 recipients: recipients(q),
-                queued: when(q),
+                queued_at: when(q),
                 attempts: q.attempts,
                 error: &q.error,
                 size: q.message.bytes.len(),

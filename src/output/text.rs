@@ -30,9 +30,21 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Every command's JSON has one layout (docs/json.md): one document; an object on one
+/// line; an array with one element a line, as `fetch` streams it.
 pub(super) fn print_json(value: &impl serde::Serialize) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let _ = writeln!(std::io::stdout().lock(), "{}", json_text(value));
+}
+
+pub(super) fn json_text(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Array(items)) if !items.is_empty() => {
+            let lines: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+            format!("[\n{}\n]", lines.join(",\n"))
+        }
+        Ok(other) => other.to_string(),
+        Err(_) => "null".to_string(),
+    }
 }
 /// `text` cut or padded to exactly `width` display columns.
 pub fn fit(text: &str, width: usize) -> String {

@@ -258,10 +258,10 @@ impl State {
         };
         let staged = self.folder.stage(body, &meta)?;
         let mut envelope = parse::summary(body);
-        envelope.id = match &item.key {
-            Key::Uid(u) => u.to_string(),
-            Key::Uidl(u) => u.clone(),
-        };
+        match &item.key {
+            Key::Uid(u) => envelope.set_uid(*u),
+            Key::Uidl(u) => envelope.set_uidl(u),
+        }
         envelope.mailbox = self.mailbox.clone();
         envelope.size = item.size;
         envelope.flags = item.flags.clone();
