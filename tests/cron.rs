@@ -168,7 +168,7 @@ fn digest_lists_exactly_the_new_messages_and_skips_or_sends_when_empty() {
         "{text}"
     );
     assert!(
-        full.body_html(0).unwrap().contains("<table"),
+        full.body_html(0).unwrap().contains("class=\"msg\""),
         "an HTML part too"
     );
 

@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it: installs the mail servers the tests start
 # (Postfix, Dovecot) when they are missing, unpacks Cyrus IMAP for the interop
 # tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
-# (a DNS server for the SRV tests) and the
-# OAuth2 authorization server (oidc-provider, from npm), checks formatting and
+# (a DNS server for the SRV tests), Chromium (to render the digest at a phone's width)
+# and the OAuth2 authorization server (oidc-provider, from npm), checks formatting and
 # lints, then runs every test against private servers on loopback, builds and
 # tries the Debian package (as root), then the quick start.
 set -euo pipefail
@@ -13,8 +13,10 @@ if [[ $(id -u) -eq 0 ]]; then
     tests/mailstack.sh install
     tests/cyrus.sh install
     # GNOME Keyring and D-Bus for the keyring tests, dnsmasq for the SRV lookups.
-    if [[ ! -x /usr/bin/gnome-keyring-daemon || ! -x /usr/bin/dbus-send || ! -x /usr/sbin/dnsmasq ]]; then
-        extras=(gnome-keyring dbus-daemon dbus-bin dnsmasq-base)
+    # Chromium and the Noto CJK fonts render the digest at a phone's width.
+    if [[ ! -x /usr/bin/gnome-keyring-daemon || ! -x /usr/bin/dbus-send || ! -x /usr/sbin/dnsmasq ||
+        ! -x /usr/bin/chromium || ! -d /usr/share/fonts/opentype/noto ]]; then
+        extras=(gnome-keyring dbus-daemon dbus-bin dnsmasq-base chromium fonts-noto-cjk)
         export DEBIAN_FRONTEND=noninteractive
         apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null ||
             { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null; }

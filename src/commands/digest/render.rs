@@ -110,43 +110,157 @@ pub fn draft(layout: &Layout<'_>, messages: &[Item], more: usize) -> Draft {
 /// The text and HTML bodies.
 fn bodies(layout: &Layout<'_>, messages: &[Item], more: usize) -> (String, String) {
     let mut text = String::new();
-    let mut html = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">\n",
-    );
     let heading = format!(
         "{} new in {} ({})",
         messages.len(),
         layout.mailbox,
         layout.account
     );
-    html.push_str(&format!("<h2>{}</h2>\n", escape(&heading)));
+    let mut html = format!("{HTML_HEAD}<h1 class=\"top\">{}</h1>\n", escape(&heading));
     if messages.is_empty() {
         text.push_str(&format!("No new messages in {}.\n", layout.mailbox));
         html.push_str("<p>No new messages.</p>\n");
-    } else {
-        html.push_str("<table cellpadding=\"6\" style=\"border-collapse:collapse\">\n<tr><th align=\"left\">Date</th><th align=\"left\">From</th><th align=\"left\">Subject</th></tr>\n");
     }
-    for (i, item) in messages.iter().enumerate() {
-        let row = Row::of(&item.full);
+    let rows: Vec<Row<'_>> = messages.iter().map(|m| Row::of(&m.full)).collect();
+    for (i, row) in rows.iter().enumerate() {
         text.push_str(&row.text(i + 1));
-        html.push_str(&row.html());
     }
-    if !messages.is_empty() {
-        html.push_str("</table>\n");
+    for group in groups(&rows) {
+        html.push_str(&group.html(&rows));
     }
     if more > 0 {
         let note = format!("{more} more new message(s) will be in the next digest.");
         text.push_str(&format!("{note}\n"));
-        html.push_str(&format!("<p>{}</p>\n", escape(&note)));
+        html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(&note)));
     }
-    html.push_str("</body></html>\n");
+    html.push_str("</div></body></html>\n");
     (text, html)
+}
+
+/// The head of the HTML digest. It reads on a phone as on a desktop: one column, as
+/// wide as the screen up to a comfortable line length, long words and addresses
+/// wrapped rather than scrolled; light or dark as the reader's mail program is (the
+/// inline colours are the light ones, for programs that drop the style sheet).
+const HTML_HEAD: &str = concat!(
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\">",
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+    "<meta name=\"color-scheme\" content=\"light dark\">",
+    "<style>",
+    ":root{color-scheme:light dark}",
+    "body{margin:0;background:#ffffff;color:#1a1a1a}",
+    ".page{max-width:40em;margin:0 auto;padding:12px 16px;",
+    "font:16px/1.45 -apple-system,'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK SC',sans-serif;",
+    "overflow-wrap:anywhere;word-break:break-word}",
+    ".top{font-size:1.25em;margin:0.3em 0 0.8em}",
+    ".group{margin:1.1em 0 0.3em;font-size:0.95em;color:#555}",
+    ".msg{border-top:1px solid #dddddd;padding:0.6em 0}",
+    ".who{font-size:0.9em;color:#555}",
+    ".subject{font-weight:600;margin:0.15em 0}",
+    ".preview{color:#555;font-size:0.95em;white-space:pre-line}",
+    ".note{color:#555}",
+    "@media (prefers-color-scheme:dark){",
+    "body{background:#121212;color:#e8e8e8}",
+    ".group,.who,.preview,.note{color:#a8a8a8}",
+    ".msg{border-top-color:#333333}}",
+    "</style></head><body><div class=\"page\">\n",
+);
+
+/// Messages shown together under one heading: a thread (the same subject, replies
+/// and forwards included) or one sender with several messages; else one message.
+struct Group {
+    title: Option<String>,
+    members: Vec<usize>,
+}
+
+/// The groups of `rows`, in the order their first message came: threads first, then
+/// what is left grouped by sender.
+fn groups(rows: &[Row<'_>]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let mut placed = vec![false; rows.len()];
+    let by_thread = |r: &Row<'_>| thread_key(r.subject);
+    let by_sender = |r: &Row<'_>| r.sender_key();
+    let kinds: [(&dyn Fn(&Row<'_>) -> String, bool); 2] = [(&by_thread, true), (&by_sender, false)];
+    for (key, thread) in kinds {
+        for i in 0..rows.len() {
+            let k = key(&rows[i]);
+            if placed[i] || k.is_empty() {
+                continue;
+            }
+            let same: Vec<usize> = (i..rows.len())
+                .filter(|&j| !placed[j] && key(&rows[j]) == k)
+                .collect();
+            if same.len() < 2 {
+                continue;
+            }
+            same.iter().for_each(|&j| placed[j] = true);
+            let name = if thread {
+                rows[i].subject
+            } else {
+                rows[i].from.as_str()
+            };
+            let title = Some(format!("{name} ({})", same.len()));
+            out.push(Group {
+                title,
+                members: same,
+            });
+        }
+    }
+    for i in (0..rows.len()).filter(|&i| !placed[i]) {
+        out.push(Group {
+            title: None,
+            members: vec![i],
+        });
+    }
+    out.sort_by_key(|g| g.members[0]);
+    out
+}
+
+/// A subject without its reply and forward prefixes (`Re:`, `Fwd:`, `AW:`, `回复：`…),
+/// compared without case: the messages of one thread share it.
+fn thread_key(subject: &str) -> String {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_lowercase();
+        let prefix = [
+            "re:",
+            "fwd:",
+            "fw:",
+            "aw:",
+            "wg:",
+            "sv:",
+            "回复:",
+            "回复：",
+            "转发:",
+            "转发：",
+        ]
+        .iter()
+        .find(|p| lower.starts_with(*p));
+        match prefix {
+            Some(p) => s = s[p.len()..].trim_start(),
+            None => return lower,
+        }
+    }
+}
+
+impl Group {
+    fn html(&self, rows: &[Row<'_>]) -> String {
+        let mut out = String::new();
+        if let Some(title) = &self.title {
+            out.push_str(&format!("<h2 class=\"group\">{}</h2>\n", escape(title)));
+        }
+        for &i in &self.members {
+            out.push_str(&rows[i].html());
+        }
+        out
+    }
 }
 
 /// One message's line of the digest.
 struct Row<'a> {
     date: String,
     from: String,
+    /// The address alone (else the name), for grouping by sender.
+    address: String,
     subject: &'a str,
     preview: String,
 }
@@ -164,7 +278,13 @@ impl<'a> Row<'a> {
                 (None, None) => String::new(),
             })
             .unwrap_or_default();
+        let address = e
+            .from
+            .first()
+            .and_then(|p| p.address.clone().or(p.name.clone()))
+            .unwrap_or_default();
         Row {
+            address,
             date: e
                 .date
                 .as_deref()
@@ -188,14 +308,22 @@ impl<'a> Row<'a> {
         out
     }
 
+    /// One block: who and when above the subject, then the preview.
     fn html(&self) -> String {
+        let who = match self.date.is_empty() {
+            true => escape(&self.from),
+            false => format!("{} · {}", escape(&self.from), escape(&self.date)),
+        };
         format!(
-            "<tr style=\"border-top:1px solid #ddd\"><td valign=\"top\">{}</td><td valign=\"top\">{}</td><td valign=\"top\"><b>{}</b><br><span style=\"color:#555\">{}</span></td></tr>\n",
-            escape(&self.date),
-            escape(&self.from),
+            "<div class=\"msg\" style=\"border-top:1px solid #dddddd;padding:0.6em 0\"><div class=\"who\">{who}</div><div class=\"subject\" style=\"font-weight:600\">{}</div><div class=\"preview\">{}</div></div>\n",
             escape(self.subject),
             escape(&self.preview).replace('\n', "<br>")
         )
+    }
+
+    /// The sender's address (else name), for grouping.
+    fn sender_key(&self) -> String {
+        self.address.to_lowercase()
     }
 }
 
