@@ -202,7 +202,8 @@ fn colour_follows_the_terminal_no_color_and_the_flag() {
         env!("CARGO_BIN_EXE_mailer"),
         setup.config().display()
     );
-    let screen = on_a_terminal(&setup, &command, &[("TERM", "xterm")], b"");
+    let colour = [("TERM", "xterm"), ("NO_COLOR", "")];
+    let screen = on_a_terminal(&setup, &command, &colour, b"");
     assert!(screen.contains(green), "{screen}");
     let screen = on_a_terminal(
         &setup,
@@ -212,7 +213,7 @@ fn colour_follows_the_terminal_no_color_and_the_flag() {
     );
     assert!(!screen.contains('\x1b'), "{screen}");
     let never = format!("{command} --color never");
-    let screen = on_a_terminal(&setup, &never, &[("TERM", "xterm")], b"");
+    let screen = on_a_terminal(&setup, &never, &colour, b"");
     assert!(!screen.contains('\x1b'), "{screen}");
 }
 

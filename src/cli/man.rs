@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
 use crate::error::{Exit, Failure};
 
@@ -22,8 +22,9 @@ pub struct ManArgs {
 }
 
 impl ManArgs {
-    pub fn run(&self) -> Result<(), Failure> {
-        let mut top = super::Cli::command().disable_help_subcommand(true);
+    /// `cli` is mailer's whole command line, as clap defines it.
+    pub fn run(&self, cli: clap::Command) -> Result<(), Failure> {
+        let mut top = cli.disable_help_subcommand(true);
         top.build();
         if let Some(dir) = &self.dir {
             return write_all(&top, dir);

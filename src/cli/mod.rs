@@ -193,6 +193,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Config(args) => args.run(&ctx),
         Command::Completions { shell } => complete::registration(shell, &mut std::io::stdout())
             .map_err(|e| Failure::io("writing the completion script", e)),
-        Command::Man(args) => args.run(),
+        Command::Man(args) => args.run(Cli::command()),
     }
 }

@@ -4,6 +4,7 @@
 pub mod compose;
 pub mod parse;
 pub mod raw;
+mod repair;
 
 use lettre::Address;
 

@@ -2,6 +2,8 @@
 //! and body model that `fetch`, `list` and `read` print and serialise.
 
 use mail_parser::{Address, MessageParser, MimeHeaders};
+
+use super::repair::repaired;
 use serde::Serialize;
 
 /// A name and address, decoded.
@@ -135,11 +137,13 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
 /// the MIME tree is walked by boundaries, and attachment sizes are estimated from the
 /// encoded size. Several times cheaper than [`envelope`] on messages with attachments,
 /// which is what `fetch` needs for every message it stores.
-pub fn summary(bytes: &[u8]) -> Envelope {
+pub fn summary(original: &[u8]) -> Envelope {
+    let size = original.len() as u64;
+    let bytes = &repaired(original);
     let Some(head) = MessageParser::default().parse_headers(bytes) else {
-        return empty(bytes.len() as u64);
+        return empty(size);
     };
-    let mut e = envelope_of(&head, bytes.len() as u64);
+    let mut e = envelope_of(&head, size);
     e.attachments.clear();
     scan_part(bytes, 0, &mut e.attachments);
     e
@@ -252,7 +256,7 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
 
 /// The envelope from a header section only (no attachment list).
 pub fn envelope_from_headers(header: &[u8], size: u64) -> Envelope {
-    match MessageParser::default().parse_headers(header) {
+    match MessageParser::default().parse_headers(&repaired(header)) {
         Some(msg) => {
             let mut e = envelope_of(&msg, size);
             e.attachments.clear();
@@ -304,7 +308,8 @@ fn nesting(html: &str) -> usize {
 }
 
 /// A message with its bodies.
-pub fn full(bytes: &[u8]) -> Full {
+pub fn full(original: &[u8]) -> Full {
+    let bytes = &repaired(original);
     match MessageParser::default().parse(bytes) {
         Some(msg) => {
             // mail-parser renders a text-only message as HTML too; only a real
@@ -325,13 +330,13 @@ pub fn full(bytes: &[u8]) -> Full {
                 other => other,
             };
             Full {
-                envelope: envelope_of(&msg, bytes.len() as u64),
+                envelope: envelope_of(&msg, original.len() as u64),
                 text,
                 html,
             }
         }
         None => Full {
-            envelope: empty(bytes.len() as u64),
+            envelope: empty(original.len() as u64),
             text: None,
             html: None,
         },
@@ -371,11 +376,12 @@ pub fn decode_header_text(value: &str) -> String {
 }
 
 /// The attachments of a message with their decoded content, for `attachments`.
-pub fn attachment_contents(bytes: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
+pub fn attachment_contents(original: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
+    let bytes = &repaired(original);
     let Some(msg) = MessageParser::default().parse(bytes) else {
         return Vec::new();
     };
-    let infos = envelope_of(&msg, bytes.len() as u64).attachments;
+    let infos = envelope_of(&msg, original.len() as u64).attachments;
     msg.attachments()
         .zip(infos)
         .map(|(part, info)| (info, part.contents().to_vec()))

@@ -740,6 +740,8 @@ pub fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: 
     let mut child = Command::new("timeout")
         .args(["60", "script", "-qec", command, "/dev/null"])
         .env("XDG_STATE_HOME", setup.path("state"))
+        // Plain text to compare, unless a test asks for colour (NO_COLOR="").
+        .env("NO_COLOR", "1")
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

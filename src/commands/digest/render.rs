@@ -172,6 +172,9 @@ struct Group {
     members: Vec<usize>,
 }
 
+/// What the messages of a group share.
+type GroupKey<'k> = dyn Fn(&Row<'_>) -> String + 'k;
+
 /// The groups of `rows`, in the order their first message came: threads first, then
 /// what is left grouped by sender.
 fn groups(rows: &[Row<'_>]) -> Vec<Group> {
@@ -179,7 +182,7 @@ fn groups(rows: &[Row<'_>]) -> Vec<Group> {
     let mut placed = vec![false; rows.len()];
     let by_thread = |r: &Row<'_>| thread_key(r.subject);
     let by_sender = |r: &Row<'_>| r.sender_key();
-    let kinds: [(&dyn Fn(&Row<'_>) -> String, bool); 2] = [(&by_thread, true), (&by_sender, false)];
+    let kinds: [(&GroupKey, bool); 2] = [(&by_thread, true), (&by_sender, false)];
     for (key, thread) in kinds {
         for i in 0..rows.len() {
             let k = key(&rows[i]);

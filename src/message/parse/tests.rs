@@ -143,3 +143,77 @@ fn html_nested_too_deep_for_html2text_falls_back_without_a_crash() {
     assert!(text.contains("deep"), "{}", &text[..text.len().min(200)]);
     assert_eq!(nesting("<p>a<br>b<img src=x/></p><!-- c --><hr>"), 1);
 }
+
+/// Issue 13's messages, each cut down to what shows its bug: read as the RFCs say.
+mod real_world {
+    use super::*;
+
+    #[test]
+    fn a_date_in_the_zone_ut_keeps_the_header_after_it() {
+        for zone in ["UT", "Z"] {
+            let msg = format!(
+                "Date: Wed, 20 Dec 1995 19:59:00 {zone}\r\nSubject: kept\r\nFrom: a@example.org\r\n\r\nx\r\n"
+            );
+            let e = full(msg.as_bytes()).envelope;
+            assert_eq!(e.subject.as_deref(), Some("kept"), "{zone}");
+            assert_eq!(e.date.as_deref(), Some("1995-12-20T19:59:00Z"), "{zone}");
+        }
+    }
+
+    #[test]
+    fn bare_cr_line_ends_read_like_crlf() {
+        let msg = b"From: Bob <bob@example.org>\rSubject: old mac\rDate: Wed, 20 Dec 1995 19:59:00 +0000\r\rthe body\r";
+        let f = full(msg);
+        assert_eq!(f.envelope.subject.as_deref(), Some("old mac"));
+        assert_eq!(
+            f.envelope.from[0].address.as_deref(),
+            Some("bob@example.org")
+        );
+        assert_eq!(f.text.as_deref(), Some("the body\n"));
+    }
+
+    #[test]
+    fn a_parameter_folded_after_its_equals_sign_keeps_its_value() {
+        let msg = concat!(
+            "Subject: folded\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\r\n\t\"xxx\"\r\n\r\n",
+            "--xxx\r\nContent-Type: text/plain\r\n\r\nhello\r\n",
+            "--xxx\r\nContent-Type: application/octet-stream; name=\r\n\t\"=?koi8-r?B?8NLJ18XU?=.txt\"\r\n",
+            "Content-Disposition: attachment; filename=\r\n\t\"=?koi8-r?B?8NLJ18XU?=.txt\"\r\n\r\nabc\r\n--xxx--\r\n"
+        );
+        let f = full(msg.as_bytes());
+        assert_eq!(f.text.as_deref(), Some("hello"));
+        let names: Vec<_> = f
+            .envelope
+            .attachments
+            .iter()
+            .map(|a| a.filename.clone())
+            .collect();
+        assert_eq!(names, [Some("Привет.txt".to_string())]);
+    }
+
+    #[test]
+    fn a_separator_line_of_white_space_ends_the_headers() {
+        let msg =
+            "Subject: spaces\r\nContent-Transfer-Encoding: base64\r\n  \r\naGVsbG8gd29ybGQ=\r\n";
+        let f = full(msg.as_bytes());
+        assert_eq!(f.envelope.subject.as_deref(), Some("spaces"));
+        assert_eq!(f.text.as_deref(), Some("hello world"));
+    }
+
+    #[test]
+    fn a_multipart_cut_short_is_still_decoded() {
+        let msg = concat!(
+            "Subject: cut\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n",
+            "--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "caf=C3=A9 ouvert\r\n"
+        );
+        assert_eq!(full(msg.as_bytes()).text.as_deref(), Some("café ouvert"));
+    }
+
+    #[test]
+    fn a_type_without_subtype_is_text_plain() {
+        let msg =
+            b"Subject: t\r\nContent-Type: text; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n";
+        assert_eq!(full(msg).text.as_deref(), Some("Привет\n"));
+    }
+}

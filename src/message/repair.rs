@@ -1,0 +1,250 @@
+//! Small repairs made to a message before mail-parser 0.11 reads it, each restoring a
+//! rule of the RFCs that real mail breaks and that version trips over (a header or a
+//! body silently lost). Only what is read is repaired: the stored message keeps its
+//! bytes. Each repair is a no-op on well-formed mail, and none allocates unless it
+//! changes something.
+
+use std::borrow::Cow;
+
+/// The message with every repair below applied.
+pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let mut out = Cow::Borrowed(bytes);
+    if let Some(fixed) = crlf_for_bare_cr(&out) {
+        out = Cow::Owned(fixed);
+    }
+    if let Some(fixed) = header_blocks(&out) {
+        out = Cow::Owned(fixed);
+    }
+    if let Some(fixed) = closing_delimiters(&out) {
+        out = Cow::Owned(fixed);
+    }
+    out
+}
+
+/// RFC 5322 2.1: lines end in CRLF. Old Mac mail and some bounces end them in a bare
+/// CR, which mail-parser reads as one endless header line: each bare CR becomes CRLF.
+fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
+    let bare = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    let first = memchr::memchr_iter(b'\r', bytes).find(|&i| bare(i))?;
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    out.extend_from_slice(&bytes[..first]);
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
+        out.push(b);
+        if bare(i) {
+            out.push(b'\n');
+        }
+    }
+    Some(out)
+}
+
+/// The repairs inside header blocks (the message's own, and each part's after a
+/// boundary line): a white-space-only separator line, a parameter folded right after
+/// its `=`, a `Date:` in the zone `UT` or `Z`, a `Content-Type:` without a subtype.
+fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut changed = false;
+    let mut in_headers = true;
+    // The header line being built (folded lines joined where a value was cut at `=`).
+    let mut current: Option<Vec<u8>> = None;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let text = trim_eol(line);
+        if !in_headers {
+            out.extend_from_slice(line);
+            in_headers = text.starts_with(b"--") && text.len() > 2;
+            continue;
+        }
+        let folded = text.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        let blank = text.iter().all(|b| *b == b' ' || *b == b'\t');
+        if folded && !blank && current.as_ref().is_some_and(|c| cut_at_equals(c)) {
+            // RFC 2045 5.1: `name=value`, the fold being white space between tokens.
+            if let Some(c) = current.as_mut() {
+                c.truncate(trim_eol(c).len());
+                c.extend_from_slice(line.trim_ascii_start());
+            }
+            changed = true;
+            continue;
+        }
+        if let Some(c) = current.take() {
+            out.extend_from_slice(&c);
+        }
+        if blank {
+            // RFC 5322 2.1: the header section ends at an empty line; one holding only
+            // white space is taken as one.
+            changed |= !text.is_empty();
+            out.extend_from_slice(&line[text.len()..]);
+            in_headers = false;
+            continue;
+        }
+        if !folded && !looks_like_header(text) {
+            in_headers = false;
+            out.extend_from_slice(line);
+            continue;
+        }
+        let fixed = fixed_header(line);
+        changed |= fixed.is_some();
+        current = Some(fixed.unwrap_or_else(|| line.to_vec()));
+    }
+    if let Some(c) = current.take() {
+        out.extend_from_slice(&c);
+    }
+    changed.then_some(out)
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// `Name:` at the start of the line (RFC 5322 2.2: printable ASCII but the colon).
+fn looks_like_header(text: &[u8]) -> bool {
+    let name = text.iter().take_while(|b| **b != b':').count();
+    name > 0 && name < text.len() && text[..name].iter().all(|b| (33..=126).contains(b))
+}
+
+/// A line cut right after a parameter's `=` (`filename=`, `boundary=`), as Exchange
+/// folds them; not the `?=` that ends an encoded word.
+fn cut_at_equals(line: &[u8]) -> bool {
+    let text = trim_eol(line);
+    text.ends_with(b"=") && text.len() >= 2 && {
+        let before = text[text.len() - 2];
+        before.is_ascii_alphanumeric() || b"*_-".contains(&before)
+    }
+}
+
+/// The header line with its repair, when it needs one.
+fn fixed_header(line: &[u8]) -> Option<Vec<u8>> {
+    let text = trim_eol(line);
+    let eol = &line[text.len()..];
+    let (name, value) = text.split_at(text.iter().position(|b| *b == b':')? + 1);
+    let fixed = match name.to_ascii_lowercase().as_slice() {
+        b"date:" => universal_zone(value)?,
+        b"content-type:" => with_subtype(value)?,
+        _ => return None,
+    };
+    Some([name, &fixed, eol].concat())
+}
+
+/// RFC 5322 4.3: the obsolete zones `UT` and `Z` (which mail-parser reads past, into
+/// the next header) are +0000.
+fn universal_zone(value: &[u8]) -> Option<Vec<u8>> {
+    let trimmed = value.trim_ascii_end();
+    let zone = trimmed.rsplit(|b| *b == b' ' || *b == b'\t').next()?;
+    let universal = zone.eq_ignore_ascii_case(b"UT") || zone.eq_ignore_ascii_case(b"Z");
+    if !universal || zone.len() == trimmed.len() {
+        return None;
+    }
+    let kept = &trimmed[..trimmed.len() - zone.len()];
+    Some([kept, b"+0000"].concat())
+}
+
+/// RFC 2045 5.2: a type without its subtype (`text; charset=...`) is taken as
+/// text/plain, any other malformed one as application/octet-stream.
+fn with_subtype(value: &[u8]) -> Option<Vec<u8>> {
+    let end = value.iter().position(|b| *b == b';').unwrap_or(value.len());
+    let kind = value[..end].trim_ascii();
+    if kind.is_empty() || kind.contains(&b'/') {
+        return None;
+    }
+    let whole = match kind.eq_ignore_ascii_case(b"text") {
+        true => &b" text/plain"[..],
+        false => b" application/octet-stream",
+    };
+    Some([whole, &value[end..]].concat())
+}
+
+/// RFC 2046 5.1.1: a multipart ends with its closing delimiter. A truncated message
+/// lacks it, and mail-parser then decodes none of its parts: each missing one is
+/// added at the end, innermost first.
+fn closing_delimiters(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut missing = Vec::new();
+    for boundary in boundaries(bytes) {
+        let open = [b"--", boundary.as_slice()].concat();
+        let close = [open.as_slice(), b"--"].concat();
+        let used = memchr::memmem::find(bytes, &open).is_some();
+        if used && memchr::memmem::find(bytes, &close).is_none() && !missing.contains(&close) {
+            missing.push(close);
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let mut out = bytes.to_vec();
+    for close in missing.iter().rev() {
+        if !out.ends_with(b"\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(close);
+        out.extend_from_slice(b"\r\n");
+    }
+    Some(out)
+}
+
+/// The `boundary` parameters of the message's Content-Type headers, in order, at most
+/// 64 (a deeper nesting is refused later anyway).
+fn boundaries(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let finder = memchr::memmem::Finder::new(b"boundary=");
+    let lower = bytes.to_ascii_lowercase();
+    for at in finder.find_iter(&lower).take(64) {
+        let rest = &bytes[at + b"boundary=".len()..];
+        let value: Vec<u8> = match rest.first() {
+            Some(b'"') => rest[1..]
+                .iter()
+                .take_while(|b| **b != b'"')
+                .copied()
+                .collect(),
+            _ => rest
+                .iter()
+                .take_while(|b| !b" \t\r\n;".contains(*b))
+                .copied()
+                .collect(),
+        };
+        if !value.is_empty() && value.len() <= 200 {
+            out.push(value);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(text: &str) -> String {
+        String::from_utf8(repaired(text.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn well_formed_mail_is_left_as_it_is() {
+        let msg = b"Date: Mon, 30 Nov 2026 09:15:00 +0800\r\nSubject: =?utf-8?b?5ZGo5oql?=\r\n =?utf-8?b?5ZGo?=\r\nContent-Type: text/plain\r\n\r\n--\r\nbody\r\n";
+        assert!(matches!(repaired(msg), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn each_repair_restores_its_rule() {
+        assert_eq!(
+            fixed("A: 1\rB: 2\r\rbody\r"),
+            "A: 1\r\nB: 2\r\n\r\nbody\r\n"
+        );
+        assert_eq!(
+            fixed("Date: Wed, 1 Jan 2020 10:00:00 UT\r\nSubject: s\r\n\r\n"),
+            "Date: Wed, 1 Jan 2020 10:00:00 +0000\r\nSubject: s\r\n\r\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: text; charset=koi8-r\n\nx\n"),
+            "Content-Type: text/plain; charset=koi8-r\n\nx\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: multipart/mixed; boundary=\r\n\t\"b1\"\r\n\r\n"),
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+        );
+        assert_eq!(
+            fixed("Subject: s\r\n \t\r\nbody\r\n"),
+            "Subject: s\r\n\r\nbody\r\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n"),
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"
+        );
+    }
+}
