@@ -101,3 +101,20 @@ fn control_characters_in_headers_names_and_bodies_are_shown_escaped() {
     assert!(out.contains("body \\u{1b}[31mred"), "{out}");
     assert!(out.contains("a\\u{1b}[2Jb"), "{out}");
 }
+
+/// A second From: hidden under the first (a phishing trick) is shown first, with a
+/// warning; so is a second Subject.
+#[test]
+fn a_repeated_from_shows_the_first_with_a_warning() {
+    let setup = Setup::new("");
+    let msg = b"From: <any@attack.example>\r\nFrom: <admin@legitimate.example>\r\nSubject: pay now\r\n\r\nx\r\n";
+    let run = read_file(&setup, "phish.eml", msg);
+    run.ok();
+    let out = run.stdout();
+    assert!(out.contains("From:    any@attack.example"), "{out}");
+    assert!(!out.contains("legitimate"), "{out}");
+    assert!(
+        out.contains("warning: the message has more than one From: header; the first is shown"),
+        "{out}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Reading messages: mail-parser (with every charset it knows) turned into the envelope
 //! and body model that `fetch`, `list` and `read` print and serialise.
 
-use mail_parser::{Address, MessageParser, MimeHeaders};
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders};
 
 use super::repair::repaired;
 use serde::Serialize;
@@ -60,6 +60,10 @@ pub struct Envelope {
     pub attachments: Vec<AttachmentInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Headers the message has more than once though RFC 5322 allows one (`From`,
+    /// `Subject`...): the first is shown; a forged sender often hides behind a second.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeated_headers: Vec<String>,
 }
 
 impl Envelope {
@@ -120,17 +124,53 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
         uidl: None,
         mailbox: String::new(),
         message_id: msg.message_id().map(|m| format!("<{m}>")),
-        date: msg.date().map(|d| d.to_rfc3339()),
-        from: people(msg.from()),
-        to: people(msg.to()),
-        cc: people(msg.cc()),
-        subject: msg.subject().map(str::to_string),
+        date: first(msg, HeaderName::Date)
+            .and_then(|v| v.as_datetime())
+            .map(|d| d.to_rfc3339()),
+        from: people(first(msg, HeaderName::From).and_then(|v| v.as_address())),
+        to: people(first(msg, HeaderName::To).and_then(|v| v.as_address())),
+        cc: people(first(msg, HeaderName::Cc).and_then(|v| v.as_address())),
+        subject: first(msg, HeaderName::Subject)
+            .and_then(|v| v.as_text())
+            .map(str::to_string),
         size,
         flags: Vec::new(),
         flags_known: false,
         attachments,
         path: None,
+        repeated_headers: repeated(msg),
     }
+}
+
+/// RFC 5322 3.6: these fields occur at most once. mail-parser gives the last of a
+/// repeated one; the first is what Python's email, Thunderbird and the RFC's intent
+/// show.
+const ONCE: [HeaderName<'static>; 7] = [
+    HeaderName::From,
+    HeaderName::Sender,
+    HeaderName::ReplyTo,
+    HeaderName::To,
+    HeaderName::Cc,
+    HeaderName::Subject,
+    HeaderName::Date,
+];
+
+fn first<'m, 'x>(
+    msg: &'m mail_parser::Message<'x>,
+    name: HeaderName<'_>,
+) -> Option<&'m HeaderValue<'x>> {
+    msg.headers()
+        .iter()
+        .find(|h| h.name == name)
+        .map(|h| &h.value)
+}
+
+/// The fields of [`ONCE`] the message has more than once, by name.
+fn repeated(msg: &mail_parser::Message<'_>) -> Vec<String> {
+    ONCE.iter()
+        .filter(|name| msg.headers().iter().filter(|h| h.name == **name).count() > 1)
+        .map(|name| name.as_str().to_string())
+        .collect()
 }
 
 /// The envelope of a complete message without decoding its parts: headers are parsed,
@@ -360,6 +400,7 @@ fn empty(size: u64) -> Envelope {
         flags_known: false,
         attachments: Vec::new(),
         path: None,
+        repeated_headers: Vec::new(),
     }
 }
 

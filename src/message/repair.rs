@@ -183,10 +183,12 @@ fn closing_delimiters(bytes: &[u8]) -> Option<Vec<u8>> {
 /// 64 (a deeper nesting is refused later anyway).
 fn boundaries(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let finder = memchr::memmem::Finder::new(b"boundary=");
-    let lower = bytes.to_ascii_lowercase();
-    for at in finder.find_iter(&lower).take(64) {
-        let rest = &bytes[at + b"boundary=".len()..];
+    // `boundary=` in any case, without a lowered copy of a message that may be large.
+    let found = memchr::memmem::find_iter(bytes, b"oundary=")
+        .chain(memchr::memmem::find_iter(bytes, b"OUNDARY="))
+        .filter(|&at| at > 0 && bytes[at - 1].eq_ignore_ascii_case(&b'b'));
+    for at in found.take(64) {
+        let rest = &bytes[at + b"oundary=".len()..];
         let value: Vec<u8> = match rest.first() {
             Some(b'"') => rest[1..]
                 .iter()

@@ -254,6 +254,12 @@ pub fn message(full: &crate::message::parse::Full, json: bool, paged: bool) {
     field("To:", &people(&e.to));
     field("Cc:", &people(&e.cc));
     field("Subject:", e.subject.as_deref().unwrap_or(""));
+    for name in &e.repeated_headers {
+        let _ = writeln!(
+            out,
+            "warning: the message has more than one {name}: header; the first is shown (a forged sender often hides behind a second)"
+        );
+    }
     let _ = writeln!(out);
     if let Some(text) = &full.text {
         let text = text.replace("\r\n", "\n");

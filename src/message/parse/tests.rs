@@ -216,4 +216,20 @@ mod real_world {
             b"Subject: t\r\nContent-Type: text; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n";
         assert_eq!(full(msg).text.as_deref(), Some("Привет\n"));
     }
+
+    #[test]
+    fn a_repeated_from_shows_the_first_and_says_so() {
+        let msg = b"From: <any@attack.example>\r\nFrom: <admin@legitimate.example>\r\nSubject: one\r\nSubject: two\r\nTo: a@example.org\r\n\r\nx\r\n";
+        for e in [full(msg).envelope, summary(msg)] {
+            assert_eq!(e.from[0].address.as_deref(), Some("any@attack.example"));
+            assert_eq!(e.subject.as_deref(), Some("one"));
+            assert_eq!(e.repeated_headers, ["From", "Subject"]);
+        }
+        assert!(
+            full(b"From: a@example.org\r\n\r\nx")
+                .envelope
+                .repeated_headers
+                .is_empty()
+        );
+    }
 }
