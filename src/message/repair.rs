@@ -39,55 +39,116 @@ fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// The repairs inside header blocks (the message's own, and each part's after a
 /// boundary line): a white-space-only separator line, a parameter folded right after
-/// its `=`, a `Date:` in the zone `UT` or `Z`, a `Content-Type:` without a subtype.
+/// its `=`, a `Date:` in the zone `UT` or `Z`, a `Content-Type:` without a subtype; and
+/// in a base64 body, its missing `=` padding.
 fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut changed = false;
-    let mut in_headers = true;
-    // The header line being built (folded lines joined where a value was cut at `=`).
-    let mut current: Option<Vec<u8>> = None;
+    let mut r = Blocks {
+        in_headers: true,
+        ..Blocks::default()
+    };
     for line in bytes.split_inclusive(|&b| b == b'\n') {
-        let text = trim_eol(line);
-        if !in_headers {
-            out.extend_from_slice(line);
-            in_headers = text.starts_with(b"--") && text.len() > 2;
-            continue;
+        match r.in_headers {
+            true => r.header_line(line),
+            false => r.body_line(line),
         }
+    }
+    r.flush();
+    r.end_body();
+    r.changed.then_some(r.out)
+}
+
+/// The state of [`header_blocks`] as it goes through the lines.
+#[derive(Default)]
+struct Blocks {
+    out: Vec<u8>,
+    changed: bool,
+    in_headers: bool,
+    /// The header line being built (folded lines joined where a value was cut at `=`).
+    current: Option<Vec<u8>>,
+    /// The block being read says `Content-Transfer-Encoding: base64`.
+    base64_block: bool,
+    /// In a base64 body: the base64 characters so far, and where its last one is.
+    base64: Option<(usize, usize)>,
+}
+
+impl Blocks {
+    fn header_line(&mut self, line: &[u8]) {
+        let text = trim_eol(line);
         let folded = text.first().is_some_and(|b| *b == b' ' || *b == b'\t');
         let blank = text.iter().all(|b| *b == b' ' || *b == b'\t');
-        if folded && !blank && current.as_ref().is_some_and(|c| cut_at_equals(c)) {
+        if folded && !blank && self.current.as_ref().is_some_and(|c| cut_at_equals(c)) {
             // RFC 2045 5.1: `name=value`, the fold being white space between tokens.
-            if let Some(c) = current.as_mut() {
+            if let Some(c) = self.current.as_mut() {
                 c.truncate(trim_eol(c).len());
                 c.extend_from_slice(line.trim_ascii_start());
             }
-            changed = true;
-            continue;
+            self.changed = true;
+            return;
         }
-        if let Some(c) = current.take() {
-            out.extend_from_slice(&c);
-        }
+        self.flush();
         if blank {
             // RFC 5322 2.1: the header section ends at an empty line; one holding only
             // white space is taken as one.
-            changed |= !text.is_empty();
-            out.extend_from_slice(&line[text.len()..]);
-            in_headers = false;
-            continue;
+            self.changed |= !text.is_empty();
+            self.out.extend_from_slice(&line[text.len()..]);
+            self.in_headers = false;
+            self.base64 = std::mem::take(&mut self.base64_block).then_some((0, self.out.len()));
+            return;
         }
         if !folded && !looks_like_header(text) {
-            in_headers = false;
-            out.extend_from_slice(line);
-            continue;
+            self.in_headers = false;
+            self.base64_block = false;
+            self.out.extend_from_slice(line);
+            return;
+        }
+        let name = b"content-transfer-encoding:";
+        if text.len() > name.len() && text[..name.len()].eq_ignore_ascii_case(name) {
+            let value = text[name.len()..].trim_ascii();
+            self.base64_block = value.eq_ignore_ascii_case(b"base64");
         }
         let fixed = fixed_header(line);
-        changed |= fixed.is_some();
-        current = Some(fixed.unwrap_or_else(|| line.to_vec()));
+        self.changed |= fixed.is_some();
+        self.current = Some(fixed.unwrap_or_else(|| line.to_vec()));
     }
-    if let Some(c) = current.take() {
-        out.extend_from_slice(&c);
+
+    fn body_line(&mut self, line: &[u8]) {
+        let text = trim_eol(line);
+        if text.starts_with(b"--") && text.len() > 2 {
+            self.end_body();
+            self.in_headers = true;
+        } else if let Some((chars, end)) = self.base64.as_mut() {
+            let n = text
+                .iter()
+                .filter(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+                .count();
+            if n > 0 {
+                *chars += n;
+                *end = self.out.len() + text.trim_ascii_end().len();
+            }
+        }
+        self.out.extend_from_slice(line);
     }
-    changed.then_some(out)
+
+    fn flush(&mut self) {
+        if let Some(c) = self.current.take() {
+            self.out.extend_from_slice(&c);
+        }
+    }
+
+    /// RFC 2045 6.8: base64 comes in groups of four characters, `=` filling the last.
+    /// Without them mail-parser drops the last one or two bytes: they are put back.
+    fn end_body(&mut self) {
+        let Some((chars, end)) = self.base64.take() else {
+            return;
+        };
+        let padding: &[u8] = match chars % 4 {
+            2 => b"==",
+            3 => b"=",
+            _ => return,
+        };
+        self.out.splice(end..end, padding.iter().copied());
+        self.changed = true;
+    }
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {

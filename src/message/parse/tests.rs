@@ -232,4 +232,27 @@ mod real_world {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn base64_without_its_padding_keeps_its_last_bytes() {
+        // "hello world." is aGVsbG8gd29ybGQu; "hi." is aGku; "end。" is ZW5k44CC.
+        for (body, want) in [
+            ("aGVsbG8gd29ybGQuCg", "hello world.\n"),
+            ("ZW5k44CCCg", "end。\n"),
+            ("aGkuIQ", "hi.!"),
+        ] {
+            let msg = format!(
+                "Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+            );
+            assert_eq!(full(msg.as_bytes()).text.as_deref(), Some(want), "{body}");
+        }
+        let msg = concat!(
+            "Subject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n",
+            "--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n",
+            "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n",
+            "Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ\r\n--b--\r\n"
+        );
+        let parts = attachment_contents(msg.as_bytes());
+        assert_eq!(parts[0].1, [0, 1, 2, 3, 4]);
+    }
 }
