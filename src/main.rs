@@ -97,11 +97,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 
 /// Logs go to stderr, so that stdout stays the command's output.
 fn init_logging(verbose: u8, colour: bool) {
+    // -v: what mailer does, each step once; -vv: its details and the protocol
+    // conversation (target "wire", secrets as ***); -vvv: the libraries' detail too.
     let level = match verbose {
         0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        1 => "warn,mailer=info",
+        2 => "warn,mailer=debug,wire=debug",
+        _ => "debug,mailer=trace,wire=debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAILER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

@@ -123,3 +123,64 @@ fn a_refused_password_is_not_printed_either() {
     ];
     assert_silent_about(&smtp, &send, &wrong);
 }
+
+/// `-vv` shows the conversation of each protocol, as msmtp's `--debug` does, with the
+/// login's secret as `***` (and the harness checks every run for the passwords).
+#[test]
+fn vv_shows_each_protocols_conversation_with_the_secret_replaced() {
+    let stack = stack();
+    stack.seed("carol", 1, "INBOX");
+    let setup = Account::new("carol")
+        .maildir()
+        .imap(stack, "IMAPS_PORT")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let list = setup.mailer(&["-vv", "list"]).run();
+    list.ok();
+    let log = list.stderr();
+    assert!(log.contains("imap < * OK"), "{log}");
+    assert!(log.contains("imap > A") && log.contains("***"), "{log}");
+    assert!(
+        log.contains("SELECT \"INBOX\"") || log.contains("EXAMINE \"INBOX\""),
+        "{log}"
+    );
+    let send = [
+        "-vv",
+        "send",
+        "--to",
+        "bob@example.test",
+        "-s",
+        "wire",
+        "--body",
+        "x",
+    ];
+    let sent = setup.mailer(&send).run();
+    sent.ok();
+    let log = sent.stderr();
+    assert!(log.contains("smtp > AUTH PLAIN ***"), "{log}");
+    assert!(log.contains("smtp < 235"), "{log}");
+    assert!(
+        log.contains("smtp > MAIL FROM:<carol@example.test>"),
+        "{log}"
+    );
+    // -v says what happens, not the conversation.
+    let quiet = setup.mailer(&["-v", "list"]).run();
+    assert!(!quiet.stderr().contains("imap >"), "{}", quiet.stderr());
+
+    let pop3 = Account::new("carol")
+        .maildir()
+        .pop3(stack, "POP3S_PORT")
+        .build();
+    let fetched = pop3.mailer(&["-vv", "list"]).run();
+    fetched.ok();
+    let log = fetched.stderr();
+    assert!(log.contains("pop3 < +OK"), "{log}");
+    assert!(
+        log.contains("pop3 > AUTH PLAIN ***") || log.contains("pop3 > PASS ***"),
+        "{log}"
+    );
+    assert!(
+        log.contains("pop3 > STAT") || log.contains("pop3 > LIST"),
+        "{log}"
+    );
+}

@@ -261,11 +261,14 @@ fn tagged_status(line: &[u8]) -> Option<(&'static str, String)> {
 pub struct Tap<S> {
     inner: S,
     seen: Shared,
+    /// The conversation, for `-vv`.
+    wire: Option<crate::net::wire::Transcript>,
 }
 
 impl<S> Tap<S> {
     pub fn new(inner: S, seen: Shared) -> Self {
-        Tap { inner, seen }
+        let wire = crate::net::wire::Transcript::new("imap");
+        Tap { inner, seen, wire }
     }
 
     pub fn into_inner(self) -> S {
@@ -287,6 +290,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
             if let Err(limit) = seen.feed_mut(&mut buf.filled_mut()[before..]) {
                 return Poll::Ready(Err(limit.into_io()));
             }
+            if let Some(wire) = this.wire.as_mut() {
+                wire.server(&buf.filled()[before..]);
+            }
         }
         r
     }
@@ -298,7 +304,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = &mut *self;
+        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let (Poll::Ready(Ok(n)), Some(wire)) = (&r, this.wire.as_mut()) {
+            wire.client(&buf[..*n]);
+        }
+        r
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

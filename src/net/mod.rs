@@ -6,6 +6,7 @@ mod idle;
 pub mod limits;
 pub mod probe;
 pub mod progress;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::fmt::Debug;

@@ -63,6 +63,9 @@ pub struct Session {
     addr: String,
     timeout: Duration,
     pub caps: Capabilities,
+    /// The conversation, for `-vv` (commands and status lines; message data is not
+    /// shown).
+    wire: Option<net::wire::Transcript>,
 }
 
 impl Session {
@@ -111,6 +114,7 @@ impl Session {
             addr,
             timeout,
             caps: Capabilities::default(),
+            wire: net::wire::Transcript::new("pop3"),
         };
         let greeting = s.status("greeting").await?;
         s.caps = s.capa().await?;
@@ -168,6 +172,14 @@ impl Session {
         self.send(&line, "AUTH").await?;
         let (addr, t) = (self.addr.clone(), self.timeout);
         let read = bounded(&addr, t, "AUTH", response::auth_reply(&mut self.conn)).await?;
+        if let Some(wire) = self.wire.as_mut() {
+            let shown = match &read {
+                Ok(response::AuthReply::Ok) => "+OK".to_string(),
+                Ok(response::AuthReply::Challenge(text)) => format!("+ {text}"),
+                Err(_) => "-ERR".to_string(),
+            };
+            wire.server(format!("{shown}\n").as_bytes());
+        }
         let reason = match read.map_err(|e| self.read_error("AUTH", e)) {
             Ok(response::AuthReply::Ok) => return Ok(()),
             Ok(response::AuthReply::Challenge(text)) => sasl::refusal_reason(&text),
@@ -256,6 +268,9 @@ impl Session {
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
         bytes.extend_from_slice(b"\r\n");
+        if let Some(wire) = self.wire.as_mut() {
+            wire.client(&bytes);
+        }
         let w = self.conn.get_mut();
         let write = async {
             w.write_all(&bytes).await?;
@@ -270,6 +285,14 @@ impl Session {
     async fn status(&mut self, step: &str) -> Result<String, Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         let read = bounded(&addr, t, step, response::status(&mut self.conn)).await?;
+        if let Some(wire) = self.wire.as_mut() {
+            let shown = match &read {
+                Ok(text) => format!("+OK {text}\n"),
+                Err(ReadError::Negative(text)) => format!("-ERR {text}\n"),
+                Err(_) => String::new(),
+            };
+            wire.server(shown.as_bytes());
+        }
         read.map_err(|e| self.read_error(step, e))
     }
 
@@ -277,6 +300,12 @@ impl Session {
     async fn lines(&mut self, step: &str) -> Result<Vec<String>, Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         let read = bounded(&addr, t, step, response::lines(&mut self.conn)).await?;
+        if let (Some(wire), Ok(lines)) = (self.wire.as_mut(), &read) {
+            for line in lines {
+                wire.server(format!("{line}\n").as_bytes());
+            }
+            wire.server(b".\n");
+        }
         read.map_err(|e| self.read_error(step, e))
     }
 

@@ -23,6 +23,10 @@ pub(super) struct Stream {
     peer: SocketAddr,
     guard: LineGuard,
     heard: Option<Heard>,
+    /// The conversation, for `-vv`.
+    wire: Option<net::wire::Transcript>,
+    /// STARTTLS was sent: once the server agrees, lettre's TLS runs above this stream.
+    starttls: bool,
 }
 
 /// What the server said before lettre took over the dialogue (its greeting and EHLO
@@ -84,6 +88,8 @@ impl Stream {
             peer,
             guard: LineGuard::new(limits::SMTP_LINE, limits::SMTP_REPLY),
             heard: net::progress::is_recording().then(Heard::new),
+            wire: net::wire::Transcript::new("smtp"),
+            starttls: false,
         }
     }
 
@@ -116,6 +122,12 @@ impl AsyncRead for Stream {
             if let Some(heard) = &this.heard {
                 heard.keep(read);
             }
+            if let Some(wire) = this.wire.as_mut() {
+                wire.server(read);
+                if this.starttls && read.starts_with(b"220") {
+                    wire.stop("lettre's TLS after STARTTLS; with security = \"tls\" all is shown");
+                }
+            }
         }
         r
     }
@@ -129,11 +141,16 @@ impl AsyncWrite for Stream {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         this.guard.wrote();
-        match &mut this.inner {
+        let r = match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Secured(s) => Pin::new(s).poll_write(cx, buf),
+        };
+        if let (Poll::Ready(Ok(n)), Some(wire)) = (&r, this.wire.as_mut()) {
+            this.starttls |= matches!(this.inner, Inner::Plain(_)) && buf.starts_with(b"STARTTLS");
+            wire.client(&buf[..*n]);
         }
+        r
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
