@@ -163,9 +163,34 @@ fn vv_shows_each_protocols_conversation_with_the_secret_replaced() {
         log.contains("smtp > MAIL FROM:<carol@example.test>"),
         "{log}"
     );
-    // -v says what happens, not the conversation.
-    let quiet = setup.mailer(&["-v", "list"]).run();
-    assert!(!quiet.stderr().contains("imap >"), "{}", quiet.stderr());
+    // -v says what happens, each step once, not the conversation.
+    let steps = setup.mailer(&["-v", "list"]).run();
+    let log = steps.stderr();
+    for step in [
+        "connected to",
+        "TLS established",
+        "logged in as carol",
+        "opened INBOX with EXAMINE: 1 messages",
+        "listed 1 messages of INBOX",
+    ] {
+        assert_eq!(log.matches(step).count(), 1, "{step}: {log}");
+    }
+    assert!(!log.contains("imap >") && !log.contains("DEBUG"), "{log}");
+    let send = [
+        "-v",
+        "send",
+        "--to",
+        "bob@example.test",
+        "-s",
+        "steps",
+        "--body",
+        "x",
+    ];
+    let log = setup.mailer(&send).run().stderr();
+    assert!(
+        log.contains("logged in as carol") && log.contains("the server took <"),
+        "{log}"
+    );
 
     let pop3 = Account::new("carol")
         .maildir()

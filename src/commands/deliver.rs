@@ -221,7 +221,14 @@ pub async fn deliver_over<T: Transport>(
     let result = transport.send(message).await;
     transport.quit().await;
     match result {
-        Ok(()) => Ok(Delivery::Sent { flushed }),
+        Ok(()) => {
+            let n = message.recipients.len();
+            tracing::info!(
+                "the server took {} for {n} recipient(s)",
+                message.message_id
+            );
+            Ok(Delivery::Sent { flushed })
+        }
         Err(e) if queue && e.is_temporary() => enqueue(outbox, message, &e),
         Err(e) => Err(e.into()),
     }

@@ -55,7 +55,7 @@ async fn from_imap(
         })
         .collect();
     envelopes.sort_by_key(|(uid, _)| std::cmp::Reverse(*uid));
-    tracing::debug!("listed {} envelopes", envelopes.len());
+    tracing::info!("listed {} messages of {mailbox}", envelopes.len());
     Ok(envelopes.into_iter().map(|(_, e)| e).collect())
 }
 

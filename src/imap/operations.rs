@@ -98,6 +98,7 @@ impl Session {
             step: step.into(),
             reason: "the server sent no UIDVALIDITY".into(),
         })?;
+        tracing::info!("opened {mailbox} with {step}: {} messages", mb.exists);
         Ok(MailboxInfo {
             uidvalidity,
             exists: mb.exists,

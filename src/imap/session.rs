@@ -103,7 +103,7 @@ impl Session {
             Ok(Err((e, _))) => return Err(imap_error(&addr, "LOGIN", e, &seen)),
             Ok(Ok(s)) => s,
         };
-        tracing::debug!("logged in as {}", server.user);
+        tracing::info!("logged in as {}", server.user);
         let mut session = Session {
             inner,
             addr,

@@ -206,7 +206,7 @@ pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {
         Ok(Ok(s)) => s,
     };
     let _ = tcp.set_nodelay(true);
-    tracing::debug!("connected to {addr}");
+    tracing::info!("connected to {addr}");
     Ok(Idle::new(tcp, server.timeout))
 }
 
@@ -232,7 +232,7 @@ where
         .connect(&server.host, stream)
         .await
         .map_err(|e| tls_error(server.address(), &e.to_string()))?;
-    tracing::debug!("TLS established with {}", server.address());
+    tracing::info!("TLS established with {}", server.address());
     Ok(tls)
 }
 

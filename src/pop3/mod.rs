@@ -128,7 +128,7 @@ impl Session {
             return Err(Error::InsecureAuth { addr: s.addr });
         }
         s.login(server, token).await?;
-        tracing::debug!("logged in as {}", server.user);
+        tracing::info!("logged in as {}", server.user);
         net::progress::reached("auth", || format!("logged in as {}", server.user));
         Ok(s)
     }

@@ -84,7 +84,10 @@ impl Session {
             encrypted: server.security != Security::None,
         };
         match session.authenticate(server, token).await {
-            Ok(how) => net::progress::reached("auth", || how),
+            Ok(how) => {
+                tracing::info!("{}: {how}", session.addr);
+                net::progress::reached("auth", || how);
+            }
             Err(e) => {
                 // A refused login still ends the session properly: QUIT, then the TLS close.
                 session.quit().await;
