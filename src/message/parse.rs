@@ -90,12 +90,21 @@ pub struct Full {
     pub html: Option<String>,
 }
 
+/// RFC 5322 4.4: an obsolete source route (`<@a.example,@b.example:user@c.example>`) is
+/// not part of the address; mail-parser keeps it.
+fn without_route(address: &str) -> String {
+    match address.strip_prefix('@').and_then(|a| a.rsplit_once(':')) {
+        Some((_, mailbox)) => mailbox.to_string(),
+        None => address.to_string(),
+    }
+}
+
 fn people(addr: Option<&Address<'_>>) -> Vec<Person> {
     addr.map(|a| {
         a.iter()
             .map(|p| Person {
                 name: p.name().map(str::to_string),
-                address: p.address().map(str::to_string),
+                address: p.address().map(without_route),
             })
             .collect()
     })

@@ -18,7 +18,19 @@ pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
     if let Some(fixed) = closing_delimiters(&out) {
         out = Cow::Owned(fixed);
     }
+    if let Some(fixed) = last_line_ended(&out) {
+        out = Cow::Owned(fixed);
+    }
     out
+}
+
+/// RFC 5322 2.2: a header field ends with CRLF. A message of headers only whose last
+/// line has none (a file cut at its end) loses that header in mail-parser: it gets one.
+fn last_line_ended(bytes: &[u8]) -> Option<Vec<u8>> {
+    let headers_only = memchr::memmem::find(bytes, b"\n\n").is_none()
+        && memchr::memmem::find(bytes, b"\n\r\n").is_none();
+    let unended = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    (headers_only && unended).then(|| [bytes, b"\r\n"].concat())
 }
 
 /// RFC 5322 2.1: lines end in CRLF. Old Mac mail and some bounces end them in a bare

@@ -255,4 +255,18 @@ mod real_world {
         let parts = attachment_contents(msg.as_bytes());
         assert_eq!(parts[0].1, [0, 1, 2, 3, 4]);
     }
+
+    #[test]
+    fn a_last_header_without_newline_is_kept() {
+        let e = full(b"From: a@example.org\r\nSubject: the last line").envelope;
+        assert_eq!(e.subject.as_deref(), Some("the last line"));
+    }
+
+    #[test]
+    fn addresses_lose_their_source_route_and_keep_a_comment_as_the_name() {
+        let e = full(b"From: <@a.example,@b.example:user@c.example>\r\nTo: bob@example.org (Bob Smith)\r\n\r\nx").envelope;
+        assert_eq!(e.from[0].address.as_deref(), Some("user@c.example"));
+        assert_eq!(e.to[0].address.as_deref(), Some("bob@example.org"));
+        assert_eq!(e.to[0].name.as_deref(), Some("Bob Smith"));
+    }
 }
