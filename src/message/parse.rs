@@ -133,9 +133,7 @@ fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
         uidl: None,
         mailbox: String::new(),
         message_id: msg.message_id().map(|m| format!("<{m}>")),
-        date: first(msg, HeaderName::Date)
-            .and_then(|v| v.as_datetime())
-            .map(|d| d.to_rfc3339()),
+        date: first_date(msg),
         from: people(first(msg, HeaderName::From).and_then(|v| v.as_address())),
         to: people(first(msg, HeaderName::To).and_then(|v| v.as_address())),
         cc: people(first(msg, HeaderName::Cc).and_then(|v| v.as_address())),
@@ -172,6 +170,18 @@ fn first<'m, 'x>(
         .iter()
         .find(|h| h.name == name)
         .map(|h| &h.value)
+}
+
+/// The first Date header, read by mailer's own RFC 5322 reader (which knows the
+/// obsolete forms), else as mail-parser read it.
+fn first_date(msg: &mail_parser::Message<'_>) -> Option<String> {
+    let header = msg.headers().iter().find(|h| h.name == HeaderName::Date)?;
+    let raw = msg
+        .raw_message()
+        .get(header.offset_start as usize..header.offset_end as usize)
+        .map(String::from_utf8_lossy);
+    raw.and_then(|r| date::rfc5322(&r))
+        .or_else(|| header.value.as_datetime().map(|d| d.to_rfc3339()))
 }
 
 /// The fields of [`ONCE`] the message has more than once, by name.
@@ -438,5 +448,6 @@ pub fn attachment_contents(original: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
         .collect()
 }
 
+mod date;
 #[cfg(test)]
 mod tests;

@@ -269,4 +269,26 @@ mod real_world {
         assert_eq!(e.to[0].address.as_deref(), Some("bob@example.org"));
         assert_eq!(e.to[0].name.as_deref(), Some("Bob Smith"));
     }
+
+    #[test]
+    fn obsolete_dates_are_read_as_rfc_5322_says() {
+        for (raw, want) in [
+            ("Wed, 20 Dec 95 19:59 CST", "1995-12-20T19:59:00-06:00"),
+            ("Tue, 029 Apr 2019 10:00:00 +0000", "2019-04-29T10:00:00Z"),
+            (
+                "Fri, 21 Nov 1997 09(comment):   55  :  06 -0600",
+                "1997-11-21T09:55:06-06:00",
+            ),
+            (
+                "Mon, 30 Nov 2026 09:15:00 +0800",
+                "2026-11-30T09:15:00+08:00",
+            ),
+        ] {
+            let msg = format!("Date: {raw}\r\nSubject: s\r\n\r\nx");
+            for e in [full(msg.as_bytes()).envelope, summary(msg.as_bytes())] {
+                assert_eq!(e.date.as_deref(), Some(want), "{raw}");
+                assert_eq!(e.subject.as_deref(), Some("s"), "{raw}");
+            }
+        }
+    }
 }
