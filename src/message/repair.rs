@@ -88,13 +88,15 @@ impl Blocks {
         let text = trim_eol(line);
         let folded = text.first().is_some_and(|b| *b == b' ' || *b == b'\t');
         let blank = text.iter().all(|b| *b == b' ' || *b == b'\t');
-        if folded && !blank && self.current.as_ref().is_some_and(|c| cut_at_equals(c)) {
-            // RFC 2045 5.1: `name=value`, the fold being white space between tokens.
-            if let Some(c) = self.current.as_mut() {
+        if let Some(c) = self.current.as_mut().filter(|_| folded && !blank) {
+            if cut_at_equals(c) {
+                // RFC 2045 5.1: `name=value`, the fold being white space between tokens.
                 c.truncate(trim_eol(c).len());
                 c.extend_from_slice(line.trim_ascii_start());
+                self.changed = true;
+            } else {
+                c.extend_from_slice(line);
             }
-            self.changed = true;
             return;
         }
         self.flush();
@@ -143,7 +145,13 @@ impl Blocks {
 
     fn flush(&mut self) {
         if let Some(c) = self.current.take() {
-            self.out.extend_from_slice(&c);
+            match joined_words(&c) {
+                Some(joined) => {
+                    self.out.extend_from_slice(&joined);
+                    self.changed = true;
+                }
+                None => self.out.extend_from_slice(&c),
+            }
         }
     }
 
@@ -161,6 +169,110 @@ impl Blocks {
         self.out.splice(end..end, padding.iter().copied());
         self.changed = true;
     }
+}
+
+/// An encoded word (RFC 2047): where it is, its charset, its encoding and its text.
+struct Word {
+    start: usize,
+    end: usize,
+    charset: String,
+    encoding: u8,
+    text: Vec<u8>,
+}
+
+/// The encoded words of a header line, in order (at most 64).
+fn words(line: &[u8]) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while out.len() < 64 {
+        let Some(start) = memchr::memmem::find(&line[at..], b"=?").map(|i| i + at) else {
+            break;
+        };
+        let inner = &line[start + 2..];
+        let mut parts = inner.splitn(3, |b| *b == b'?');
+        let (Some(charset), Some(encoding), Some(rest)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            break;
+        };
+        let Some(len) = memchr::memmem::find(rest, b"?=") else {
+            break;
+        };
+        let end = start + 2 + charset.len() + 1 + encoding.len() + 1 + len + 2;
+        if encoding.len() == 1 && !charset.is_empty() && !charset.contains(&b' ') {
+            out.push(Word {
+                start,
+                end,
+                charset: String::from_utf8_lossy(charset).to_ascii_lowercase(),
+                encoding: encoding[0].to_ascii_uppercase(),
+                text: rest[..len].to_vec(),
+            });
+        }
+        at = end;
+    }
+    out
+}
+
+/// What a B or Q word's text decodes to (Q's `_` and `=XX`), as far as it can.
+fn decoded(word: &Word) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if word.encoding == b'B' {
+        let text: Vec<u8> = word.text.iter().copied().filter(|b| *b != b'=').collect();
+        return base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(text)
+            .ok();
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < word.text.len() {
+        match word.text[i] {
+            b'_' => out.push(b' '),
+            b'=' => {
+                let hex = std::str::from_utf8(word.text.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// RFC 2047 6.2: adjacent encoded words are decoded as one, so a UTF-8 character may
+/// be split between two; mail-parser decodes each alone and shows U+FFFD. Where a
+/// UTF-8 word ends inside a character and the next (after white space only) goes on
+/// in the same charset, both become one B word.
+fn joined_words(line: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let words = words(line);
+    let mut out = Vec::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 1 < words.len() {
+        let (a, b) = (&words[i], &words[i + 1]);
+        let between = &line[a.end..b.start];
+        let utf8 = a.charset == "utf-8" && b.charset == "utf-8";
+        let bytes = decoded(a).zip(decoded(b));
+        let split = bytes
+            .as_ref()
+            .is_some_and(|(x, _)| std::str::from_utf8(x).is_err_and(|e| e.error_len().is_none()));
+        if !(utf8 && split && between.iter().all(u8::is_ascii_whitespace)) {
+            i += 1;
+            continue;
+        }
+        let (x, y) = bytes.unwrap_or_default();
+        let whole = base64::engine::general_purpose::STANDARD.encode([x, y].concat());
+        out.extend_from_slice(&line[copied..a.start]);
+        out.extend_from_slice(format!("=?utf-8?B?{whole}?=").as_bytes());
+        copied = b.end;
+        i += 2;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.extend_from_slice(&line[copied..]);
+    Some(out)
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {

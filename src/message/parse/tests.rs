@@ -291,4 +291,18 @@ mod real_world {
             }
         }
     }
+
+    #[test]
+    fn an_encoded_word_split_inside_a_character_is_joined_to_the_next() {
+        // 周报 is E5 91 A8 E6 8A A5: the first word ends after E5 91.
+        for subject in [
+            "=?utf-8?B?5ZE=?=\r\n =?utf-8?B?qOaKpQ==?=",
+            "=?UTF-8?Q?=E5=91?= =?UTF-8?Q?=A8=E6=8A=A5?=",
+        ] {
+            let msg = format!("Subject: {subject}\r\nFrom: a@example.org\r\n\r\nx");
+            let e = full(msg.as_bytes()).envelope;
+            assert_eq!(e.subject.as_deref(), Some("周报"), "{subject}");
+            assert_eq!(e.from[0].address.as_deref(), Some("a@example.org"));
+        }
+    }
 }
