@@ -170,8 +170,8 @@ fn vv_shows_each_protocols_conversation_with_the_secret_replaced() {
         "connected to",
         "TLS established",
         "logged in as carol",
-        "opened INBOX with EXAMINE: 1 messages",
-        "listed 1 messages of INBOX",
+        "opened INBOX with EXAMINE: ",
+        " messages of INBOX",
     ] {
         assert_eq!(log.matches(step).count(), 1, "{step}: {log}");
     }
