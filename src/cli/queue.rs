@@ -52,11 +52,7 @@ impl QueueArgs {
                 // What still waits, counted in the outboxes: an account whose server
                 // could not be reached has no report of its own to count.
                 let (sent, left) = (flushed.sent(), queue::list(&accounts)?.len());
-                if ctx.json {
-                    println!("{}", serde_json::json!({ "sent": sent, "left": left }));
-                } else if ctx.people {
-                    println!("sent {sent}, {left} left");
-                }
+                crate::output::flushed(sent, left, ctx.json, ctx.people);
                 let (problems, exit) = flushed.problems();
                 crate::output::problems(&problems, exit)
             }

@@ -144,6 +144,15 @@ pub fn auth_status(status: &Status, json: bool) {
     let _ = writeln!(out, "scopes:        {}", status.scopes.join(" "));
 }
 
+/// The JSON object `auth logout --json` prints (docs/json.md).
+#[derive(serde::Serialize)]
+struct SignedOutJson<'a> {
+    account: &'a str,
+    revocation: &'static str,
+    detail: &'a str,
+    deleted: bool,
+}
+
 pub fn signed_out(done: &SignedOut, json: bool) {
     let (revoked, detail) = match &done.revoked {
         None => ("nothing stored", String::new()),
@@ -152,12 +161,12 @@ pub fn signed_out(done: &SignedOut, json: bool) {
         Some(Revocation::Failed(why)) => ("failed", why.clone()),
     };
     if json {
-        return print_json(&serde_json::json!({
-            "account": done.account,
-            "revocation": revoked,
-            "detail": detail,
-            "deleted": done.revoked.is_some(),
-        }));
+        return print_json(&SignedOutJson {
+            account: &done.account,
+            revocation: revoked,
+            detail: &detail,
+            deleted: done.revoked.is_some(),
+        });
     }
     let line = match &done.revoked {
         None => format!(

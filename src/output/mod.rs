@@ -331,6 +331,23 @@ pub fn mailboxes(list: &[crate::commands::mailboxes::MailboxCount], json: bool) 
     }
 }
 
+/// The JSON object `queue flush --json` prints (docs/json.md).
+#[derive(Serialize)]
+struct FlushedJson {
+    sent: usize,
+    left: usize,
+}
+
+/// `queue flush`: how many went and how many wait, as JSON, or for a person on a
+/// terminal; a script without `--json` gets silence.
+pub fn flushed(sent: usize, left: usize, json: bool, people: bool) {
+    if json {
+        print_json(&FlushedJson { sent, left });
+    } else if people {
+        println!("sent {sent}, {left} left");
+    }
+}
+
 /// A queued message as `queue list --json` prints it.
 #[derive(Serialize)]
 struct QueuedJson<'a> {
