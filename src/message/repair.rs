@@ -144,7 +144,11 @@ impl Blocks {
     }
 
     fn flush(&mut self) {
-        if let Some(c) = self.current.take() {
+        if let Some(mut c) = self.current.take() {
+            if let Some(glued) = text_glued_to_words(&c) {
+                c = glued;
+                self.changed = true;
+            }
             match joined_words(&c) {
                 Some(joined) => {
                     self.out.extend_from_slice(&joined);
@@ -267,6 +271,44 @@ fn joined_words(line: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(format!("=?utf-8?B?{whole}?=").as_bytes());
         copied = b.end;
         i += 2;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.extend_from_slice(&line[copied..]);
+    Some(out)
+}
+
+/// In a Subject, text right after an encoded word (`=?utf-8?Q?hello?=.`) belongs to
+/// it: mail-parser puts a space between them (`hello .`). The text, up to the next
+/// white space, goes into the word, for charsets where ASCII stays ASCII.
+fn text_glued_to_words(line: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let subject = b"subject:";
+    if line.len() < subject.len() || !line[..subject.len()].eq_ignore_ascii_case(subject) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut copied = 0;
+    for word in words(line) {
+        let glued = line[word.end..]
+            .iter()
+            .take_while(|b| !b.is_ascii_whitespace() && **b != b'=')
+            .count();
+        let stateful = ["iso-2022", "utf-16", "utf-32", "utf-7"]
+            .iter()
+            .any(|c| word.charset.starts_with(c));
+        if glued == 0 || stateful || word.start < copied {
+            continue;
+        }
+        let Some(mut bytes) = decoded(&word) else {
+            continue;
+        };
+        bytes.extend_from_slice(&line[word.end..word.end + glued]);
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        out.extend_from_slice(&line[copied..word.start]);
+        out.extend_from_slice(format!("=?{}?B?{text}?=", word.charset).as_bytes());
+        copied = word.end + glued;
     }
     if copied == 0 {
         return None;

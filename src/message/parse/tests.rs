@@ -305,4 +305,21 @@ mod real_world {
             assert_eq!(e.from[0].address.as_deref(), Some("a@example.org"));
         }
     }
+
+    #[test]
+    fn text_right_after_an_encoded_word_gains_no_space() {
+        for (subject, want) in [
+            ("=?utf-8?Q?hello?=.", "hello."),
+            ("=?utf-8?B?5ZGo5oql?=, ok", "周报, ok"),
+            ("Re: =?utf-8?Q?caf=C3=A9?=! open", "Re: café! open"),
+            ("=?utf-8?Q?a?= b", "a b"),
+        ] {
+            let msg = format!("Subject: {subject}\r\n\r\nx");
+            assert_eq!(
+                full(msg.as_bytes()).envelope.subject.as_deref(),
+                Some(want),
+                "{subject}"
+            );
+        }
+    }
 }
