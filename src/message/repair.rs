@@ -1,8 +1,8 @@
 //! Small repairs made to a message before mail-parser 0.11 reads it, each restoring a
 //! rule of the RFCs that real mail breaks and that version trips over (a header or a
 //! body silently lost). Only what is read is repaired: the stored message keeps its
-//! bytes. Each repair is a no-op on well-formed mail, and none allocates unless it
-//! changes something.
+//! bytes. Each repair is a no-op on well-formed mail, and the message is copied only
+//! when one changes something.
 
 use std::borrow::Cow;
 
@@ -55,47 +55,86 @@ fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
 /// in a base64 body, its missing `=` padding.
 fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut r = Blocks {
+        src: bytes,
         in_headers: true,
         ..Blocks::default()
     };
+    let mut at = 0;
     for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let range = at..at + line.len();
+        at = range.end;
         match r.in_headers {
-            true => r.header_line(line),
-            false => r.body_line(line),
+            true => r.header_line(range),
+            false => r.body_line(range),
         }
     }
     r.flush();
     r.end_body();
-    r.changed.then_some(r.out)
+    r.out
 }
 
-/// The state of [`header_blocks`] as it goes through the lines.
+/// The state of [`header_blocks`] as it goes through the lines. Nothing is copied until
+/// a repair is needed: until then the output is the input up to `done`.
 #[derive(Default)]
-struct Blocks {
-    out: Vec<u8>,
-    changed: bool,
+struct Blocks<'a> {
+    src: &'a [u8],
+    /// The repaired message, once a repair was made.
+    out: Option<Vec<u8>>,
+    /// How much of `src` the output holds (while `out` is None).
+    done: usize,
     in_headers: bool,
-    /// The header line being built (folded lines joined where a value was cut at `=`).
-    current: Option<Vec<u8>>,
+    /// The header line being built with its folded lines, the part of `src` it stands
+    /// for, and its text: owned once repaired (a value cut at `=` joined to its fold, a
+    /// fixed header).
+    current: Option<(usize, usize, Cow<'a, [u8]>)>,
     /// The block being read says `Content-Transfer-Encoding: base64`.
     base64_block: bool,
     /// In a base64 body: the base64 characters so far, and where its last one is.
     base64: Option<(usize, usize)>,
 }
 
-impl Blocks {
-    fn header_line(&mut self, line: &[u8]) {
+impl<'a> Blocks<'a> {
+    /// Appends `bytes`, which stand for `src[from..to]` in the output.
+    fn emit(&mut self, from: usize, to: usize, bytes: &[u8]) {
+        // Unchanged text is a slice of `src` itself: the same place, the same length.
+        let unchanged =
+            std::ptr::eq(bytes.as_ptr(), self.src[from..].as_ptr()) && bytes.len() == to - from;
+        let same = self.out.is_none() && from == self.done && unchanged;
+        match self.out.as_mut() {
+            None if same => self.done = to,
+            None => {
+                let mut out = Vec::with_capacity(self.src.len() + 64);
+                out.extend_from_slice(&self.src[..self.done]);
+                out.extend_from_slice(bytes);
+                self.out = Some(out);
+            }
+            Some(out) => out.extend_from_slice(bytes),
+        }
+    }
+
+    /// The length of the output so far.
+    fn len(&self) -> usize {
+        self.out.as_ref().map_or(self.done, Vec::len)
+    }
+
+    fn header_line(&mut self, range: std::ops::Range<usize>) {
+        let src = self.src;
+        let line = &src[range.clone()];
         let text = trim_eol(line);
         let folded = text.first().is_some_and(|b| *b == b' ' || *b == b'\t');
         let blank = text.iter().all(|b| *b == b' ' || *b == b'\t');
-        if let Some(c) = self.current.as_mut().filter(|_| folded && !blank) {
+        if let Some((start, end, c)) = self.current.as_mut().filter(|_| folded && !blank) {
+            *end = range.end;
             if cut_at_equals(c) {
                 // RFC 2045 5.1: `name=value`, the fold being white space between tokens.
-                c.truncate(trim_eol(c).len());
+                let kept = trim_eol(c).len();
+                let c = c.to_mut();
+                c.truncate(kept);
                 c.extend_from_slice(line.trim_ascii_start());
-                self.changed = true;
+            } else if let Cow::Borrowed(_) = c {
+                *c = Cow::Borrowed(&src[*start..range.end]);
             } else {
-                c.extend_from_slice(line);
+                c.to_mut().extend_from_slice(line);
             }
             return;
         }
@@ -103,16 +142,16 @@ impl Blocks {
         if blank {
             // RFC 5322 2.1: the header section ends at an empty line; one holding only
             // white space is taken as one.
-            self.changed |= !text.is_empty();
-            self.out.extend_from_slice(&line[text.len()..]);
+            self.emit(range.start, range.end, &line[text.len()..]);
             self.in_headers = false;
-            self.base64 = std::mem::take(&mut self.base64_block).then_some((0, self.out.len()));
+            let end = self.len();
+            self.base64 = std::mem::take(&mut self.base64_block).then_some((0, end));
             return;
         }
         if !folded && !looks_like_header(text) {
             self.in_headers = false;
             self.base64_block = false;
-            self.out.extend_from_slice(line);
+            self.emit(range.start, range.end, line);
             return;
         }
         let name = b"content-transfer-encoding:";
@@ -120,43 +159,45 @@ impl Blocks {
             let value = text[name.len()..].trim_ascii();
             self.base64_block = value.eq_ignore_ascii_case(b"base64");
         }
-        let fixed = fixed_header(line);
-        self.changed |= fixed.is_some();
-        self.current = Some(fixed.unwrap_or_else(|| line.to_vec()));
+        let line = match fixed_header(line) {
+            Some(fixed) => Cow::Owned(fixed),
+            None => Cow::Borrowed(line),
+        };
+        self.current = Some((range.start, range.end, line));
     }
 
-    fn body_line(&mut self, line: &[u8]) {
+    fn body_line(&mut self, range: std::ops::Range<usize>) {
+        let line = &self.src[range.clone()];
         let text = trim_eol(line);
         if text.starts_with(b"--") && text.len() > 2 {
             self.end_body();
             self.in_headers = true;
-        } else if let Some((chars, end)) = self.base64.as_mut() {
+        } else if self.base64.is_some() {
             let n = text
                 .iter()
                 .filter(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
                 .count();
-            if n > 0 {
+            let end = self.len() + text.trim_ascii_end().len();
+            if let Some((chars, last)) = self.base64.as_mut().filter(|_| n > 0) {
                 *chars += n;
-                *end = self.out.len() + text.trim_ascii_end().len();
+                *last = end;
             }
         }
-        self.out.extend_from_slice(line);
+        self.emit(range.start, range.end, line);
     }
 
+    /// Writes out the header line being built, with its encoded words repaired.
     fn flush(&mut self) {
-        if let Some(mut c) = self.current.take() {
-            if let Some(glued) = text_glued_to_words(&c) {
-                c = glued;
-                self.changed = true;
-            }
-            match joined_words(&c) {
-                Some(joined) => {
-                    self.out.extend_from_slice(&joined);
-                    self.changed = true;
-                }
-                None => self.out.extend_from_slice(&c),
-            }
+        let Some((start, end, mut c)) = self.current.take() else {
+            return;
+        };
+        if let Some(glued) = text_glued_to_words(&c) {
+            c = Cow::Owned(glued);
         }
+        if let Some(joined) = joined_words(&c) {
+            c = Cow::Owned(joined);
+        }
+        self.emit(start, end, &c);
     }
 
     /// RFC 2045 6.8: base64 comes in groups of four characters, `=` filling the last.
@@ -170,8 +211,13 @@ impl Blocks {
             3 => b"=",
             _ => return,
         };
-        self.out.splice(end..end, padding.iter().copied());
-        self.changed = true;
+        if self.out.is_none() {
+            let done = self.done;
+            self.out = Some(self.src[..done].to_vec());
+        }
+        if let Some(out) = self.out.as_mut() {
+            out.splice(end..end, padding.iter().copied());
+        }
     }
 }
 
@@ -257,11 +303,14 @@ fn joined_words(line: &[u8]) -> Option<Vec<u8>> {
         let (a, b) = (&words[i], &words[i + 1]);
         let between = &line[a.end..b.start];
         let utf8 = a.charset == "utf-8" && b.charset == "utf-8";
-        let bytes = decoded(a).zip(decoded(b));
+        let adjacent = between.iter().all(u8::is_ascii_whitespace);
+        let bytes = (utf8 && adjacent)
+            .then(|| decoded(a).zip(decoded(b)))
+            .flatten();
         let split = bytes
             .as_ref()
             .is_some_and(|(x, _)| std::str::from_utf8(x).is_err_and(|e| e.error_len().is_none()));
-        if !(utf8 && split && between.iter().all(u8::is_ascii_whitespace)) {
+        if !split {
             i += 1;
             continue;
         }
@@ -343,10 +392,12 @@ fn fixed_header(line: &[u8]) -> Option<Vec<u8>> {
     let text = trim_eol(line);
     let eol = &line[text.len()..];
     let (name, value) = text.split_at(text.iter().position(|b| *b == b':')? + 1);
-    let fixed = match name.to_ascii_lowercase().as_slice() {
-        b"date:" => universal_zone(value)?,
-        b"content-type:" => with_subtype(value)?,
-        _ => return None,
+    let fixed = if name.eq_ignore_ascii_case(b"date:") {
+        universal_zone(value)?
+    } else if name.eq_ignore_ascii_case(b"content-type:") {
+        with_subtype(value)?
+    } else {
+        return None;
     };
     Some([name, &fixed, eol].concat())
 }
@@ -447,6 +498,8 @@ mod tests {
     fn well_formed_mail_is_left_as_it_is() {
         let msg = b"Date: Mon, 30 Nov 2026 09:15:00 +0800\r\nSubject: =?utf-8?b?5ZGo5oql?=\r\n =?utf-8?b?5ZGo?=\r\nContent-Type: text/plain\r\n\r\n--\r\nbody\r\n";
         assert!(matches!(repaired(msg), Cow::Borrowed(_)));
+        let multipart = b"Content-Type: multipart/mixed;\r\n boundary=\"b\"\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n--b--\r\n";
+        assert!(matches!(repaired(multipart), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -261,9 +261,9 @@ pub fn message(full: &crate::message::parse::Full, json: bool, paged: bool) {
         );
     }
     let _ = writeln!(out);
+    // The text comes with LF line ends (parse::full).
     if let Some(text) = &full.text {
-        let text = text.replace("\r\n", "\n");
-        let _ = write!(out, "{}", printable(&text, true));
+        let _ = write!(out, "{}", printable(text, true));
         if !text.ends_with('\n') {
             let _ = writeln!(out);
         }
