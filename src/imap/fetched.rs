@@ -2,7 +2,10 @@
 
 use async_imap::types::Fetch;
 
+use async_imap::imap_proto::types::{BodyStructure, ContentEncoding};
+
 use crate::message::parse::AttachmentInfo;
+use crate::message::parse::parts::{self, Leaf};
 
 /// A fetched message as the server sent it.
 #[derive(Debug)]
@@ -39,61 +42,74 @@ impl Fetched {
             })
             .collect()
     }
-    /// Attachments as BODYSTRUCTURE describes them (sizes are estimates of the decoded size).
+    /// Attachments as BODYSTRUCTURE describes them (sizes are estimates of the decoded
+    /// size), by the rule a full parse of the message follows.
     pub fn attachments(&self) -> Vec<AttachmentInfo> {
-        let mut out = Vec::new();
+        let mut walk = Walk::default();
         if let Some(bs) = self.0.bodystructure() {
-            collect_attachments(bs, &mut out);
+            walk.part(bs, None, 0);
         }
-        out
+        parts::attachments(&walk.leaves, parts::shown(&walk.leaves))
     }
 }
 
-fn collect_attachments(
-    bs: &async_imap::imap_proto::types::BodyStructure<'_>,
-    out: &mut Vec<AttachmentInfo>,
-) {
-    use async_imap::imap_proto::types::{BodyStructure, ContentEncoding};
-    let (common, other) = match bs {
-        BodyStructure::Multipart { bodies, .. } => {
-            for b in bodies {
-                collect_attachments(b, out);
+#[derive(Default)]
+struct Walk {
+    leaves: Vec<Leaf>,
+    alternatives: usize,
+}
+
+type Params<'a> = Option<Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>>;
+
+fn param(params: &Params<'_>, key: &str) -> Option<String> {
+    params
+        .iter()
+        .flatten()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.to_string())
+}
+
+impl Walk {
+    fn part(&mut self, bs: &BodyStructure<'_>, alternative: Option<usize>, depth: usize) {
+        let (common, other) = match bs {
+            BodyStructure::Multipart { common, bodies, .. } => {
+                let alternative = match common.ty.subtype.eq_ignore_ascii_case("alternative") {
+                    true => {
+                        self.alternatives += 1;
+                        Some(self.alternatives)
+                    }
+                    false => alternative,
+                };
+                for b in bodies.iter().filter(|_| depth < parts::MAX_DEPTH) {
+                    self.part(b, alternative, depth + 1);
+                }
+                return;
             }
-            return;
-        }
-        BodyStructure::Basic { common, other, .. }
-        | BodyStructure::Text { common, other, .. }
-        | BodyStructure::Message { common, other, .. } => (common, other),
-    };
-    let param = |params: &Option<Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)>>,
-                 key: &str| {
-        params
-            .iter()
-            .flatten()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.to_string())
-    };
-    let disposition = common.disposition.as_ref();
-    let is_attachment = disposition.is_some_and(|d| d.ty.eq_ignore_ascii_case("attachment"));
-    let filename = disposition
-        .and_then(|d| param(&d.params, "filename"))
-        .or_else(|| param(&common.ty.params, "name"))
-        .map(|n| crate::message::parse::decode_header_text(&n));
-    // The same rule as message::parse::summary, so list and fetch agree.
-    let is_message = matches!(bs, BodyStructure::Message { .. });
-    let is_text = matches!(bs, BodyStructure::Text { .. });
-    if !(is_attachment || is_message || (filename.is_some() && !is_text)) {
-        return;
+            BodyStructure::Basic { common, other, .. }
+            | BodyStructure::Text { common, other, .. }
+            | BodyStructure::Message { common, other, .. } => (common, other),
+        };
+        let disposition = common.disposition.as_ref();
+        let filename = disposition
+            .and_then(|d| param(&d.params, "filename"))
+            .or_else(|| param(&common.ty.params, "name"))
+            .map(|n| crate::message::parse::decode_header_text(&n));
+        let octets = other.octets as usize;
+        let size = match other.transfer_encoding {
+            // Base64 lines carry 57 bytes in 76 characters plus CRLF.
+            ContentEncoding::Base64 => octets * 57 / 78,
+            _ => octets,
+        };
+        self.leaves.push(Leaf {
+            part: 0,
+            info: AttachmentInfo {
+                filename,
+                content_type: format!("{}/{}", common.ty.ty, common.ty.subtype)
+                    .to_ascii_lowercase(),
+                size,
+            },
+            marked_attachment: disposition.is_some_and(|d| d.ty.eq_ignore_ascii_case("attachment")),
+            alternative,
+        });
     }
-    let octets = other.octets as usize;
-    let size = match other.transfer_encoding {
-        // Base64 lines carry 57 bytes in 76 characters plus CRLF.
-        ContentEncoding::Base64 => octets * 57 / 78,
-        _ => octets,
-    };
-    out.push(AttachmentInfo {
-        filename,
-        content_type: format!("{}/{}", common.ty.ty, common.ty.subtype).to_ascii_lowercase(),
-        size,
-    });
 }

@@ -24,13 +24,8 @@ impl Person {
     }
 }
 
-/// An attachment as listed, not its content.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct AttachmentInfo {
-    pub filename: Option<String>,
-    pub content_type: String,
-    pub size: usize,
-}
+pub use parts::AttachmentInfo;
+use parts::Leaf;
 
 /// The envelope of a message: the fields of the JSON schema in `docs/fetch.md`.
 #[derive(Debug, Clone, Serialize)]
@@ -111,22 +106,11 @@ fn people(addr: Option<&Address<'_>>) -> Vec<Person> {
     .unwrap_or_default()
 }
 
-fn envelope_of(msg: &mail_parser::Message<'_>, size: u64) -> Envelope {
-    let attachments = msg
-        .attachments()
-        .map(|part| AttachmentInfo {
-            filename: part.attachment_name().map(str::to_string),
-            content_type: part
-                .content_type()
-                .map(|c| match c.subtype() {
-                    Some(sub) => format!("{}/{}", c.ctype(), sub),
-                    None => c.ctype().to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".into())
-                .to_ascii_lowercase(),
-            size: part.len(),
-        })
-        .collect();
+fn envelope_of(
+    msg: &mail_parser::Message<'_>,
+    size: u64,
+    attachments: Vec<AttachmentInfo>,
+) -> Envelope {
     Envelope {
         id: String::new(),
         uid: None,
@@ -194,7 +178,7 @@ fn repeated(msg: &mail_parser::Message<'_>) -> Vec<String> {
 
 /// The envelope of a complete message without decoding its parts: headers are parsed,
 /// the MIME tree is walked by boundaries, and attachment sizes are estimated from the
-/// encoded size. Several times cheaper than [`envelope`] on messages with attachments,
+/// encoded size. Several times cheaper than [`full`] on messages with attachments,
 /// which is what `fetch` needs for every message it stores.
 pub fn summary(original: &[u8]) -> Envelope {
     let size = original.len() as u64;
@@ -202,69 +186,81 @@ pub fn summary(original: &[u8]) -> Envelope {
     let Some(head) = MessageParser::default().parse_headers(bytes) else {
         return empty(size);
     };
-    let mut e = envelope_of(&head, size);
-    e.attachments.clear();
-    scan_part(bytes, 0, &mut e.attachments);
+    let mut e = envelope_of(&head, size, Vec::new());
+    let mut scan = Scan::default();
+    scan.part(bytes, None, false, 0);
+    e.attachments = parts::attachments(&scan.leaves, parts::shown(&scan.leaves));
     e
 }
 
-/// Nesting deeper than this is not walked (a defence against crafted messages).
-const MAX_DEPTH: usize = 16;
+/// The MIME tree as [`summary`] walks it, by boundaries, into [`Leaf`]s.
+#[derive(Default)]
+struct Scan {
+    leaves: Vec<Leaf>,
+    alternatives: usize,
+}
 
-fn scan_part(part: &[u8], depth: usize, out: &mut Vec<AttachmentInfo>) {
-    let Some(h) = MessageParser::default().parse_headers(part) else {
-        return;
-    };
-    let body = &part[header_end(part)..];
-    let ct = h.content_type();
-    let ctype = ct
-        .map(|c| c.ctype().to_ascii_lowercase())
-        .unwrap_or_else(|| "text".into());
-    let subtype = ct
-        .and_then(|c| c.subtype())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_else(|| "plain".into());
-    if ctype == "multipart" {
-        if depth < MAX_DEPTH
-            && let Some(boundary) = ct.and_then(|c| c.attribute("boundary"))
-        {
-            for sub in split_multipart(body, boundary.as_bytes()) {
-                scan_part(sub, depth + 1, out);
+impl Scan {
+    fn part(&mut self, part: &[u8], alternative: Option<usize>, in_digest: bool, depth: usize) {
+        let Some(h) = MessageParser::default().parse_headers(part) else {
+            return;
+        };
+        let body = &part[header_end(part)..];
+        let ct = h.content_type();
+        let mut content_type = parts::media_type(ct.map(|c| (c.ctype(), c.subtype())), in_digest);
+        if let Some(sub) = content_type.strip_prefix("multipart/") {
+            let subparts = ct
+                .and_then(|c| c.attribute("boundary"))
+                .map(|b| split_multipart(body, b.as_bytes()))
+                .unwrap_or_default();
+            if !subparts.is_empty() {
+                let alternative = match sub == "alternative" {
+                    true => {
+                        self.alternatives += 1;
+                        Some(self.alternatives)
+                    }
+                    false => alternative,
+                };
+                let digest = sub == "digest";
+                for sub in subparts.into_iter().filter(|_| depth < parts::MAX_DEPTH) {
+                    self.part(sub, alternative, digest, depth + 1);
+                }
+                return;
             }
+            // No boundary found: read as text, as a full parse does.
+            content_type = "text/plain".into();
         }
-        return;
+        let base64 = h
+            .content_transfer_encoding()
+            .is_some_and(|c| c.eq_ignore_ascii_case("base64"));
+        self.leaves.push(Leaf {
+            part: 0,
+            info: AttachmentInfo {
+                filename: h.attachment_name().map(str::to_string),
+                content_type,
+                size: if base64 {
+                    decoded_size(body)
+                } else {
+                    body.len()
+                },
+            },
+            marked_attachment: h.content_disposition().is_some_and(|d| d.is_attachment()),
+            alternative,
+        });
     }
-    let disposition = h
-        .content_disposition()
-        .map(|d| d.ctype().to_ascii_lowercase());
-    let filename = h.attachment_name().map(str::to_string);
-    let is_attachment = disposition.as_deref() == Some("attachment")
-        || ctype == "message"
-        || (filename.is_some() && ctype != "text");
-    if !is_attachment || depth == 0 && ctype == "text" {
-        return;
-    }
-    let base64 = h
-        .content_transfer_encoding()
-        .is_some_and(|c| c.eq_ignore_ascii_case("base64"));
-    let size = if base64 {
-        let breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
-        let padding = body
-            .iter()
-            .rev()
-            .filter(|b| !b.is_ascii_whitespace())
-            .take(2)
-            .filter(|&&b| b == b'=')
-            .count();
-        (body.len().saturating_sub(breaks) / 4 * 3).saturating_sub(padding)
-    } else {
-        body.len()
-    };
-    out.push(AttachmentInfo {
-        filename,
-        content_type: format!("{ctype}/{subtype}"),
-        size,
-    });
+}
+
+/// The size of a base64 body once decoded, from its encoded size.
+fn decoded_size(body: &[u8]) -> usize {
+    let breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
+    let padding = body
+        .iter()
+        .rev()
+        .filter(|b| !b.is_ascii_whitespace())
+        .take(2)
+        .filter(|&&b| b == b'=')
+        .count();
+    (body.len().saturating_sub(breaks) / 4 * 3).saturating_sub(padding)
 }
 
 /// Where the body starts: after the first empty line.
@@ -316,11 +312,7 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
 /// The envelope from a header section only (no attachment list).
 pub fn envelope_from_headers(header: &[u8], size: u64) -> Envelope {
     match MessageParser::default().parse_headers(&repaired(header)) {
-        Some(msg) => {
-            let mut e = envelope_of(&msg, size);
-            e.attachments.clear();
-            e
-        }
+        Some(msg) => envelope_of(&msg, size, Vec::new()),
         None => empty(size),
     }
 }
@@ -369,36 +361,34 @@ fn nesting(html: &str) -> usize {
 /// A message with its bodies.
 pub fn full(original: &[u8]) -> Full {
     let bytes = &repaired(original);
-    match MessageParser::default().parse(bytes) {
-        Some(msg) => {
-            // mail-parser renders a text-only message as HTML too; only a real
-            // text/html part counts here.
-            let html = msg
-                .html_bodies()
-                .any(|p| p.is_text_html())
-                .then(|| msg.body_html(0).map(|h| h.into_owned()))
-                .flatten();
-            let html_only = msg.text_bodies().all(|p| p.is_text_html());
-            let text = match (&html, html_only) {
-                (Some(h), true) => html_as_text(h).or_else(|| msg.body_text(0).map(|t| t.into())),
-                _ => msg.body_text(0).map(|t| t.into_owned()),
-            };
-            // Text has LF line ends, in JSON as on a terminal, whatever the message had.
-            let text = match text {
-                Some(t) if t.contains('\r') => Some(t.replace("\r\n", "\n").replace('\r', "\n")),
-                other => other,
-            };
-            Full {
-                envelope: envelope_of(&msg, original.len() as u64),
-                text,
-                html,
-            }
-        }
-        None => Full {
+    let Some(msg) = MessageParser::default().parse(bytes) else {
+        return Full {
             envelope: empty(original.len() as u64),
             text: None,
             html: None,
-        },
+        };
+    };
+    let leaves = parts::of_message(&msg);
+    let shown = parts::shown(&leaves);
+    let contents = |leaf: Option<usize>| {
+        let part = msg.parts.get(leaves[leaf?].part)?;
+        part.text_contents().map(str::to_string)
+    };
+    let html = contents(shown.html);
+    let text = contents(shown.text).or_else(|| {
+        let html = html.as_deref()?;
+        html_as_text(html).or_else(|| Some(mail_parser::decoders::html::html_to_text(html)))
+    });
+    // Text has LF line ends, in JSON as on a terminal, whatever the message had.
+    let text = match text {
+        Some(t) if t.contains('\r') => Some(t.replace("\r\n", "\n").replace('\r', "\n")),
+        other => other,
+    };
+    let attachments = parts::attachments(&leaves, shown);
+    Full {
+        envelope: envelope_of(&msg, original.len() as u64, attachments),
+        text,
+        html,
     }
 }
 
@@ -441,13 +431,18 @@ pub fn attachment_contents(original: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
     let Some(msg) = MessageParser::default().parse(bytes) else {
         return Vec::new();
     };
-    let infos = envelope_of(&msg, original.len() as u64).attachments;
-    msg.attachments()
-        .zip(infos)
-        .map(|(part, info)| (info, part.contents().to_vec()))
+    let leaves = parts::of_message(&msg);
+    let shown = parts::shown(&leaves);
+    (0..leaves.len())
+        .filter(|&i| !shown.contains(i))
+        .filter_map(|i| {
+            let part = msg.parts.get(leaves[i].part)?;
+            Some((leaves[i].info.clone(), part.contents().to_vec()))
+        })
         .collect()
 }
 
 mod date;
+pub mod parts;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+mod addresses;
+
 /// The message with every repair below applied.
 pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Cow::Borrowed(bytes);
@@ -196,6 +198,9 @@ impl<'a> Blocks<'a> {
         }
         if let Some(joined) = joined_words(&c) {
             c = Cow::Owned(joined);
+        }
+        if let Some(listed) = addresses::with_commas(&c) {
+            c = Cow::Owned(listed);
         }
         self.emit(start, end, &c);
     }

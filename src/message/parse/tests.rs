@@ -271,6 +271,18 @@ mod real_world {
     }
 
     #[test]
+    fn two_addresses_without_a_comma_stay_two() {
+        let msg = b"From: Bob <bob@x.example> Bobby <bobby@x.example>\r\nTo: a@x.example b@x.example\r\n\r\nx";
+        for e in [full(msg).envelope, summary(msg)] {
+            let from: Vec<_> = e.from.iter().map(|p| p.address.as_deref()).collect();
+            assert_eq!(from, [Some("bob@x.example"), Some("bobby@x.example")]);
+            assert_eq!(e.from[1].name.as_deref(), Some("Bobby"));
+            let to: Vec<_> = e.to.iter().map(|p| p.address.as_deref()).collect();
+            assert_eq!(to, [Some("a@x.example"), Some("b@x.example")]);
+        }
+    }
+
+    #[test]
     fn obsolete_dates_are_read_as_rfc_5322_says() {
         for (raw, want) in [
             ("Wed, 20 Dec 95 19:59 CST", "1995-12-20T19:59:00-06:00"),
@@ -321,5 +333,75 @@ mod real_world {
                 "{subject}"
             );
         }
+    }
+
+    fn listed(e: &Envelope) -> Vec<(Option<String>, String)> {
+        e.attachments
+            .iter()
+            .map(|a| (a.filename.clone(), a.content_type.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_inline_part_with_a_file_name_is_an_attachment() {
+        let msg = concat!(
+            "Subject: patch\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n",
+            "--b\r\nContent-Type: text/plain\r\n\r\nthe fix attached\r\n",
+            "--b\r\nContent-Type: text/x-diff\r\nContent-Disposition: inline; filename=\"x.patch\"\r\n\r\n",
+            "-old\r\n+new\r\n",
+            "--b\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=\"notes.txt\"\r\n\r\n",
+            "a note\r\n--b--\r\n"
+        );
+        let f = full(msg.as_bytes());
+        assert_eq!(f.text.as_deref(), Some("the fix attached"));
+        let want = [
+            (Some("x.patch".to_string()), "text/x-diff".to_string()),
+            (Some("notes.txt".to_string()), "text/plain".to_string()),
+        ];
+        assert_eq!(listed(&f.envelope), want);
+        assert_eq!(listed(&summary(msg.as_bytes())), want);
+        let saved = attachment_contents(msg.as_bytes());
+        assert_eq!(saved[0].1, b"-old\r\n+new");
+        assert_eq!(saved[1].1, b"a note");
+    }
+
+    #[test]
+    fn a_single_part_that_is_not_text_is_an_attachment() {
+        let msg = concat!(
+            "Subject: report\r\nMIME-Version: 1.0\r\nContent-Type: application/txt; name=\"report.txt\"\r\n",
+            "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n"
+        );
+        let f = full(msg.as_bytes());
+        assert_eq!(f.text, None);
+        let want = [(
+            Some("report.txt".to_string()),
+            "application/txt".to_string(),
+        )];
+        assert_eq!(listed(&f.envelope), want);
+        assert_eq!(listed(&summary(msg.as_bytes())), want);
+        assert_eq!(attachment_contents(msg.as_bytes())[0].1, b"hello");
+    }
+
+    #[test]
+    fn the_other_form_of_an_alternative_is_body_not_attachment() {
+        let msg = concat!(
+            "Subject: alt\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n",
+            "--m\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n",
+            "--a\r\nContent-Type: text/plain\r\n\r\nplain\r\n",
+            "--a\r\nContent-Type: multipart/related; boundary=r\r\n\r\n",
+            "--r\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n",
+            "--r\r\nContent-Type: image/png\r\nContent-ID: <logo>\r\n\r\nPNG\r\n--r--\r\n--a--\r\n",
+            "--m\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=page.html\r\n\r\n<p>x</p>\r\n",
+            "--m--\r\n"
+        );
+        let f = full(msg.as_bytes());
+        assert_eq!(f.text.as_deref(), Some("plain"));
+        assert_eq!(f.html.as_deref(), Some("<p>html</p>"));
+        let want = [
+            (None, "image/png".to_string()),
+            (Some("page.html".to_string()), "text/html".to_string()),
+        ];
+        assert_eq!(listed(&f.envelope), want);
+        assert_eq!(listed(&summary(msg.as_bytes())), want);
     }
 }
