@@ -1,7 +1,7 @@
 //! Reading messages: mail-parser (with every charset it knows) turned into the envelope
 //! and body model that `fetch`, `list` and `read` print and serialise.
 
-use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
 
 use super::repair::repaired;
 use serde::Serialize;
@@ -25,7 +25,6 @@ impl Person {
 }
 
 pub use parts::AttachmentInfo;
-use parts::Leaf;
 
 /// The envelope of a message: the fields of the JSON schema in `docs/fetch.md`.
 #[derive(Debug, Clone, Serialize)]
@@ -177,7 +176,7 @@ fn repeated(msg: &mail_parser::Message<'_>) -> Vec<String> {
 }
 
 /// The envelope of a complete message without decoding its parts: headers are parsed,
-/// the MIME tree is walked by boundaries, and attachment sizes are estimated from the
+/// the MIME tree is read line by line, and attachment sizes are estimated from the
 /// encoded size. Several times cheaper than [`full`] on messages with attachments,
 /// which is what `fetch` needs for every message it stores.
 pub fn summary(original: &[u8]) -> Envelope {
@@ -187,126 +186,9 @@ pub fn summary(original: &[u8]) -> Envelope {
         return empty(size);
     };
     let mut e = envelope_of(&head, size, Vec::new());
-    let mut scan = Scan::default();
-    scan.part(bytes, None, false, 0);
-    e.attachments = parts::attachments(&scan.leaves, parts::shown(&scan.leaves));
+    let leaves = scan::leaves(bytes);
+    e.attachments = parts::attachments(&leaves, parts::shown(&leaves));
     e
-}
-
-/// The MIME tree as [`summary`] walks it, by boundaries, into [`Leaf`]s.
-#[derive(Default)]
-struct Scan {
-    leaves: Vec<Leaf>,
-    alternatives: usize,
-}
-
-impl Scan {
-    fn part(&mut self, part: &[u8], alternative: Option<usize>, in_digest: bool, depth: usize) {
-        let Some(h) = MessageParser::default().parse_headers(part) else {
-            return;
-        };
-        let body = &part[header_end(part)..];
-        let ct = h.content_type();
-        let mut content_type = parts::media_type(ct.map(|c| (c.ctype(), c.subtype())), in_digest);
-        if let Some(sub) = content_type.strip_prefix("multipart/") {
-            let subparts = ct
-                .and_then(|c| c.attribute("boundary"))
-                .map(|b| split_multipart(body, b.as_bytes()))
-                .unwrap_or_default();
-            if !subparts.is_empty() {
-                let alternative = match sub == "alternative" {
-                    true => {
-                        self.alternatives += 1;
-                        Some(self.alternatives)
-                    }
-                    false => alternative,
-                };
-                let digest = sub == "digest";
-                for sub in subparts.into_iter().filter(|_| depth < parts::MAX_DEPTH) {
-                    self.part(sub, alternative, digest, depth + 1);
-                }
-                return;
-            }
-            // No boundary found: read as text, as a full parse does.
-            content_type = "text/plain".into();
-        }
-        let base64 = h
-            .content_transfer_encoding()
-            .is_some_and(|c| c.eq_ignore_ascii_case("base64"));
-        self.leaves.push(Leaf {
-            part: 0,
-            info: AttachmentInfo {
-                filename: h.attachment_name().map(str::to_string),
-                content_type,
-                size: if base64 {
-                    decoded_size(body)
-                } else {
-                    body.len()
-                },
-            },
-            marked_attachment: h.content_disposition().is_some_and(|d| d.is_attachment()),
-            alternative,
-        });
-    }
-}
-
-/// The size of a base64 body once decoded, from its encoded size.
-fn decoded_size(body: &[u8]) -> usize {
-    let breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
-    let padding = body
-        .iter()
-        .rev()
-        .filter(|b| !b.is_ascii_whitespace())
-        .take(2)
-        .filter(|&&b| b == b'=')
-        .count();
-    (body.len().saturating_sub(breaks) / 4 * 3).saturating_sub(padding)
-}
-
-/// Where the body starts: after the first empty line.
-fn header_end(part: &[u8]) -> usize {
-    let crlf = memchr::memmem::find(part, b"\r\n\r\n").map(|p| p + 4);
-    let lf = memchr::memmem::find(part, b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (Some(a), None) | (None, Some(a)) => a,
-        (None, None) => part.len(),
-    }
-}
-
-/// The body parts of a multipart body: the text between `--boundary` delimiter lines.
-fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Vec<&'a [u8]> {
-    let mut delimiter = b"--".to_vec();
-    delimiter.extend_from_slice(boundary);
-    let mut parts = Vec::new();
-    let mut start: Option<usize> = None;
-    let finder = memchr::memmem::Finder::new(&delimiter);
-    for pos in finder.find_iter(body) {
-        let at_line_start = pos == 0 || body[pos - 1] == b'\n';
-        if !at_line_start {
-            continue;
-        }
-        if let Some(s) = start {
-            // The line break before the delimiter belongs to the delimiter.
-            let mut end = pos;
-            if end > s && body[end - 1] == b'\n' {
-                end -= 1;
-                if end > s && body[end - 1] == b'\r' {
-                    end -= 1;
-                }
-            }
-            parts.push(&body[s..end]);
-        }
-        let after = &body[pos + delimiter.len()..];
-        if after.starts_with(b"--") {
-            return parts;
-        }
-        start = memchr::memchr(b'\n', after).map(|nl| pos + delimiter.len() + nl + 1);
-        if start.is_none() {
-            return parts;
-        }
-    }
-    parts
 }
 
 /// The envelope from a header section only (no attachment list).
@@ -444,5 +326,6 @@ pub fn attachment_contents(original: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
 
 mod date;
 pub mod parts;
+mod scan;
 #[cfg(test)]
 mod tests;

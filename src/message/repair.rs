@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 mod addresses;
+mod multipart;
 
 /// The message with every repair below applied.
 pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
@@ -58,7 +59,9 @@ fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
 fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut r = Blocks {
         src: bytes,
+        tree: multipart::Tree::of(bytes),
         in_headers: true,
+        top: true,
         ..Blocks::default()
     };
     let mut at = 0;
@@ -80,6 +83,8 @@ fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
 #[derive(Default)]
 struct Blocks<'a> {
     src: &'a [u8],
+    /// The multiparts, whose delimiter lines start header blocks.
+    tree: multipart::Tree,
     /// The repaired message, once a repair was made.
     out: Option<Vec<u8>>,
     /// How much of `src` the output holds (while `out` is None).
@@ -91,6 +96,11 @@ struct Blocks<'a> {
     current: Option<(usize, usize, Cow<'a, [u8]>)>,
     /// The block being read says `Content-Transfer-Encoding: base64`.
     base64_block: bool,
+    /// The block being read has `charset=utf-7`; and the body being read is UTF-7.
+    utf7_block: bool,
+    utf7: bool,
+    /// Still in the message's own header section.
+    top: bool,
     /// In a base64 body: the base64 characters so far, and where its last one is.
     base64: Option<(usize, usize)>,
 }
@@ -147,12 +157,22 @@ impl<'a> Blocks<'a> {
             self.emit(range.start, range.end, &line[text.len()..]);
             self.in_headers = false;
             let end = self.len();
+            self.utf7 = std::mem::take(&mut self.utf7_block) && !self.base64_block;
             self.base64 = std::mem::take(&mut self.base64_block).then_some((0, end));
+            self.top = false;
             return;
         }
         if !folded && !looks_like_header(text) {
+            let mbox_from = range.start == 0 && text.starts_with(b"From ");
+            if self.top && !mbox_from {
+                // RFC 5322 2.1: the body follows an empty line. Where a sender left it
+                // out, the first line that is no header field starts the body.
+                self.emit(range.start, range.start, b"\r\n");
+            }
             self.in_headers = false;
+            self.top = false;
             self.base64_block = false;
+            self.utf7_block = false;
             self.emit(range.start, range.end, line);
             return;
         }
@@ -171,9 +191,24 @@ impl<'a> Blocks<'a> {
     fn body_line(&mut self, range: std::ops::Range<usize>) {
         let line = &self.src[range.clone()];
         let text = trim_eol(line);
-        if text.starts_with(b"--") && text.len() > 2 {
+        if self.tree.is_delimiter(text) {
             self.end_body();
             self.in_headers = true;
+            self.utf7 = false;
+            let padded = text.trim_ascii_end().len();
+            if padded < text.len() {
+                // RFC 2046 5.1.1 allows white space after a delimiter (transport
+                // padding); mail-parser misses such a line after a closing one.
+                let mut bare = text[..padded].to_vec();
+                bare.extend_from_slice(&line[text.len()..]);
+                self.emit(range.start, range.end, &bare);
+                return;
+            }
+        } else if self.utf7
+            && let Some(fixed) = utf7_runs_ended(line)
+        {
+            self.emit(range.start, range.end, &fixed);
+            return;
         } else if self.base64.is_some() {
             let n = text
                 .iter()
@@ -201,6 +236,16 @@ impl<'a> Blocks<'a> {
         }
         if let Some(listed) = addresses::with_commas(&c) {
             c = Cow::Owned(listed);
+        }
+        if let Some(joined) = words_in_parameters(&c) {
+            c = Cow::Owned(joined);
+        }
+        let content_type = b"content-type:";
+        if c.len() > content_type.len()
+            && c[..content_type.len()].eq_ignore_ascii_case(content_type)
+        {
+            let lower = c.to_ascii_lowercase();
+            self.utf7_block = memchr::memmem::find(&lower, b"utf-7").is_some();
         }
         self.emit(start, end, &c);
     }
@@ -371,6 +416,63 @@ fn text_glued_to_words(line: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// RFC 2152: a base64 run of UTF-7 ends at the first character outside base64, and
+/// only a `-` there is absorbed; mail-parser absorbs any (`+AD4 On` loses its space).
+/// A `-` is put where a run ends otherwise, which means the same to any reader.
+fn utf7_runs_ended(line: &[u8]) -> Option<Vec<u8>> {
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut changed = false;
+    while i < line.len() {
+        out.push(line[i]);
+        if line[i] != b'+' {
+            i += 1;
+            continue;
+        }
+        let run = line[i + 1..].iter().take_while(|b| base64(**b)).count();
+        out.extend_from_slice(&line[i + 1..i + 1 + run]);
+        i += 1 + run;
+        if run > 0 && line.get(i) != Some(&b'-') {
+            out.push(b'-');
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// RFC 2047 6.2: white space between adjacent encoded words is not part of the text.
+/// mail-parser keeps a space there inside a parameter (`name="=?UTF-8?Q?a?=
+/// =?UTF-8?Q?b?="`, a file name folded over lines), so it is taken out there.
+fn words_in_parameters(line: &[u8]) -> Option<Vec<u8>> {
+    let names: [&[u8]; 2] = [b"content-type:", b"content-disposition:"];
+    let named = |n: &[u8]| line.len() > n.len() && line[..n.len()].eq_ignore_ascii_case(n);
+    if !names.iter().any(|n| named(n)) || memchr::memmem::find(line, b"?=").is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < line.len() {
+        out.push(line[i]);
+        if line[i..].starts_with(b"?=") {
+            out.push(b'=');
+            i += 2;
+            let gap = line[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if gap > 0 && line[i + gap..].starts_with(b"=?") {
+                i += gap;
+                changed = true;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
 fn trim_eol(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
@@ -435,60 +537,32 @@ fn with_subtype(value: &[u8]) -> Option<Vec<u8>> {
     Some([whole, &value[end..]].concat())
 }
 
-/// RFC 2046 5.1.1: a multipart ends with its closing delimiter. A truncated message
-/// lacks it, and mail-parser then decodes none of its parts: each missing one is
-/// added at the end, innermost first.
+/// Each multipart not closed where its part of the message ends (a truncated
+/// message, or an inner multipart whose part an outer delimiter line ends) gets its
+/// closing delimiter there, innermost first; see [`multipart`]. Without it mail-parser
+/// decodes none of the parts, or reads the outer delimiters as text.
 fn closing_delimiters(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut missing = Vec::new();
-    for boundary in boundaries(bytes) {
-        let open = [b"--", boundary.as_slice()].concat();
-        let close = [open.as_slice(), b"--"].concat();
-        let used = memchr::memmem::find(bytes, &open).is_some();
-        if used && memchr::memmem::find(bytes, &close).is_none() && !missing.contains(&close) {
-            missing.push(close);
-        }
-    }
+    let mut missing = multipart::Tree::of(bytes).unclosed;
     if missing.is_empty() {
         return None;
     }
-    let mut out = bytes.to_vec();
-    for close in missing.iter().rev() {
+    // Outer multiparts come first in the walk: at one place, the inner closes first.
+    missing.reverse();
+    missing.sort_by_key(|(at, _)| *at);
+    let mut out = Vec::with_capacity(bytes.len() + 128);
+    let mut copied = 0;
+    for (at, boundary) in missing {
+        out.extend_from_slice(&bytes[copied..at]);
+        copied = at;
         if !out.ends_with(b"\n") {
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(close);
-        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(&boundary);
+        out.extend_from_slice(b"--\r\n");
     }
+    out.extend_from_slice(&bytes[copied..]);
     Some(out)
-}
-
-/// The `boundary` parameters of the message's Content-Type headers, in order, at most
-/// 64 (a deeper nesting is refused later anyway).
-fn boundaries(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    // `boundary=` in any case, without a lowered copy of a message that may be large.
-    let found = memchr::memmem::find_iter(bytes, b"oundary=")
-        .chain(memchr::memmem::find_iter(bytes, b"OUNDARY="))
-        .filter(|&at| at > 0 && bytes[at - 1].eq_ignore_ascii_case(&b'b'));
-    for at in found.take(64) {
-        let rest = &bytes[at + b"oundary=".len()..];
-        let value: Vec<u8> = match rest.first() {
-            Some(b'"') => rest[1..]
-                .iter()
-                .take_while(|b| **b != b'"')
-                .copied()
-                .collect(),
-            _ => rest
-                .iter()
-                .take_while(|b| !b" \t\r\n;".contains(*b))
-                .copied()
-                .collect(),
-        };
-        if !value.is_empty() && value.len() <= 200 {
-            out.push(value);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -524,6 +598,22 @@ mod tests {
         assert_eq!(
             fixed("Content-Type: multipart/mixed; boundary=\r\n\t\"b1\"\r\n\r\n"),
             "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: text/plain; name=\"=?UTF-8?Q?a?=\r\n =?UTF-8?Q?.pdf?=\"\r\n\r\n"),
+            "Content-Type: text/plain; name=\"=?UTF-8?Q?a?==?UTF-8?Q?.pdf?=\"\r\n\r\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: text/plain; charset=utf-7\r\n\r\n+AD4 On +AD4-x +-\r\n+AD4\r\n"),
+            "Content-Type: text/plain; charset=utf-7\r\n\r\n+AD4- On +AD4-x +-\r\n+AD4-\r\n"
+        );
+        assert_eq!(
+            fixed("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b \t\r\n\r\nx\r\n--b--\r\n"),
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"
+        );
+        assert_eq!(
+            fixed("Subject: s\r\nno header here\r\nbody\r\n"),
+            "Subject: s\r\n\r\nno header here\r\nbody\r\n"
         );
         assert_eq!(
             fixed("Subject: s\r\n \t\r\nbody\r\n"),

@@ -2,7 +2,8 @@
 //! included, where mail-parser 0.11 reads some of them wrong or not at all: comments and
 //! folding white space inside the time (`09(comment):   55  :  06`), a two-digit year
 //! (`95`), no seconds, a named zone (`CST`), a day written with a leading zero too many
-//! (`029 Apr`).
+//! (`029 Apr`); and two forms outside the grammar that mail software writes and
+//! Python's email reads: no zone (taken as -0000), and `April 03, 2002 5:56 AM`.
 
 use chrono::{FixedOffset, NaiveDate, SecondsFormat, TimeZone};
 
@@ -17,18 +18,43 @@ pub fn rfc5322(raw: &str) -> Option<String> {
     {
         words.remove(0);
     }
-    let [day, month, year, time, zone] = words[..] else {
-        return None;
+    let meridiem = twelve_hour(&mut words);
+    if words.len() > 1 && month_number(words[0]).is_some() && digits(words[1], 1, 2).is_some() {
+        // `April 03, 2002`: the month first, as American mail software writes it.
+        words.swap(0, 1);
+    }
+    let (day, month, year, time, zone) = match words[..] {
+        [day, month, year, time, zone] => (day, month, year, time, zone),
+        // No zone: RFC 5322 3.3's -0000, "no information about the local time zone".
+        [day, month, year, time] => (day, month, year, time, "-0000"),
+        _ => return None,
     };
     let day: u32 = digits(day, 1, 3)?.parse().ok()?;
     let month = month_number(month)?;
     let year = full_year(digits(year, 2, 4)?)?;
-    let (hour, minute, second) = clock(time)?;
+    let (mut hour, minute, second) = clock(time)?;
+    if let Some(pm) = meridiem {
+        hour = match (hour, pm) {
+            (1..=11, true) => hour + 12,
+            (12, false) => 0,
+            (1..=12, _) => hour,
+            _ => return None,
+        };
+    }
     let offset = FixedOffset::east_opt(zone_seconds(zone)?)?;
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let local = date.and_hms_opt(hour, minute, second)?;
     let at = offset.from_local_datetime(&local).single()?;
     Some(at.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Takes `AM` or `PM` after the time out of the words: Some(true) for PM.
+fn twelve_hour(words: &mut Vec<&str>) -> Option<bool> {
+    let at = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("am") || w.eq_ignore_ascii_case("pm"))
+        .filter(|&i| i > 0 && words[i - 1].contains(':'))?;
+    Some(words.remove(at).eq_ignore_ascii_case("pm"))
 }
 
 /// The text without its comments (nested, with quoted pairs); None when one is open.
@@ -74,8 +100,25 @@ fn month_number(word: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
+    const FULL: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let lower = word.to_ascii_lowercase();
-    let i = MONTHS.iter().position(|m| lower == *m)?;
+    let i = MONTHS
+        .iter()
+        .position(|m| lower == *m)
+        .or_else(|| FULL.iter().position(|m| lower == *m))?;
     u32::try_from(i + 1).ok()
 }
 
@@ -145,6 +188,13 @@ mod tests {
                 "1997-11-21T09:55:06-06:00",
             ),
             ("21 Nov 97 09:55:06 GMT", "1997-11-21T09:55:06Z"),
+            ("Wed, 3 May 2006 00:09:22", "2006-05-03T00:09:22Z"),
+            ("Wednesday, April 03, 2002 5:56 AM", "2002-04-03T05:56:00Z"),
+            (
+                "Wednesday, April 03, 2002 12:30 PM -0500",
+                "2002-04-03T12:30:00-05:00",
+            ),
+            ("3 March 2002 12:05 AM", "2002-03-03T00:05:00Z"),
         ];
         for (raw, want) in cases {
             assert_eq!(rfc5322(raw).as_deref(), Some(want), "{raw}");
@@ -154,6 +204,8 @@ mod tests {
             "yesterday",
             "Mon, 31 Feb 2026 10:00:00 +0000",
             "30 Nov 2026 25:00 +0000",
+            "3 May 2006 13:00 PM",
+            "3 May 2006",
         ] {
             assert_eq!(rfc5322(bad), None, "{bad}");
         }
