@@ -2,10 +2,11 @@
 # The whole test suite, as CI runs it: installs the mail servers the tests start
 # (Postfix, Dovecot) when they are missing, unpacks Cyrus IMAP for the interop
 # tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
-# (a DNS server for the SRV tests), Chromium (to render the digest at a phone's width)
-# and the OAuth2 authorization server (oidc-provider, from npm), checks formatting and
-# lints, then runs every test against private servers on loopback, builds and
-# tries the Debian package (as root), then the quick start.
+# (a DNS server for the SRV tests), Chromium (to render the digest at a phone's width),
+# Python 3 (whose email package the corpus test compares with) and the OAuth2
+# authorization server (oidc-provider, from npm), checks formatting and lints, then
+# runs every test against private servers on loopback, builds and tries the Debian
+# package (as root), then the quick start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ if [[ $(id -u) -eq 0 ]]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null ||
             { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null; }
+    fi
+    # Python's email package, which the corpus test compares mailer's reading with.
+    if ! command -v python3 >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 >/dev/null
     fi
 elif ! command -v postfix >/dev/null && [[ ! -x /usr/sbin/postfix ]]; then
     echo "tests/run.sh: Postfix and Dovecot are missing: run 'sudo tests/mailstack.sh install' first" >&2
