@@ -163,6 +163,25 @@ fn vv_shows_each_protocols_conversation_with_the_secret_replaced() {
         log.contains("smtp > MAIL FROM:<carol@example.test>"),
         "{log}"
     );
+    // With STARTTLS, the conversation goes on after it, in the clear.
+    let starttls = Account::new("carol")
+        .smtp(stack, "SUBMISSION_PORT")
+        .security("starttls")
+        .build();
+    let sent = starttls.mailer(&send).run();
+    sent.ok();
+    let log = sent.stderr();
+    let after = &log[log.find("smtp > STARTTLS").expect("STARTTLS shown")..];
+    for line in [
+        "smtp < 220",
+        "smtp > EHLO",
+        "smtp > AUTH PLAIN ***",
+        "smtp < 235",
+        "smtp > MAIL FROM:<carol@example.test>",
+        "smtp > RCPT TO:<bob@example.test>",
+    ] {
+        assert!(after.contains(line), "{line}: {after}");
+    }
     // -v says what happens, each step once, not the conversation.
     let steps = setup.mailer(&["-v", "list"]).run();
     let log = steps.stderr();

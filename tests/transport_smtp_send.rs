@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::roundtrips::RoundTrips;
 use common::{Account, Setup, stack};
 use mail_parser::{MessageParser, MimeHeaders};
 
@@ -303,4 +304,64 @@ fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
         .build();
     let err = setup.mailer(PLAIN_SEND).fails_with(69);
     assert!(err.contains("security = \"starttls\""), "{err}");
+}
+
+/// Round trips of one `send`, counted exactly by a proxy: after the login, the whole
+/// transaction (MAIL FROM, RCPT TO and the message as `BDAT n LAST`, Postfix offering
+/// PIPELINING and CHUNKING) leaves in one write, and QUIT is not waited for. With two
+/// recipients the message waits for both to be accepted: one more.
+#[test]
+fn a_message_leaves_in_one_round_trip_after_the_login() {
+    let stack = stack();
+    // TLS: its two flights (the greeting answers the second), EHLO, AUTH, the
+    // transaction. STARTTLS: EHLO, STARTTLS, the handshake's two (EHLO again goes with
+    // the second), AUTH, the transaction.
+    for (port, security, to, want) in [
+        ("SUBMISSIONS_PORT", "tls", &["bob@example.test"][..], 5),
+        ("SUBMISSION_PORT", "starttls", &["bob@example.test"][..], 6),
+        (
+            "SUBMISSIONS_PORT",
+            "tls",
+            &["bob@example.test", "carol@example.test"][..],
+            6,
+        ),
+    ] {
+        let proxy = RoundTrips::to(stack.port(port));
+        let setup = Account::new("alice")
+            .smtp(stack, port)
+            .security(security)
+            .server_key("port", proxy.port())
+            .build();
+        let mut args = vec!["send", "--subject", "counted", "--body", "one write"];
+        for rcpt in to {
+            args.extend(["--to", rcpt]);
+        }
+        let id = setup.mailer(&args).ok();
+        assert_eq!(proxy.of_connections(1)[0], want, "{security} to {to:?}");
+        for rcpt in to {
+            let user = rcpt.split('@').next().unwrap();
+            let bytes = stack.wait_for_message(user, &id);
+            assert_eq!(parse(&bytes).subject(), Some("counted"));
+        }
+    }
+}
+
+#[test]
+fn a_refused_sole_recipient_is_named_though_its_message_left_in_the_same_write() {
+    let stack = stack();
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let err = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "someone@elsewhere.invalid",
+            "--body",
+            "should go nowhere",
+        ])
+        .fails_with(65);
+    assert!(err.contains("RCPT TO <someone@elsewhere.invalid>"), "{err}");
+    assert!(err.contains("Relay access denied"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

@@ -20,7 +20,7 @@ pub struct Transcript {
     /// The client is in a login: what it sends is secret until the server ends it.
     in_login: bool,
     lines: usize,
-    /// Nothing more is logged (the limit, or TLS above this stream).
+    /// Nothing more is logged (the limit was reached).
     stopped: bool,
 }
 
@@ -52,7 +52,7 @@ impl Transcript {
         self.feed(Side::Server, bytes);
     }
 
-    /// Stops here: what follows is encrypted by a layer above this stream.
+    /// Stops here, saying why.
     pub fn stop(&mut self, why: &str) {
         if !self.stopped {
             tracing::debug!(target: TARGET, "{} (not shown from here: {why})", self.protocol);

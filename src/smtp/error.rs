@@ -1,10 +1,9 @@
-//! A failed SMTP step: which step, what the server said (as lettre's typed reply code),
-//! and what that means for the user: the exit code, and whether a retry may help.
+//! A failed SMTP step: which step, what the server said (its reply code and text), and
+//! what that means for the user: the exit code, and whether a retry may help.
 
 use std::fmt;
 
 use lettre::Address;
-use lettre::transport::smtp::response::{Code, Severity};
 
 use crate::error::{Exit, Failure};
 use crate::net;
@@ -39,6 +38,26 @@ impl fmt::Display for Step {
             Step::Data => f.write_str("DATA"),
             Step::Rset => f.write_str("RSET"),
         }
+    }
+}
+
+/// A reply code (RFC 5321 4.2.1): 4xx says a later try may succeed, 5xx that it will not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code(pub u16);
+
+impl Code {
+    pub fn is_transient(self) -> bool {
+        self.0 / 100 == 4
+    }
+
+    pub fn is_permanent(self) -> bool {
+        self.0 / 100 == 5
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -137,7 +156,7 @@ impl Error {
             Error::Net(e) => e.is_temporary(),
             Error::Timeout { .. } | Error::Broken { .. } => true,
             Error::Token(e) => e.is_temporary(),
-            Error::Rejected { code, .. } => code.severity == Severity::TransientNegativeCompletion,
+            Error::Rejected { code, .. } => code.is_transient(),
             _ => false,
         }
     }
@@ -149,91 +168,37 @@ impl From<Error> for Failure {
     }
 }
 
-type LettreError = lettre::transport::smtp::Error;
-
-/// A failure of lettre at `step`: the server's reply when there is one, else a broken
-/// session.
-pub(super) fn step_error(addr: &str, step: Step, e: LettreError) -> Error {
-    match e.status() {
-        Some(code) => Error::Rejected {
+/// A failure of the connection at `step`: a cap on what the server may send, the
+/// server gone, or a reply that is none.
+pub(super) fn io_error(addr: &str, step: Step, e: std::io::Error) -> Error {
+    match TooMuch::of(&e) {
+        Some(limit) => Error::Limit {
             addr: addr.to_string(),
             step,
-            code,
-            text: reply_text(&e),
+            limit,
         },
-        None => match find_io_error(&e).and_then(TooMuch::of) {
-            Some(limit) => Error::Limit {
-                addr: addr.to_string(),
-                step,
-                limit,
-            },
-            None => Error::Broken {
-                addr: addr.to_string(),
-                step,
-                reason: crate::error::chain(&e),
-            },
+        None => Error::Broken {
+            addr: addr.to_string(),
+            step,
+            reason: e.to_string(),
         },
     }
 }
 
-/// A failure before the greeting: TLS, a reply, or the connection itself.
-pub(super) fn connect_error(addr: &str, e: LettreError) -> Error {
-    if let Some(text) = tls_text(&e) {
-        return net::tls_error(addr.to_string(), &text).into();
+/// A failure before the greeting was read: the network, not the server's answer (a
+/// greeting cut short is worth another try), unless a cap was hit.
+pub(super) fn greeting_error(addr: &str, e: std::io::Error) -> Error {
+    if TooMuch::of(&e).is_some() || e.kind() == std::io::ErrorKind::InvalidData {
+        return io_error(addr, Step::Greeting, e);
     }
-    if e.status().is_some() || find_io_error(&e).and_then(TooMuch::of).is_some() {
-        return step_error(addr, Step::Greeting, e);
-    }
-    let io = find_io_error(&e);
-    let reason = match io {
-        Some(io) => io.to_string(),
-        None => crate::error::chain(&e),
-    };
-    // A greeting or EHLO cut short ("incomplete response") is the network, not the
-    // server's answer: worth another try.
-    let temporary = io.is_some_and(crate::error::io_is_temporary)
+    let reason = e.to_string();
+    let temporary = crate::error::io_is_temporary(&e)
         || crate::error::name_lookup_failed(&reason)
-        || e.is_response();
+        || e.kind() == std::io::ErrorKind::UnexpectedEof;
     net::Error::Connect {
         addr: addr.to_string(),
         reason,
         temporary,
     }
     .into()
-}
-
-/// Whether lettre gave up because our stream's idle bound fired.
-pub(super) fn timed_out(e: &LettreError) -> bool {
-    find_io_error(e).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-}
-
-/// OpenSSL's text of a failed TLS handshake, if that is what `e` is.
-pub(super) fn tls_text(e: &LettreError) -> Option<String> {
-    let mut source = std::error::Error::source(e);
-    let mut found = e.is_tls().then(|| crate::error::chain(e));
-    while let Some(s) = source {
-        if s.downcast_ref::<native_tls::Error>().is_some() {
-            found = Some(s.to_string());
-        }
-        source = s.source();
-    }
-    found
-}
-
-fn find_io_error(e: &LettreError) -> Option<&std::io::Error> {
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        source = s.source();
-    }
-    None
-}
-
-/// The server's text of a negative reply, which lettre keeps as the error's source.
-fn reply_text(e: &LettreError) -> String {
-    std::error::Error::source(e)
-        .map(|s| crate::error::one_line(&s.to_string()))
-        .unwrap_or_default()
 }

@@ -1,27 +1,29 @@
-//! The SMTP dialogue, one bounded step at a time.
+//! The SMTP dialogue, one bounded step at a time, in as few round trips as the server
+//! allows: with PIPELINING, MAIL FROM, every RCPT TO and (for one recipient) the data
+//! leave in one write; with CHUNKING the data go as one `BDAT n LAST`; QUIT is not
+//! waited for.
 
 use std::future::Future;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
-use lettre::transport::smtp::response::Severity;
-
-use super::error::{Error, Step, connect_error, step_error, timed_out, tls_text};
-use super::stream::{Heard, Stream, tls_parameters};
+use super::error::{Code, Error, Step, greeting_error, io_error};
+use super::stream::Stream;
+use super::wire::{Offers, Reply, Wire, dot_stuffed};
 use crate::config::{Security, Server, Token};
 use crate::message::Outgoing;
 use crate::{net, oauth, sasl};
 
 /// An open, authenticated SMTP session.
 pub struct Session {
-    conn: AsyncSmtpConnection,
+    wire: Wire,
     addr: String,
     timeout: Duration,
-    /// Implicit TLS or STARTTLS succeeded (lettre cannot tell for a stream it was given).
+    /// Implicit TLS or STARTTLS succeeded.
     encrypted: bool,
+    /// What the last EHLO offered.
+    offers: Offers,
+    /// The connection can no longer be trusted to be in step with the server.
+    broken: bool,
 }
 
 impl Session {
@@ -46,43 +48,27 @@ impl Session {
         token: Option<&Token>,
         opened: Option<net::Opened>,
     ) -> Result<Session, Error> {
-        let addr = server.address();
-        let (stream, heard) = connect(server, opened).await?;
-        let hello = ClientId::default();
-        let connecting = AsyncSmtpConnection::connect_with_transport(stream, &hello);
-        let mut conn = match tokio::time::timeout(server.timeout, connecting).await {
-            Ok(Err(e)) if !timed_out(&e) => return Err(connect_error(&addr, e)),
-            // A port that expects implicit TLS stays silent until the client's hello.
-            Err(_) | Ok(Err(_)) => {
-                let hint = match server.security {
-                    Security::Tls => "",
-                    _ => " (if the port expects implicit TLS, set security = \"tls\")",
-                };
-                return Err(timeout(&addr, Step::Greeting, server.timeout, hint));
-            }
-            Ok(Ok(c)) => c,
-        };
-        let heard = heard.map(|h| h.take()).unwrap_or_default();
-        net::progress::reached("greeting", || match ehlo_keywords(&heard) {
-            Some((name, keywords)) => format!("{name} offers {}", keywords.join(", ")),
-            None => offered(conn.server_info()),
-        });
-        if server.security == Security::Starttls {
-            starttls(&mut conn, server, &hello).await?;
-            net::progress::reached("starttls", || {
-                let certificate = match conn.peer_certificate() {
-                    Ok(der) => crate::tls::describe_certificate(&der, &server.host),
-                    Err(_) => format!("verified for {}", server.host),
-                };
-                format!("{certificate}; then {}", offered(conn.server_info()))
-            });
-        }
         let mut session = Session {
-            conn,
-            addr,
+            wire: Wire::new(connect(server, opened).await?),
+            addr: server.address(),
             timeout: server.timeout,
             encrypted: server.security != Security::None,
+            offers: Offers::default(),
+            broken: false,
         };
+        session.greeting(server).await?;
+        session.ehlo().await?;
+        net::progress::reached("greeting", || session.offered());
+        if server.security == Security::Starttls {
+            session.starttls(server).await?;
+            net::progress::reached("starttls", || {
+                let certificate = match session.wire.stream().peer_certificate() {
+                    Some(der) => crate::tls::describe_certificate(&der, &server.host),
+                    None => format!("verified for {}", server.host),
+                };
+                format!("{certificate}; then {}", session.offered())
+            });
+        }
         match session.authenticate(server, token).await {
             Ok(how) => {
                 tracing::info!("{}: {how}", session.addr);
@@ -97,6 +83,66 @@ impl Session {
         Ok(session)
     }
 
+    /// The server's 220. A port that expects implicit TLS stays silent until the
+    /// client's hello, so a silent plain connection hints at it.
+    async fn greeting(&mut self, server: &Server) -> Result<(), Error> {
+        let reply = match tokio::time::timeout(self.timeout, self.wire.reply()).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => return Err(greeting_error(&self.addr, e)),
+            Err(_) => {
+                let hint = match server.security {
+                    Security::Tls => "",
+                    _ => " (if the port expects implicit TLS, set security = \"tls\")",
+                };
+                return Err(timeout(&self.addr, Step::Greeting, self.timeout, hint));
+            }
+        };
+        self.expect(Step::Greeting, &reply, 220)
+    }
+
+    /// EHLO, and what the server offers.
+    async fn ehlo(&mut self) -> Result<(), Error> {
+        let hello = format!("EHLO {}\r\n", client_name());
+        let reply = self.exchange(Step::Ehlo, hello.as_bytes()).await?;
+        self.expect(Step::Ehlo, &reply, 250)?;
+        self.offers = Offers::of(&reply);
+        Ok(())
+    }
+
+    /// RFC 3207: STARTTLS, the handshake (verified), and EHLO again over TLS.
+    async fn starttls(&mut self, server: &Server) -> Result<(), Error> {
+        if !self.offers.has("STARTTLS") {
+            self.quit_now().await;
+            return Err(Error::NoStartTls {
+                addr: self.addr.clone(),
+            });
+        }
+        let reply = self.exchange(Step::Starttls, b"STARTTLS\r\n").await?;
+        self.expect(Step::Starttls, &reply, 220)?;
+        if self.wire.has_unread() {
+            let injected = std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the server sent more after its STARTTLS reply, before TLS",
+            );
+            return Err(io_error(&self.addr, Step::Starttls, injected));
+        }
+        let handshake = self.wire.stream_mut().starttls(server);
+        match tokio::time::timeout(self.timeout, handshake).await {
+            Err(_) => return Err(timeout(&self.addr, Step::Starttls, self.timeout, "")),
+            Ok(r) => r?,
+        }
+        self.ehlo().await
+    }
+
+    /// The server's name and every EHLO keyword as it wrote it.
+    fn offered(&self) -> String {
+        format!(
+            "{} offers {}",
+            self.offers.name,
+            self.offers.keywords.join(", ")
+        )
+    }
+
     /// Logs in when the account and the server allow it; says how it went.
     async fn authenticate(
         &mut self,
@@ -108,11 +154,8 @@ impl Session {
             self.bearer(server, mechanism, token).await?;
             return Ok(format!("logged in as {user} with {}", mechanism.name()));
         }
-        let info = self.conn.server_info();
-        let offers_auth = [Mechanism::Plain, Mechanism::Login]
-            .iter()
-            .any(|m| info.supports_auth_mechanism(*m));
-        let any_auth = offers_auth || info.supports_auth_mechanism(Mechanism::Xoauth2);
+        let offers_auth = ["PLAIN", "LOGIN"].iter().any(|m| self.offers.auth(m));
+        let any_auth = offers_auth || self.offers.has("AUTH");
         if !any_auth {
             tracing::info!(
                 "{} offers no AUTH; submitting without logging in",
@@ -138,28 +181,50 @@ impl Session {
             let addr = self.addr.clone();
             return Err(Error::NoMechanism { addr });
         }
-        let credentials = Credentials::new(server.user.clone(), password.expose().to_string());
-        let mechanisms = [Mechanism::Plain, Mechanism::Login];
-        let auth = self.conn.auth(&mechanisms, &credentials);
-        match bounded(&self.addr, self.timeout, Step::Auth, auth).await {
-            Ok(_) => Ok(format!("logged in as {user}")),
-            Err(Error::Rejected { code, text, .. })
-                if code.severity == Severity::PermanentNegativeCompletion =>
-            {
-                Err(Error::AuthRefused(net::LoginRefused {
-                    addr: self.addr.clone(),
-                    user: server.user.clone(),
-                    reply: format!("{code} {text}"),
-                }))
-            }
-            Err(e) => Err(e),
+        let reply = match self.offers.auth("PLAIN") {
+            true => self.plain(user, password.expose()).await?,
+            false => self.login(user, password.expose()).await?,
+        };
+        match reply.code {
+            235 => Ok(format!("logged in as {user}")),
+            code if Code(code).is_permanent() => Err(Error::AuthRefused(net::LoginRefused {
+                addr: self.addr.clone(),
+                user: user.clone(),
+                reply: format!("{code} {}", reply.text()),
+            })),
+            _ => Err(self.rejected(Step::Auth, &reply)),
         }
     }
 
-    /// Logs in with a bearer token (XOAUTH2 or OAUTHBEARER). lettre has no OAUTHBEARER
-    /// and does not answer the error challenge, so the dialogue is written out here: a
-    /// refused token gets a 334 with a JSON reason, the client answers it, and the
-    /// server sends its final refusal.
+    /// RFC 4616, the credentials with the command; a server that wants them after an
+    /// empty challenge (334) gets them then.
+    async fn plain(&mut self, user: &str, password: &str) -> Result<Reply, Error> {
+        let credentials = sasl::encode(&format!("\0{user}\0{password}"));
+        let command = format!("AUTH PLAIN {credentials}\r\n");
+        let reply = self.exchange(Step::Auth, command.as_bytes()).await?;
+        if reply.code != 334 {
+            return Ok(reply);
+        }
+        self.exchange(Step::Auth, format!("{credentials}\r\n").as_bytes())
+            .await
+    }
+
+    /// The LOGIN mechanism: the user name and the password, each after its 334.
+    async fn login(&mut self, user: &str, password: &str) -> Result<Reply, Error> {
+        let mut reply = self.exchange(Step::Auth, b"AUTH LOGIN\r\n").await?;
+        for answer in [user, password] {
+            if reply.code != 334 {
+                return Ok(reply);
+            }
+            let line = format!("{}\r\n", sasl::encode(answer));
+            reply = self.exchange(Step::Auth, line.as_bytes()).await?;
+        }
+        Ok(reply)
+    }
+
+    /// Logs in with a bearer token (XOAUTH2 or OAUTHBEARER). A refused token gets a 334
+    /// with a JSON reason, the client answers it, and the server sends its final
+    /// refusal.
     async fn bearer(
         &mut self,
         server: &Server,
@@ -171,38 +236,25 @@ impl Session {
             return Err(Error::InsecureToken { addr });
         }
         let first = mechanism.first_message(server, token);
-        let line = Line(format!(
-            "AUTH {} {}",
-            mechanism.name(),
-            sasl::encode(&first)
-        ));
-        let (addr, t) = (self.addr.clone(), self.timeout);
-        let reply = bounded(&addr, t, Step::Auth, self.conn.command(line)).await;
-        let refusal = match reply {
-            Ok(r) if r.has_code(334) => {
-                let reason = sasl::refusal_reason(r.message().next().unwrap_or(""));
-                let answer = Line(sasl::encode(mechanism.failure_answer()));
-                let last = bounded(&addr, t, Step::Auth, self.conn.command(answer)).await;
-                let reply = match last {
-                    Err(Error::Rejected { code, text, .. }) => format!("{code} {text}"),
-                    Err(e) => return Err(e),
-                    Ok(r) => format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")),
-                };
+        let line = format!("AUTH {} {}\r\n", mechanism.name(), sasl::encode(&first));
+        let reply = self.exchange(Step::Auth, line.as_bytes()).await?;
+        let refusal = match reply.code {
+            235 => return Ok(()),
+            334 => {
+                let reason = sasl::refusal_reason(reply.lines.first().map_or("", |l| l.as_str()));
+                let answer = format!("{}\r\n", sasl::encode(mechanism.failure_answer()));
+                let last = self.exchange(Step::Auth, answer.as_bytes()).await?;
+                let reply = format!("{} {}", last.code, last.text());
                 match reason.is_empty() {
                     true => reply,
                     false => format!("{reply} ({reason})"),
                 }
             }
-            Ok(_) => return Ok(()),
-            Err(Error::Rejected { code, text, .. })
-                if code.severity == Severity::PermanentNegativeCompletion =>
-            {
-                format!("{code} {text}")
-            }
-            Err(e) => return Err(e),
+            code if Code(code).is_permanent() => format!("{code} {}", reply.text()),
+            _ => return Err(self.rejected(Step::Auth, &reply)),
         };
         Err(Error::AuthRefused(net::LoginRefused {
-            addr,
+            addr: self.addr.clone(),
             user: server.user.clone(),
             reply: refusal,
         }))
@@ -211,98 +263,263 @@ impl Session {
     /// Submits one message. A refused recipient aborts the whole transaction (RSET), so a
     /// message is never delivered to only some of its recipients.
     pub async fn send(&mut self, message: &Outgoing) -> Result<(), Error> {
+        if self.broken {
+            return Err(self.out_of_step(Step::MailFrom));
+        }
         let params = self.mail_parameters(message)?;
-        let result = self.transaction(message, params).await;
-        if let Err(Error::Rejected { .. }) = &result {
-            let rset = self.conn.command(Rset);
-            let _ = bounded(&self.addr, self.timeout, Step::Rset, rset).await;
+        let result = self.transaction(message, &params).await;
+        if let Err(Error::Rejected { .. }) = &result
+            && !self.broken
+        {
+            let _ = self.exchange(Step::Rset, b"RSET\r\n").await;
         }
         result
     }
 
     /// Whether the server takes `sender` in MAIL FROM, then RSET: a transaction that
-    /// sends nothing, for `mailer check`.
+    /// sends nothing, for `mailer check`. Both in one write where pipelining is offered.
     pub async fn try_sender(&mut self, sender: &lettre::Address) -> Result<(), Error> {
-        let (addr, timeout) = (self.addr.clone(), self.timeout);
-        let mail = Mail::new(Some(sender.clone()), vec![]);
-        let accepted = bounded(&addr, timeout, Step::MailFrom, self.conn.command(mail)).await;
-        let rset = self.conn.command(Rset);
-        let _ = bounded(&addr, timeout, Step::Rset, rset).await;
-        accepted.map(|_| ())
+        let mail = format!("MAIL FROM:<{sender}>\r\n");
+        let accepted = match self.offers.has("PIPELINING") {
+            true => {
+                let both = format!("{mail}RSET\r\n");
+                self.send_bytes(Step::MailFrom, both.as_bytes(), self.timeout)
+                    .await?;
+                let accepted = self.read(Step::MailFrom).await?;
+                self.read(Step::Rset).await?;
+                accepted
+            }
+            false => {
+                let accepted = self.exchange(Step::MailFrom, mail.as_bytes()).await?;
+                self.exchange(Step::Rset, b"RSET\r\n").await?;
+                accepted
+            }
+        };
+        self.expect(Step::MailFrom, &accepted, 250)
     }
 
     /// The MAIL FROM parameters the message needs, or why the server cannot take it.
-    fn mail_parameters(&self, message: &Outgoing) -> Result<Vec<MailParameter>, Error> {
-        let info = self.conn.server_info();
+    fn mail_parameters(&self, message: &Outgoing) -> Result<String, Error> {
         let lacks = |what| Error::Lacks {
             addr: self.addr.clone(),
             what,
         };
-        let mut params = Vec::new();
+        let mut params = String::new();
+        if !message.bytes.is_ascii() {
+            if !self.offers.has("8BITMIME") {
+                return Err(lacks(
+                    "the message has 8-bit content and the server does not offer 8BITMIME",
+                ));
+            }
+            params.push_str(" BODY=8BITMIME");
+        }
         let non_ascii_address = message
             .recipients
             .iter()
             .chain([&message.sender])
             .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
         if non_ascii_address {
-            if !info.supports_feature(Extension::SmtpUtfEight) {
+            if !self.offers.has("SMTPUTF8") {
                 return Err(lacks(
                     "an address is not ASCII and the server does not offer SMTPUTF8",
                 ));
             }
-            params.push(MailParameter::SmtpUtfEight);
-        }
-        if !message.bytes.is_ascii() {
-            if !info.supports_feature(Extension::EightBitMime) {
-                return Err(lacks(
-                    "the message has 8-bit content and the server does not offer 8BITMIME",
-                ));
-            }
-            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+            params.push_str(" SMTPUTF8");
         }
         Ok(params)
     }
 
-    async fn transaction(
-        &mut self,
-        message: &Outgoing,
-        params: Vec<MailParameter>,
-    ) -> Result<(), Error> {
-        let (addr, timeout) = (self.addr.clone(), self.timeout);
-        let mail = Mail::new(Some(message.sender.clone()), params);
-        bounded(&addr, timeout, Step::MailFrom, self.conn.command(mail)).await?;
+    /// One transaction. With PIPELINING, MAIL FROM and every RCPT TO leave in one
+    /// write, and so does the data when there is one recipient (a refused recipient
+    /// then leaves the server none, and the data is refused too); with more, the data
+    /// waits until every recipient is accepted, so none gets a message another was
+    /// refused.
+    async fn transaction(&mut self, message: &Outgoing, params: &str) -> Result<(), Error> {
+        let mut envelope = format!("MAIL FROM:<{}>{params}\r\n", message.sender).into_bytes();
+        let mut steps = vec![Step::MailFrom];
         for rcpt in &message.recipients {
-            let step = Step::RcptTo(rcpt.clone());
-            let command = self.conn.command(Rcpt::new(rcpt.clone(), vec![]));
-            bounded(&addr, timeout, step, command).await?;
+            envelope.extend_from_slice(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+            steps.push(Step::RcptTo(rcpt.clone()));
         }
-        bounded(&addr, timeout, Step::Data, self.conn.command(Data)).await?;
-        // Large messages take longer than one reply: allow for a slow 16 KiB/s link.
-        let budget = timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384);
-        // lettre ends DATA with CRLF "." CRLF itself; a message's own final CRLF would
-        // otherwise become an extra blank line at the recipient.
-        let bytes = message
-            .bytes
-            .strip_suffix(b"\r\n")
-            .unwrap_or(&message.bytes);
-        bounded(&addr, budget, Step::Data, self.conn.message(bytes)).await?;
-        Ok(())
+        if !self.offers.has("PIPELINING") {
+            for (i, step) in steps.iter().enumerate() {
+                let line = envelope_line(&envelope, i);
+                let reply = self.exchange(step.clone(), line).await?;
+                self.expect(step.clone(), &reply, 250)?;
+            }
+            return self.data(message).await;
+        }
+        let with_data = message.recipients.len() == 1;
+        let (data, budget) = match with_data {
+            true => self.data_start(message),
+            false => (Vec::new(), self.timeout),
+        };
+        envelope.extend_from_slice(&data);
+        self.send_bytes(Step::MailFrom, &envelope, budget).await?;
+        let mut first_refusal = None;
+        for step in steps {
+            let reply = self.read(step.clone()).await?;
+            if reply.code != 250 && first_refusal.is_none() {
+                first_refusal = Some(self.rejected(step, &reply));
+            }
+        }
+        match (with_data, first_refusal) {
+            (true, refused) => self.data_end(message, refused, budget).await,
+            (false, Some(refused)) => Err(refused),
+            (false, None) => self.data(message).await,
+        }
     }
 
-    /// Ends the session politely (QUIT, then closing the connection, TLS's close_notify
-    /// included); errors here cannot lose anything, so they are ignored.
+    /// The data phase after its envelope was accepted: BDAT where CHUNKING is offered,
+    /// else DATA, its 354, and the dot-stuffed message.
+    async fn data(&mut self, message: &Outgoing) -> Result<(), Error> {
+        let (start, budget) = self.data_start(message);
+        self.send_bytes(Step::Data, &start, budget).await?;
+        self.data_end(message, None, budget).await
+    }
+
+    /// What starts the data phase: `BDAT n LAST` with the message, or `DATA`; and the
+    /// time it may take (a large message over a slow 16 KiB/s link).
+    fn data_start(&self, message: &Outgoing) -> (Vec<u8>, Duration) {
+        let budget = self.timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384);
+        if !self.offers.has("CHUNKING") {
+            return (b"DATA\r\n".to_vec(), budget);
+        }
+        let mut bdat = format!("BDAT {} LAST\r\n", message.bytes.len()).into_bytes();
+        bdat.extend_from_slice(&message.bytes);
+        (bdat, budget)
+    }
+
+    /// Reads the data phase's replies: BDAT's one, or DATA's 354, then the message and
+    /// its final reply. An envelope refused in the same write (`refused`) fails the
+    /// transaction; a 354 after it cannot be taken back, so the connection is dropped
+    /// before a byte of the message goes out.
+    async fn data_end(
+        &mut self,
+        message: &Outgoing,
+        refused: Option<Error>,
+        budget: Duration,
+    ) -> Result<(), Error> {
+        let reply = self.read(Step::Data).await?;
+        if self.offers.has("CHUNKING") {
+            return match refused {
+                Some(e) => Err(e),
+                None => self.expect(Step::Data, &reply, 250),
+            };
+        }
+        match (reply.code, refused) {
+            (354, Some(e)) => {
+                self.broken = true;
+                self.wire.shutdown().await;
+                Err(e)
+            }
+            (_, Some(e)) => Err(e),
+            (354, None) => {
+                self.send_bytes(Step::Data, &dot_stuffed(&message.bytes), budget)
+                    .await?;
+                let last = self.read_within(Step::Data, budget).await?;
+                self.expect(Step::Data, &last, 250)
+            }
+            (_, None) => Err(self.rejected(Step::Data, &reply)),
+        }
+    }
+
+    /// Ends the session: QUIT, not waited for (its reply changes nothing), then the
+    /// connection closed, TLS's close_notify included. Errors here cannot lose anything.
     pub async fn quit(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.conn.abort()).await;
+        self.quit_now().await;
+    }
+
+    /// QUIT and TLS's close leave together (corked), so the server's reply to QUIT
+    /// cannot come in between and nothing waits for it.
+    async fn quit_now(&mut self) {
+        self.wire.stream_mut().cork(true);
+        if !self.broken {
+            let quit = self.wire.send(b"QUIT\r\n");
+            let _ = tokio::time::timeout(self.timeout, quit).await;
+        }
+        let _ = tokio::time::timeout(self.timeout, self.wire.shutdown()).await;
+        self.wire.stream_mut().cork(false);
+        self.broken = true;
+    }
+
+    /// Sends one command and reads its reply, within the step's bound.
+    async fn exchange(&mut self, step: Step, command: &[u8]) -> Result<Reply, Error> {
+        self.send_bytes(step.clone(), command, self.timeout).await?;
+        self.read(step).await
+    }
+
+    /// Writes pipelined or single commands, within `bound`.
+    async fn send_bytes(&mut self, step: Step, bytes: &[u8], bound: Duration) -> Result<(), Error> {
+        let addr = self.addr.clone();
+        let sent = bounded(&addr, bound, step, self.wire.send(bytes)).await;
+        self.broken |= sent.is_err();
+        sent
+    }
+
+    /// Reads the next reply, which belongs to `step`.
+    async fn read(&mut self, step: Step) -> Result<Reply, Error> {
+        self.read_within(step, self.timeout).await
+    }
+
+    async fn read_within(&mut self, step: Step, bound: Duration) -> Result<Reply, Error> {
+        let addr = self.addr.clone();
+        let reply = bounded(&addr, bound, step, self.wire.reply()).await;
+        self.broken |= reply.is_err();
+        reply
+    }
+
+    /// The reply as expected, else the step's refusal.
+    fn expect(&self, step: Step, reply: &Reply, code: u16) -> Result<(), Error> {
+        match reply.code == code {
+            true => Ok(()),
+            false => Err(self.rejected(step, reply)),
+        }
+    }
+
+    fn rejected(&self, step: Step, reply: &Reply) -> Error {
+        Error::Rejected {
+            addr: self.addr.clone(),
+            step,
+            code: Code(reply.code),
+            text: reply.text(),
+        }
+    }
+
+    fn out_of_step(&self, step: Step) -> Error {
+        Error::Broken {
+            addr: self.addr.clone(),
+            step,
+            reason: "the connection was lost earlier in this session".into(),
+        }
     }
 }
 
-/// Our own connection (TCP_NODELAY, an idle timeout on reads, TLS through `net`) for
-/// lettre: without NODELAY, the final "." of each message waits on a delayed ACK, 40 ms
-/// per message when flushing a queue.
-async fn connect(
-    server: &Server,
-    opened: Option<net::Opened>,
-) -> Result<(Box<dyn AsyncTokioStream>, Option<Heard>), Error> {
+/// The `i`th line of a block of CRLF-ended commands.
+fn envelope_line(block: &[u8], i: usize) -> &[u8] {
+    block
+        .split_inclusive(|b| *b == b'\n')
+        .nth(i)
+        .unwrap_or_default()
+}
+
+/// The name mailer gives in EHLO: the host's name, else an address literal (RFC 5321
+/// 4.1.4).
+fn client_name() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+        })
+        .unwrap_or_else(|| "[127.0.0.1]".to_string())
+}
+
+/// Our own connection (TCP_NODELAY, TLS through `net`): without NODELAY, the final "."
+/// of each message waits on a delayed ACK, 40 ms per message when flushing a queue.
+async fn connect(server: &Server, opened: Option<net::Opened>) -> Result<Stream, Error> {
     let addr = server.address();
     let opened = match opened {
         Some(o) => o,
@@ -313,124 +530,26 @@ async fn connect(
     // over a slow link, the server is silent, and a false timeout would queue a message
     // the server is about to accept, sending it twice.
     let no_idle = Duration::from_secs(24 * 3600);
-    let peer = |tcp: &net::Idle<tokio::net::TcpStream>| {
-        tcp.get_ref().peer_addr().map_err(|e| net::Error::Connect {
-            addr: addr.clone(),
-            reason: e.to_string(),
-            temporary: true,
-        })
-    };
-    let stream = match opened {
+    Ok(match opened {
         // Made by `mailer check`, whose steps have their own bounds.
-        net::Opened::Secured(conn, peer) => Stream::secured(conn, peer),
+        net::Opened::Secured(conn, _) => Stream::secured(conn),
         net::Opened::Tls(mut tls) => {
             tls.get_mut().set_timeout(no_idle);
-            let peer = peer(tls.get_ref())?;
-            Stream::tls(tls, peer)
+            Stream::tls(tls)
         }
         net::Opened::Plain(mut tcp) if server.security == Security::Tls => {
             tcp.set_timeout(no_idle);
-            let peer = peer(&tcp)?;
             let handshake = net::tls_wrap(server, tcp);
-            let tls = match tokio::time::timeout(server.timeout, handshake).await {
+            match tokio::time::timeout(server.timeout, handshake).await {
                 Err(_) => return Err(timeout(&addr, Step::Tls, server.timeout, "")),
-                Ok(r) => r?,
-            };
-            Stream::tls(tls, peer)
+                Ok(r) => Stream::tls(r?),
+            }
         }
         net::Opened::Plain(mut tcp) => {
             tcp.set_timeout(no_idle);
-            let peer = peer(&tcp)?;
-            Stream::plain(tcp, peer)
+            Stream::plain(tcp)
         }
-    };
-    let heard = stream.heard();
-    Ok((Box::new(stream), heard))
-}
-
-async fn starttls(
-    conn: &mut AsyncSmtpConnection,
-    server: &Server,
-    hello: &ClientId,
-) -> Result<(), Error> {
-    let addr = server.address();
-    if !conn.can_starttls() {
-        conn.abort().await;
-        return Err(Error::NoStartTls { addr });
-    }
-    let params = tls_parameters(server)?;
-    match tokio::time::timeout(server.timeout, conn.starttls(params, hello)).await {
-        Err(_) => Err(timeout(&addr, Step::Starttls, server.timeout, "")),
-        Ok(Err(e)) => match tls_text(&e) {
-            Some(text) => Err(net::tls_error(addr, &text).into()),
-            None => Err(step_error(&addr, Step::Starttls, e)),
-        },
-        Ok(Ok(())) => Ok(()),
-    }
-}
-
-/// The server's name and every EHLO keyword (SIZE, PIPELINING, CHUNKING, AUTH ... as
-/// it writes them), from what it said before lettre took over: the first 250 reply
-/// after the 220 greeting. None when no whole EHLO reply was heard (a HELO server).
-pub(super) fn ehlo_keywords(heard: &[u8]) -> Option<(String, Vec<String>)> {
-    let text = String::from_utf8_lossy(heard);
-    let mut lines = text
-        .split("\r\n")
-        .skip_while(|l| !l.starts_with("220 "))
-        .skip(1);
-    let first = lines.next()?;
-    let name = first.strip_prefix("250-").or(first.strip_prefix("250 "))?;
-    let name = shown(name.split_whitespace().next().unwrap_or(""));
-    let mut keywords = Vec::new();
-    let mut last = first.starts_with("250 ");
-    for line in lines.take(64) {
-        if last {
-            break;
-        }
-        let keyword = line.strip_prefix("250-").or(line.strip_prefix("250 "))?;
-        last = line.starts_with("250 ");
-        keywords.push(shown(keyword.trim()));
-    }
-    last.then_some((name, keywords))
-}
-
-/// A server's word with its control characters as spaces: it goes to a terminal.
-fn shown(word: &str) -> String {
-    word.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// What lettre understood of an EHLO reply: the server's name and the extensions it
-/// uses.
-fn offered(info: &lettre::transport::smtp::extension::ServerInfo) -> String {
-    let mut seen: Vec<String> = [
-        Extension::EightBitMime,
-        Extension::SmtpUtfEight,
-        Extension::StartTls,
-    ]
-    .into_iter()
-    .filter(|e| info.supports_feature(*e))
-    .map(|e| e.to_string())
-    .collect();
-    let mechanisms: Vec<String> = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
-        .into_iter()
-        .filter(|m| info.supports_auth_mechanism(*m))
-        .map(|m| m.to_string())
-        .collect();
-    if !mechanisms.is_empty() {
-        seen.push(format!("AUTH {}", mechanisms.join(" ")));
-    }
-    format!("{} offers {}", info.name(), seen.join(", "))
-}
-
-/// A command line of our own, for what lettre has no command type for.
-struct Line(String);
-
-impl std::fmt::Display for Line {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\r\n", self.0)
-    }
+    })
 }
 
 fn timeout(addr: &str, step: Step, bound: Duration, hint: &'static str) -> Error {
@@ -447,11 +566,11 @@ async fn bounded<T>(
     addr: &str,
     bound: Duration,
     step: Step,
-    fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+    fut: impl Future<Output = std::io::Result<T>>,
 ) -> Result<T, Error> {
     match tokio::time::timeout(bound, fut).await {
         Err(_) => Err(timeout(addr, step, bound, "")),
-        Ok(Err(e)) => Err(step_error(addr, step, e)),
+        Ok(Err(e)) => Err(io_error(addr, step, e)),
         Ok(Ok(v)) => Ok(v),
     }
 }

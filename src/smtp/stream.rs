@@ -1,61 +1,25 @@
-//! The connection lettre runs over: our own TCP stream (TCP_NODELAY, an idle bound on
-//! reads, TLS through `net`), handed to lettre instead of letting it connect itself.
+//! The connection SMTP runs over: our own TCP stream (TCP_NODELAY, TLS through `net`,
+//! STARTTLS's too), with the caps on what the server may send and `-vv`'s transcript,
+//! which sees the conversation in the clear on both sides of STARTTLS.
 
-use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use lettre::transport::smtp::client::{AsyncTokioStream, Certificate, TlsParameters};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::error::Error;
 use crate::config::Server;
 use crate::net::limits::{self, LineGuard};
 use crate::net::{self, Idle};
 
-/// The connection lettre runs over: plain (until STARTTLS) or implicit TLS, with the
-/// caps on what the server may send in one line and one reply.
+/// The connection: plain (until STARTTLS) or TLS, with the caps on what the server may
+/// send in one line and one reply.
 #[derive(Debug)]
 pub(super) struct Stream {
     inner: Inner,
-    peer: SocketAddr,
     guard: LineGuard,
-    heard: Option<Heard>,
     /// The conversation, for `-vv`.
     wire: Option<net::wire::Transcript>,
-    /// STARTTLS was sent: once the server agrees, lettre's TLS runs above this stream.
-    starttls: bool,
-}
-
-/// What the server said before lettre took over the dialogue (its greeting and EHLO
-/// reply, in the clear), kept while `mailer check` records, for its greeting step:
-/// lettre keeps only the EHLO keywords it uses.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Heard(Arc<Mutex<Option<Vec<u8>>>>);
-
-/// More than any greeting and EHLO reply; what a server sends beyond it is not shown.
-const HEARD_CAP: usize = 64 * 1024;
-
-impl Heard {
-    /// The bytes heard so far; nothing more is kept after this.
-    pub(super) fn take(&self) -> Vec<u8> {
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept.take().unwrap_or_default()
-    }
-
-    fn keep(&self, bytes: &[u8]) {
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(kept) = kept.as_mut() {
-            let room = HEARD_CAP.saturating_sub(kept.len());
-            kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        }
-    }
-
-    fn new() -> Heard {
-        Heard(Arc::new(Mutex::new(Some(Vec::new()))))
-    }
 }
 
 #[derive(Debug)]
@@ -63,45 +27,77 @@ enum Inner {
     Plain(Idle<TcpStream>),
     Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
     Secured(net::Conn),
+    /// After a failed STARTTLS handshake.
+    Closed,
+}
+
+fn closed() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotConnected, "the connection is closed")
 }
 
 impl Stream {
-    pub(super) fn plain(tcp: Idle<TcpStream>, peer: SocketAddr) -> Stream {
-        Stream::new(Inner::Plain(tcp), peer)
+    pub(super) fn plain(tcp: Idle<TcpStream>) -> Stream {
+        Stream::new(Inner::Plain(tcp))
     }
 
-    pub(super) fn tls(
-        tls: async_native_tls::TlsStream<Idle<TcpStream>>,
-        peer: SocketAddr,
-    ) -> Stream {
-        Stream::new(Inner::Tls(tls), peer)
+    pub(super) fn tls(tls: async_native_tls::TlsStream<Idle<TcpStream>>) -> Stream {
+        Stream::new(Inner::Tls(tls))
     }
 
     /// Over a connection secured elsewhere (`mailer check`'s own handshake).
-    pub(super) fn secured(conn: net::Conn, peer: SocketAddr) -> Stream {
-        Stream::new(Inner::Secured(conn), peer)
+    pub(super) fn secured(conn: net::Conn) -> Stream {
+        Stream::new(Inner::Secured(conn))
     }
 
-    fn new(inner: Inner, peer: SocketAddr) -> Stream {
+    fn new(inner: Inner) -> Stream {
         Stream {
             inner,
-            peer,
             guard: LineGuard::new(limits::SMTP_LINE, limits::SMTP_REPLY),
-            heard: net::progress::is_recording().then(Heard::new),
             wire: net::wire::Transcript::new("smtp"),
-            starttls: false,
         }
     }
 
-    /// Where the greeting and EHLO reply are kept, when they are (see [`Heard`]).
-    pub(super) fn heard(&self) -> Option<Heard> {
-        self.heard.clone()
+    /// STARTTLS's handshake, verified as implicit TLS is; the caps and the transcript
+    /// go on above it. A connection already secured is kept as it is; one whose
+    /// handshake failed is closed.
+    pub(super) async fn starttls(&mut self, server: &Server) -> Result<(), net::Error> {
+        if let Inner::Plain(_) = self.inner
+            && let Inner::Plain(tcp) = std::mem::replace(&mut self.inner, Inner::Closed)
+        {
+            self.inner = Inner::Tls(net::tls_wrap(server, tcp).await?);
+        }
+        Ok(())
+    }
+
+    /// Holds small writes back until uncorked (Linux's TCP_CORK), so that what is
+    /// written in between leaves in one segment.
+    pub(super) fn cork(&self, on: bool) {
+        #[cfg(target_os = "linux")]
+        if let Some(tcp) = self.tcp() {
+            let _ = socket2::SockRef::from(tcp).set_tcp_cork(on);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = on;
+    }
+
+    fn tcp(&self) -> Option<&TcpStream> {
+        match &self.inner {
+            Inner::Plain(tcp) => Some(tcp.get_ref()),
+            Inner::Tls(tls) => Some(tls.get_ref().get_ref()),
+            Inner::Secured(_) | Inner::Closed => None,
+        }
+    }
+
+    /// The server's certificate (DER), over TLS made by native-tls.
+    pub(super) fn peer_certificate(&self) -> Option<Vec<u8>> {
+        match &self.inner {
+            Inner::Tls(tls) => tls.peer_certificate().ok()??.to_der().ok(),
+            _ => None,
+        }
     }
 }
 
 impl AsyncRead for Stream {
-    /// After STARTTLS, lettre's own TLS runs over this stream, so the caps count
-    /// ciphertext: the reply cap still bounds memory.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -113,20 +109,15 @@ impl AsyncRead for Stream {
             Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Secured(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Closed => Poll::Ready(Err(closed())),
         };
         if let Poll::Ready(Ok(())) = r {
             let read = &buf.filled()[before..];
             if let Err(limit) = this.guard.read(read) {
                 return Poll::Ready(Err(limit.into_io()));
             }
-            if let Some(heard) = &this.heard {
-                heard.keep(read);
-            }
             if let Some(wire) = this.wire.as_mut() {
                 wire.server(read);
-                if this.starttls && read.starts_with(b"220") {
-                    wire.stop("lettre's TLS after STARTTLS; with security = \"tls\" all is shown");
-                }
             }
         }
         r
@@ -145,9 +136,9 @@ impl AsyncWrite for Stream {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Secured(s) => Pin::new(s).poll_write(cx, buf),
+            Inner::Closed => Poll::Ready(Err(closed())),
         };
         if let (Poll::Ready(Ok(n)), Some(wire)) = (&r, this.wire.as_mut()) {
-            this.starttls |= matches!(this.inner, Inner::Plain(_)) && buf.starts_with(b"STARTTLS");
             wire.client(&buf[..*n]);
         }
         r
@@ -158,6 +149,7 @@ impl AsyncWrite for Stream {
             Inner::Plain(s) => Pin::new(s).poll_flush(cx),
             Inner::Tls(s) => Pin::new(s).poll_flush(cx),
             Inner::Secured(s) => Pin::new(s).poll_flush(cx),
+            Inner::Closed => Poll::Ready(Ok(())),
         }
     }
 
@@ -166,32 +158,7 @@ impl AsyncWrite for Stream {
             Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Inner::Tls(s) => Pin::new(s).poll_shutdown(cx),
             Inner::Secured(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Closed => Poll::Ready(Ok(())),
         }
     }
-}
-
-impl AsyncTokioStream for Stream {
-    fn peer_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.peer)
-    }
-}
-
-/// lettre's TLS parameters for STARTTLS: the system's roots plus the server's `ca_file`.
-pub(super) fn tls_parameters(server: &Server) -> Result<TlsParameters, Error> {
-    let mut builder = TlsParameters::builder(server.host.clone());
-    if let Some(path) = &server.ca_file {
-        let pem = net::ca_pem(path)?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| net::Error::CaFile {
-            path: path.display().to_string(),
-            reason: format!("not a PEM certificate ({})", crate::error::chain(&e)),
-        })?;
-        builder = builder.add_root_certificate(cert);
-    }
-    builder.build_native().map_err(|e| {
-        net::Error::Tls {
-            addr: server.address(),
-            reason: crate::error::chain(&e),
-        }
-        .into()
-    })
 }

@@ -3,8 +3,6 @@
 
 use std::collections::VecDeque;
 
-use lettre::transport::smtp::response::{Category, Code, Detail, Severity};
-
 use super::*;
 use crate::net;
 
@@ -36,11 +34,11 @@ impl Transport for &mut Stub {
     }
 }
 
-fn reply(severity: Severity) -> smtp::Error {
+fn reply(code: u16) -> smtp::Error {
     smtp::Error::Rejected {
         addr: "smtp.example.org:465".into(),
         step: smtp::Step::Data,
-        code: Code::new(severity, Category::MailSystem, Detail::Two),
+        code: smtp::Code(code),
         text: "try later".into(),
     }
 }
@@ -101,10 +99,7 @@ fn older_messages_go_first_over_the_same_connection() {
 #[test]
 fn a_temporary_failure_stops_the_flush_and_keeps_the_rest() {
     let (_dir, outbox) = outbox_with(3);
-    let mut stub = Stub::answering(vec![
-        Ok(()),
-        Err(reply(Severity::TransientNegativeCompletion)),
-    ]);
+    let mut stub = Stub::answering(vec![Ok(()), Err(reply(452))]);
     let report = run(flush_with(&mut &mut stub, &outbox));
     assert_eq!(stub.sent.len(), 2, "the third was not tried");
     assert_eq!(report.sent.len(), 1);
@@ -125,7 +120,7 @@ fn a_temporary_failure_stops_the_flush_and_keeps_the_rest() {
 #[test]
 fn a_permanent_refusal_is_kept_for_the_user_and_the_flush_goes_on() {
     let (_dir, outbox) = outbox_with(2);
-    let mut stub = Stub::answering(vec![Err(reply(Severity::PermanentNegativeCompletion))]);
+    let mut stub = Stub::answering(vec![Err(reply(552))]);
     let report = run(flush_with(&mut &mut stub, &outbox));
     assert_eq!(stub.sent.len(), 2);
     assert!(!report.retry);
@@ -169,7 +164,7 @@ fn an_unreachable_server_queues_the_message_unless_told_not_to() {
 #[test]
 fn a_refused_message_is_an_error_and_is_not_queued() {
     let (_dir, outbox) = outbox_with(0);
-    let mut stub = Stub::answering(vec![Err(reply(Severity::PermanentNegativeCompletion))]);
+    let mut stub = Stub::answering(vec![Err(reply(552))]);
     let failed = run(deliver_over(Ok(&mut stub), &outbox, &message(1), true)).unwrap_err();
     assert_eq!(failed.exit(), Exit::Data);
     assert!(outbox.list().unwrap().is_empty());
@@ -178,7 +173,7 @@ fn a_refused_message_is_an_error_and_is_not_queued() {
 #[test]
 fn a_4xx_to_the_new_message_queues_it() {
     let (_dir, outbox) = outbox_with(0);
-    let mut stub = Stub::answering(vec![Err(reply(Severity::TransientNegativeCompletion))]);
+    let mut stub = Stub::answering(vec![Err(reply(452))]);
     let delivery = run(deliver_over(Ok(&mut stub), &outbox, &message(1), true)).unwrap();
     let Delivery::Queued { reason, .. } = delivery else {
         panic!("not queued")
