@@ -87,3 +87,32 @@ fn tab_offers_accounts_mailboxes_and_queue_ids() {
     let id = listed[0]["queue_id"].as_str().unwrap().to_string();
     assert_eq!(tab(&setup, "mailer queue drop ")[0], id);
 }
+
+/// A `-c` on the line picks the config whose accounts are offered, an `-a` the account
+/// whose mailboxes are; a mailbox fetched before is offered without `mailboxes`.
+#[test]
+fn tab_follows_the_config_and_account_on_the_line_and_offers_fetched_mailboxes() {
+    let stack = stack();
+    stack.deliver("bob", "Projects", &[b"Subject: a\r\n\r\nx\r\n".as_slice()]);
+    let setup = Account::new("carol")
+        .maildir()
+        .imap(stack, "IMAPS_PORT")
+        .build();
+    let other = Account::new("bob")
+        .maildir()
+        .imap(stack, "IMAPS_PORT")
+        .build();
+    assert_eq!(tab(&setup, "mailer -a "), ["carol"]);
+    let line = format!("mailer -c {} -a ", other.config().display());
+    assert_eq!(tab(&setup, &line), ["bob"]);
+    let line = format!("mailer --config={} -a ", other.config().display());
+    assert_eq!(tab(&setup, &line), ["bob"]);
+
+    // A mailbox fetched before is offered, for the account named on the line.
+    other.mailer(&["fetch", "-m", "Projects"]).ok();
+    assert_eq!(tab(&other, "mailer list -m "), ["INBOX", "Projects"]);
+    assert_eq!(tab(&other, "mailer -a bob list -m P"), ["Projects"]);
+    assert_eq!(tab(&other, "mailer -a nobody list -m "), ["INBOX"]);
+    // carol fetched nothing but INBOX.
+    assert_eq!(tab(&setup, "mailer -a carol list -m "), ["INBOX"]);
+}

@@ -1,10 +1,13 @@
 //! Shell completion that asks mailer itself: account names after `-a`, mailbox names
-//! after `-m` (those the last `mailer mailboxes` saw, kept in the state directory), and
-//! queue ids after `queue drop`. The script `mailer completions SHELL` prints calls back
-//! into the binary with `MAILER_COMPLETE` set; nothing here touches the network, and a
-//! config that does not load completes nothing rather than printing an error.
+//! after `-m` (INBOX, those the last `mailer mailboxes` saw and those fetched or
+//! digested before, all known from the state directory), and queue ids after `queue
+//! drop`. The script `mailer completions SHELL` prints calls back into the binary with
+//! `MAILER_COMPLETE` set and the words of the command line; a `-c` among them picks the
+//! config, an `-a` the account. Nothing here touches the network, and a config that
+//! does not load completes nothing rather than printing an error.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 
 use clap_complete::CompletionCandidate;
 
@@ -17,7 +20,27 @@ pub const VAR: &str = "MAILER_COMPLETE";
 const MAILBOXES: &str = "mailboxes.txt";
 
 fn config() -> Option<Config> {
-    Config::load(None).ok()
+    let path = on_the_line("-c", "--config").map(PathBuf::from);
+    Config::load(path.as_deref()).ok()
+}
+
+/// The value of an option among the words being completed, which the scripts pass
+/// after `--` (`mailer -- mailer -c x.toml list -m `).
+fn on_the_line(short: &str, long: &str) -> Option<OsString> {
+    let words: Vec<OsString> = std::env::args_os()
+        .skip_while(|a| a != "--")
+        .skip(1)
+        .collect();
+    // The last word is the one being completed: not a value yet.
+    let before = &words[..words.len().saturating_sub(1)];
+    let with_equals = format!("{long}=");
+    before.iter().enumerate().find_map(|(i, word)| {
+        let text = word.to_string_lossy();
+        if text == short || text == long {
+            return before.get(i + 1).cloned();
+        }
+        text.strip_prefix(&with_equals).map(OsString::from)
+    })
 }
 
 fn starting(current: &OsStr) -> impl Fn(&str) -> bool + '_ {
@@ -37,17 +60,24 @@ pub fn accounts(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// INBOX and the mailbox names `mailer mailboxes` last saw, of every account.
+/// INBOX, the mailbox names `mailer mailboxes` last saw, and those with a fetch or
+/// digest state: of the account `-a` names on the line, else of every account.
 pub fn mailboxes(current: &OsStr) -> Vec<CompletionCandidate> {
     let mut names = vec!["INBOX".to_string()];
-    for account in config().iter().flat_map(|c| c.accounts()) {
+    let chosen = on_the_line("-a", "--account");
+    let config = config();
+    let accounts = config.as_ref().map(|c| c.accounts()).unwrap_or_default();
+    for account in accounts
+        .iter()
+        .filter(|a| chosen.as_ref().is_none_or(|c| *c == *a.name))
+    {
         let Ok(dir) = crate::store::account_dir(&account.name) else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(dir.join(MAILBOXES)) else {
-            continue;
-        };
-        names.extend(text.lines().take(10_000).map(str::to_string));
+        if let Ok(text) = std::fs::read_to_string(dir.join(MAILBOXES)) {
+            names.extend(text.lines().take(10_000).map(str::to_string));
+        }
+        names.extend(with_state(&dir));
     }
     names.sort();
     names.dedup();
@@ -56,6 +86,28 @@ pub fn mailboxes(current: &OsStr) -> Vec<CompletionCandidate> {
         .filter(|n| starting(current)(n))
         .map(CompletionCandidate::new)
         .collect()
+}
+
+/// The mailboxes an account's fetch and digest states are kept for
+/// (`imap/Archive.json`, `digest/%E8%8D%89%E7%A8%BF.json`), their names decoded.
+fn with_state(account_dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for kind in ["imap", "digest"] {
+        let files = std::fs::read_dir(account_dir.join(kind))
+            .into_iter()
+            .flatten()
+            .flatten();
+        for file in files.take(10_000) {
+            let name = file.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            if let Some(mailbox) = crate::store::from_path_component(stem) {
+                names.push(mailbox);
+            }
+        }
+    }
+    names
 }
 
 /// The ids of what waits in the outboxes, each with its account as help.

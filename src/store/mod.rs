@@ -55,6 +55,24 @@ pub fn path_component(name: &str) -> String {
     out
 }
 
+/// The name [`path_component`] made `component` from; None when it is not one.
+pub fn from_path_component(component: &str) -> Option<String> {
+    let bytes = component.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Creates `dir` and any missing parent readable by its owner only (0700), whatever the
 /// umask, as mbsync and Dovecot do: mail is private. Existing directories keep their
 /// mode.
