@@ -365,3 +365,48 @@ fn a_refused_sole_recipient_is_named_though_its_message_left_in_the_same_write()
     assert!(err.contains("Relay access denied"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `queue flush` of five messages: after the login, one round trip each (MAIL FROM,
+/// RCPT TO and BDAT in one write). The next message leaves only once the server's reply
+/// to the last is read: a connection lost with replies in flight could otherwise leave
+/// several accepted messages in the outbox, to be sent again, where this leaves one.
+#[test]
+fn a_queue_flush_sends_each_message_in_one_round_trip() {
+    let stack = stack();
+    let setup = Account::new("alice")
+        .smtp(stack, common::closed_port())
+        .security("tls")
+        .build();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let subject = format!("flush-batch-{i}-token");
+        let send = [
+            "send",
+            "--to",
+            "bob@example.test",
+            "-s",
+            &subject,
+            "--body",
+            "later",
+        ];
+        setup.mailer(&send).fails_with(75);
+        ids.push(subject);
+    }
+    let proxy = RoundTrips::to(stack.port("SUBMISSIONS_PORT"));
+    setup.configure(
+        &Account::new("alice")
+            .smtp(stack, proxy.port())
+            .security("tls"),
+    );
+    let flushed = setup.mailer(&["queue", "flush", "--json"]).run().stdout();
+    assert!(
+        flushed.contains("\"sent\":5") && flushed.contains("\"left\":0"),
+        "{flushed}"
+    );
+    // The TLS handshake's two, EHLO, AUTH, the five transactions.
+    assert_eq!(proxy.of_connections(1)[0], 4 + 5);
+    for subject in &ids {
+        stack.wait_for_count("bob", subject, 1);
+        assert_eq!(stack.count_containing("bob", subject), 1, "{subject}");
+    }
+}

@@ -2,6 +2,7 @@
 //! connect, and TLS through the system's OpenSSL with an optional extra trust anchor.
 //! Certificates are always verified.
 
+mod cork;
 mod idle;
 pub mod limits;
 pub mod probe;
@@ -21,6 +22,7 @@ use tokio::net::TcpStream;
 use crate::config::Server;
 use crate::error::{Exit, Failure};
 
+pub use cork::Cork;
 pub use idle::Idle;
 
 /// Any byte stream a session can run over: TCP, or TLS over TCP.
@@ -167,8 +169,8 @@ pub enum Opened {
     /// TCP with the TLS handshake done, for `security = "tls"`.
     Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
     /// TLS done by other means (OpenSSL itself, in `mailer check`), verified the same
-    /// way; with the server's address.
-    Secured(Conn, std::net::SocketAddr),
+    /// way; with the server's address and a handle on the socket beneath.
+    Secured(Conn, std::net::SocketAddr, Cork),
 }
 
 /// A mailbox the server would not open: not there (with those that are), or there but

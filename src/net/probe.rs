@@ -45,6 +45,7 @@ pub async fn handshake(server: &Server, tcp: Idle<TcpStream>) -> Result<Handshak
         .configure()
         .and_then(|c| c.into_ssl(&server.host))
         .map_err(|e| failed(e.to_string()))?;
+    let cork = super::Cork::of(tcp.get_ref());
     let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(|e| failed(e.to_string()))?;
     if let Err(e) = Pin::new(&mut stream).connect().await {
         let verify = stream.ssl().verify_result();
@@ -59,7 +60,7 @@ pub async fn handshake(server: &Server, tcp: Idle<TcpStream>) -> Result<Handshak
         version: Some(ssl.version_str().to_string()),
         cipher: ssl.current_cipher().map(|c| c.name().to_string()),
         certificate: ssl.peer_certificate().and_then(|c| c.to_der().ok()),
-        opened: Opened::Secured(Box::new(stream), peer),
+        opened: Opened::Secured(Box::new(stream), peer, cork),
     })
 }
 

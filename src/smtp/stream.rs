@@ -17,6 +17,7 @@ use crate::net::{self, Idle};
 #[derive(Debug)]
 pub(super) struct Stream {
     inner: Inner,
+    cork: net::Cork,
     guard: LineGuard,
     /// The conversation, for `-vv`.
     wire: Option<net::wire::Transcript>,
@@ -37,21 +38,24 @@ fn closed() -> std::io::Error {
 
 impl Stream {
     pub(super) fn plain(tcp: Idle<TcpStream>) -> Stream {
-        Stream::new(Inner::Plain(tcp))
+        let cork = net::Cork::of(tcp.get_ref());
+        Stream::new(Inner::Plain(tcp), cork)
     }
 
     pub(super) fn tls(tls: async_native_tls::TlsStream<Idle<TcpStream>>) -> Stream {
-        Stream::new(Inner::Tls(tls))
+        let cork = net::Cork::of(tls.get_ref().get_ref());
+        Stream::new(Inner::Tls(tls), cork)
     }
 
     /// Over a connection secured elsewhere (`mailer check`'s own handshake).
-    pub(super) fn secured(conn: net::Conn) -> Stream {
-        Stream::new(Inner::Secured(conn))
+    pub(super) fn secured(conn: net::Conn, cork: net::Cork) -> Stream {
+        Stream::new(Inner::Secured(conn), cork)
     }
 
-    fn new(inner: Inner) -> Stream {
+    fn new(inner: Inner, cork: net::Cork) -> Stream {
         Stream {
             inner,
+            cork,
             guard: LineGuard::new(limits::SMTP_LINE, limits::SMTP_REPLY),
             wire: net::wire::Transcript::new("smtp"),
         }
@@ -69,23 +73,10 @@ impl Stream {
         Ok(())
     }
 
-    /// Holds small writes back until uncorked (Linux's TCP_CORK), so that what is
-    /// written in between leaves in one segment.
+    /// Holds small writes back until uncorked, so that what is written in between
+    /// leaves in one segment (see [`net::Cork`]).
     pub(super) fn cork(&self, on: bool) {
-        #[cfg(target_os = "linux")]
-        if let Some(tcp) = self.tcp() {
-            let _ = socket2::SockRef::from(tcp).set_tcp_cork(on);
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = on;
-    }
-
-    fn tcp(&self) -> Option<&TcpStream> {
-        match &self.inner {
-            Inner::Plain(tcp) => Some(tcp.get_ref()),
-            Inner::Tls(tls) => Some(tls.get_ref().get_ref()),
-            Inner::Secured(_) | Inner::Closed => None,
-        }
+        self.cork.set(on);
     }
 
     /// The server's certificate (DER), over TLS made by native-tls.

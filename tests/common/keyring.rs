@@ -85,15 +85,34 @@ fn wait_for_secret_service(address: &str) {
             .env("DBUS_SESSION_BUS_ADDRESS", address)
             .output()
             .expect("running dbus-send");
-        if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+        if String::from_utf8_lossy(&out.stdout).contains("boolean true") && has_login(address) {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "the Secret Service did not appear on the test bus within 15 s"
+            "the Secret Service and its unlocked login keyring did not appear on the test bus within 15 s"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether the daemon has made the login keyring the default collection yet: it does
+/// so shortly after it owns its name, and a store before then waits for a prompt that
+/// never comes.
+fn has_login(address: &str) -> bool {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.ReadAlias",
+            "string:default",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", address)
+        .output()
+        .expect("running dbus-send");
+    String::from_utf8_lossy(&out.stdout).contains("/collection/")
 }
 
 impl Keyring {
