@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use common::roundtrips::RoundTrips;
 use common::{Account, Mailer, Stack, message_files, stack};
 use serde_json::Value;
 
@@ -387,4 +388,31 @@ fn a_chinese_mailbox_name_is_fetched_into_dovecots_own_folder_name() {
         message_files(&setup.local_folder("&XfJT0ZAB-")),
         stack.server_messages("carol", "&XfJT0ZAB-")
     );
+}
+
+/// Round trips of `list`, counted exactly by a proxy: the TLS handshake's two, LOGIN
+/// (whose OK says what the server offers, so no CAPABILITY), ID, EXAMINE, the FETCH of
+/// the envelopes; LOGOUT is not waited for. Each command leaves in one write.
+#[test]
+fn list_waits_for_the_network_only_where_it_must() {
+    let stack = stack();
+    stack.seed("carol", 3, "INBOX");
+    let proxy = RoundTrips::to(stack.port("IMAPS_PORT"));
+    let setup = Account::new("carol")
+        .imap(stack, "IMAPS_PORT")
+        .server_key("port", proxy.port())
+        .build();
+    let listed = setup
+        .mailer(&["list", "--limit", "2", "--json"])
+        .run()
+        .stdout();
+    assert_eq!(
+        serde_json::from_str::<Value>(&listed)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(proxy.of_connections(1)[0], 6);
 }

@@ -8,7 +8,7 @@ use futures::FutureExt;
 use tokio::net::TcpStream;
 
 use super::error::{Error, imap_error, refusal};
-use super::tap::{Shared, Tap};
+use super::tap::{Seen, Shared, Tap};
 use crate::config::{Security, Server, Token};
 use crate::net::{self, Conn, Idle, bounded, broken};
 use crate::{oauth, sasl};
@@ -86,6 +86,7 @@ impl Session {
                 log_in(client, server.user.clone(), password.expose().to_string()).boxed()
             }
         };
+        let before_login = Seen::completions(&seen);
         let inner = match tokio::time::timeout(server.timeout, login).await {
             Err(_) => return Err(timeout(&addr, "LOGIN", server.timeout)),
             Ok(Err((async_imap::error::Error::No(reply), _))) => {
@@ -111,7 +112,7 @@ impl Session {
             seen,
             capabilities: Vec::new(),
         };
-        session.identify().await?;
+        session.identify(before_login).await?;
         net::progress::reached("auth", || {
             let caps = session.capabilities.join(" ");
             format!("logged in as {} with {used}; offers {caps}", server.user)
@@ -120,23 +121,30 @@ impl Session {
         Ok(session)
     }
 
-    /// Sends ID when the server offers it.
-    async fn identify(&mut self) -> Result<(), Error> {
+    /// Learns what the server offers after login, from the login's own OK where the
+    /// server put it there (no CAPABILITY round trip), and sends ID when offered.
+    async fn identify(&mut self, before_login: u64) -> Result<(), Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
-        let caps = bounded(&addr, t, "CAPABILITY", self.inner.capabilities())
-            .await?
-            .map_err(|e| self.error("CAPABILITY", e))?;
-        self.capabilities = caps
-            .iter()
-            .map(|c| match c {
-                async_imap::types::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
-                async_imap::types::Capability::Auth(m) => format!("AUTH={m}"),
-                async_imap::types::Capability::Atom(a) => a.to_string(),
-            })
-            .collect();
+        self.capabilities = match Seen::take_capabilities(&self.seen, before_login) {
+            Some(announced) => announced,
+            None => bounded(&addr, t, "CAPABILITY", self.inner.capabilities())
+                .await?
+                .map_err(|e| self.error("CAPABILITY", e))?
+                .iter()
+                .map(|c| match c {
+                    async_imap::types::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+                    async_imap::types::Capability::Auth(m) => format!("AUTH={m}"),
+                    async_imap::types::Capability::Atom(a) => a.to_string(),
+                })
+                .collect(),
+        };
         // In a stable order (async-imap keeps them in a set), for people and tests.
         self.capabilities.sort();
-        if caps.has_str("ID") {
+        if self
+            .capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("ID"))
+        {
             let id = [
                 ("name", Some("mailer")),
                 ("version", Some(env!("CARGO_PKG_VERSION"))),
@@ -153,9 +161,10 @@ impl Session {
         imap_error(&self.addr, step, e, &self.seen)
     }
 
-    /// Logs out; nothing can be lost at this point, so failures are ignored.
+    /// Logs out without waiting for the reply (BYE and OK change nothing), and closes
+    /// the connection; nothing can be lost at this point, so failures are ignored.
     pub async fn logout(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.inner.logout()).await;
+        let _ = tokio::time::timeout(self.timeout, self.inner.run_command("LOGOUT")).await;
     }
 }
 

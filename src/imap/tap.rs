@@ -30,6 +30,9 @@ pub struct Seen {
     refusal: Option<String>,
     /// Tagged responses (OK, NO or BAD) seen: one per command the server completed.
     completions: u64,
+    /// The capabilities of the last tagged OK that carried them (`A0001 OK [CAPABILITY
+    /// IMAP4rev1 ...] Logged in`), with the count of completions at the time.
+    capabilities: Option<(u64, String)>,
     shape: Shape,
 }
 
@@ -71,6 +74,15 @@ impl Seen {
     /// How many commands the server has completed so far.
     pub fn completions(shared: &Shared) -> u64 {
         shared.lock().unwrap_or_else(|e| e.into_inner()).completions
+    }
+
+    /// The capabilities a command completed after `after` completions announced in its
+    /// OK (RFC 3501 7.1: a server may send them there, as Dovecot does after LOGIN),
+    /// once; each as the server spelled it.
+    pub fn take_capabilities(shared: &Shared, after: u64) -> Option<Vec<String>> {
+        let mut seen = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, list) = seen.capabilities.take()?;
+        (at > after).then(|| list.split_whitespace().map(str::to_string).collect())
     }
 
     /// The text after `NO` or `BAD` of the last refusal seen, once.
@@ -236,6 +248,8 @@ impl Seen {
             self.completions += 1;
             if status != "OK" {
                 self.refusal = Some(text);
+            } else if let Some(list) = capability_code(&text) {
+                self.capabilities = Some((self.completions, list.to_string()));
             }
         }
         self.line.clear();
@@ -256,6 +270,16 @@ fn tagged_status(line: &[u8]) -> Option<(&'static str, String)> {
     tagged.then(|| (status, crate::error::one_line(text)))
 }
 
+/// The list of a `[CAPABILITY ...]` response code at the start of an OK's text.
+fn capability_code(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('[')?;
+    let (code, rest) = rest.split_once(' ')?;
+    if !code.eq_ignore_ascii_case("CAPABILITY") {
+        return None;
+    }
+    rest.split_once(']').map(|(list, _)| list)
+}
+
 /// A stream that shows every byte it reads to a [`Seen`].
 #[derive(Debug)]
 pub struct Tap<S> {
@@ -263,12 +287,26 @@ pub struct Tap<S> {
     seen: Shared,
     /// The conversation, for `-vv`.
     wire: Option<crate::net::wire::Transcript>,
+    /// What the client wrote since its last flush, and how much of it has gone: async-
+    /// imap writes a command as its tag, a space, the command and CRLF, then flushes,
+    /// and each write would be a TLS record and a segment of its own.
+    out: Vec<u8>,
+    sent: usize,
 }
+
+/// At most this much is held before it is written on.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 impl<S> Tap<S> {
     pub fn new(inner: S, seen: Shared) -> Self {
         let wire = crate::net::wire::Transcript::new("imap");
-        Tap { inner, seen, wire }
+        Tap {
+            inner,
+            seen,
+            wire,
+            out: Vec::new(),
+            sent: 0,
+        }
     }
 
     pub fn into_inner(self) -> S {
@@ -298,6 +336,28 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> Tap<S> {
+    /// Writes on what is held, all of it.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.sent < self.out.len() {
+            let n = match Pin::new(&mut self.inner).poll_write(cx, &self.out[self.sent..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            self.sent += n;
+        }
+        self.out.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Writes are held until a flush (or [`WRITE_BUFFER`] bytes), so that a command leaves
+/// in one write.
 impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -305,19 +365,34 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
-        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let (Poll::Ready(Ok(n)), Some(wire)) = (&r, this.wire.as_mut()) {
-            wire.client(&buf[..*n]);
+        if this.out.len() >= WRITE_BUFFER {
+            match this.poll_drain(cx) {
+                Poll::Ready(Ok(())) => {}
+                other => return other.map(|r| r.map(|()| 0)),
+            }
         }
-        r
+        let n = buf.len().min(WRITE_BUFFER - this.out.len());
+        this.out.extend_from_slice(&buf[..n]);
+        if let Some(wire) = this.wire.as_mut() {
+            wire.client(&buf[..n]);
+        }
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let this = &mut *self;
+        match this.poll_drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),
+            other => other,
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        match this.poll_drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_shutdown(cx),
+            other => other,
+        }
     }
 }
 

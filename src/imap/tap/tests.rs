@@ -186,3 +186,49 @@ fn eight_bit_text_of_a_tagged_line_reaches_the_parser_as_question_marks() {
         Some("Mailbox doesn't exist: 已发送")
     );
 }
+
+/// A writer that records each write it is given.
+#[derive(Default)]
+struct Writes(Vec<Vec<u8>>);
+
+impl AsyncWrite for Writes {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.push(buf.to_vec());
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_command_written_in_pieces_leaves_in_one_write() {
+    use tokio::io::AsyncWriteExt;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut tap = Tap::new(Writes::default(), Shared::default());
+    runtime.block_on(async {
+        for piece in [&b"A0003"[..], b" ", b"EXAMINE \"INBOX\"", b"\r\n"] {
+            tap.write_all(piece).await.unwrap();
+        }
+        tap.flush().await.unwrap();
+        tap.write_all(&vec![b'x'; 100_000]).await.unwrap();
+        tap.flush().await.unwrap();
+    });
+    let writes = tap.into_inner().0;
+    assert_eq!(writes[0], b"A0003 EXAMINE \"INBOX\"\r\n");
+    // A large write goes on in pieces of the buffer's size, all of it.
+    let rest: usize = writes[1..].iter().map(Vec::len).sum();
+    assert_eq!(rest, 100_000);
+    assert!(writes[1..].iter().all(|w| w.len() <= WRITE_BUFFER));
+}
