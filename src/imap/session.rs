@@ -122,7 +122,8 @@ impl Session {
     }
 
     /// Learns what the server offers after login, from the login's own OK where the
-    /// server put it there (no CAPABILITY round trip), and sends ID when offered.
+    /// server put it there (no CAPABILITY round trip), and sends ID when offered,
+    /// without waiting for its reply.
     async fn identify(&mut self, before_login: u64) -> Result<(), Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         self.capabilities = match Seen::take_capabilities(&self.seen, before_login) {
@@ -145,13 +146,19 @@ impl Session {
             .iter()
             .any(|c| c.eq_ignore_ascii_case("ID"))
         {
-            let id = [
-                ("name", Some("mailer")),
-                ("version", Some(env!("CARGO_PKG_VERSION"))),
-            ];
-            bounded(&addr, t, "ID", self.inner.id(id))
+            // RFC 3501 5.5: the next command may follow without waiting. ID is written
+            // unflushed, under a tag of its own, so it leaves with that command; their
+            // reading passes over ID's replies (async-imap takes another tag's OK, and
+            // `* ID`, as unsolicited). Some servers (NetEase's) want ID before SELECT;
+            // none needs its answer.
+            let id = format!(
+                "I1 ID (\"name\" \"mailer\" \"version\" \"{}\")\r\n",
+                env!("CARGO_PKG_VERSION")
+            );
+            let write = tokio::io::AsyncWriteExt::write_all(self.inner.get_mut(), id.as_bytes());
+            bounded(&addr, t, "ID", write)
                 .await?
-                .map_err(|e| self.error("ID", e))?;
+                .map_err(|e| self.error("ID", async_imap::error::Error::Io(e)))?;
         }
         Ok(())
     }
