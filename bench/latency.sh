@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The everyday commands at 0 and 50 ms round-trip time, beside their peers, in one run
+# on one private mail stack. Not part of CI (it takes a few minutes):
+#
+#   bench/latency.sh [RUNS]      # runs per command and delay, default 7
+#
+# Each client goes through bench/delay-proxy.py (25 ms each way, TCP's own round trip
+# included), and the runs of mailer and its peer alternate. Printed: the median wall
+# time of each, and mailer's as a ratio of the peer's.
+#
+#   send one message   mailer send            msmtp 1.8 (Debian's), the same account
+#                      over implicit TLS (465) and over STARTTLS (587), AUTH PLAIN
+#   list --limit 50    mailer list            himalaya `envelope list -s 50`, when it
+#                      over IMAPS             is on PATH (cargo install himalaya --locked)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-7}
+
+# shellcheck source=bench/common.sh
+source bench/common.sh
+need msmtp msmtp
+
+echo "seeding 60 messages ..."
+tests/mailstack.sh seed "$stack" alice 60 >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# proxy ONE_WAY_MS TARGET_PORT: starts a delay proxy, prints its port.
+proxy() {
+    local port
+    port=$(free_port)
+    python3 bench/delay-proxy.py "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
+    for _ in $(seq 1 100); do
+        grep -q ready "$work/proxy-$port" 2>/dev/null && break
+        sleep 0.05
+    done
+    grep -q ready "$work/proxy-$port" || { echo "bench: the delay proxy did not start" >&2; exit 1; }
+    echo "$port"
+}
+
+declare -A port
+for delay in 0 25; do
+    for target in SUBMISSIONS_PORT SUBMISSION_PORT IMAPS_PORT; do
+        port[$delay-$target]=$(proxy "$delay" "${!target}")
+    done
+done
+
+# The same account for every client, once per delay.
+for delay in 0 25; do
+    cat >"$work/mailer-$delay.toml" <<TOML
+[accounts.tls]
+email = "alice@example.test"
+password = "alicepw"
+[accounts.tls.smtp]
+host = "localhost"
+port = ${port[$delay-SUBMISSIONS_PORT]}
+security = "tls"
+ca_file = "$CA_FILE"
+[accounts.tls.imap]
+host = "localhost"
+port = ${port[$delay-IMAPS_PORT]}
+security = "tls"
+ca_file = "$CA_FILE"
+
+[accounts.starttls]
+email = "alice@example.test"
+password = "alicepw"
+[accounts.starttls.smtp]
+host = "localhost"
+port = ${port[$delay-SUBMISSION_PORT]}
+security = "starttls"
+ca_file = "$CA_FILE"
+TOML
+    cat >"$work/msmtp-$delay" <<RC
+defaults
+auth plain
+user alice@example.test
+password alicepw
+from alice@example.test
+tls_trust_file $CA_FILE
+host localhost
+
+account tls
+port ${port[$delay-SUBMISSIONS_PORT]}
+tls on
+tls_starttls off
+
+account starttls
+port ${port[$delay-SUBMISSION_PORT]}
+tls on
+tls_starttls on
+RC
+    cat >"$work/himalaya-$delay.toml" <<TOML
+[accounts.alice]
+default = true
+email = "alice@example.test"
+backend.type = "imap"
+backend.host = "localhost"
+backend.port = ${port[$delay-IMAPS_PORT]}
+backend.encryption.type = "tls"
+backend.login = "alice@example.test"
+backend.auth.type = "password"
+backend.auth.raw = "alicepw"
+TOML
+    chmod 600 "$work/mailer-$delay.toml" "$work/msmtp-$delay" "$work/himalaya-$delay.toml"
+done
+
+message='To: bob@example.test
+Subject: latency
+
+one message
+'
+
+# Runs both commands of each pair RUNS times, alternating, and prints the medians.
+python3 - "$runs" "$mailer" "$work" "$message" "$CA_FILE" <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+
+runs, mailer, work, message, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+env = dict(os.environ, SSL_CERT_FILE=ca)
+
+def timed(cmd, stdin=None):
+    start = time.monotonic()
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {done.stderr.strip()[-300:]}")
+    return time.monotonic() - start
+
+def send_mailer(delay, account):
+    return lambda: timed([mailer, "-c", f"{work}/mailer-{delay}.toml", "-a", account,
+                          "send", "--to", "bob@example.test", "-s", "latency", "--body", "one message"])
+
+def send_msmtp(delay, account):
+    return lambda: timed(["msmtp", "-C", f"{work}/msmtp-{delay}", "-a", account, "-t"], message)
+
+def list_mailer(delay):
+    return lambda: timed([mailer, "-c", f"{work}/mailer-{delay}.toml", "-a", "tls", "list", "--limit", "50"])
+
+def list_himalaya(delay):
+    return lambda: timed(["himalaya", "-c", f"{work}/himalaya-{delay}.toml", "envelope", "list", "-s", "50"])
+
+rows = []
+for delay in (0, 25):
+    rtt = 2 * delay
+    pairs = [
+        (f"send, implicit TLS, {rtt} ms RTT", send_mailer(delay, "tls"), "msmtp", send_msmtp(delay, "tls")),
+        (f"send, STARTTLS, {rtt} ms RTT", send_mailer(delay, "starttls"), "msmtp", send_msmtp(delay, "starttls")),
+    ]
+    if shutil.which("himalaya"):
+        pairs.append((f"list --limit 50, {rtt} ms RTT", list_mailer(delay), "himalaya", list_himalaya(delay)))
+    else:
+        rows.append((f"list --limit 50, {rtt} ms RTT", statistics.median(list_mailer(delay)() for _ in range(runs)), "himalaya not on PATH", None))
+    for label, ours, peer, theirs in pairs:
+        a, b = [], []
+        for _ in range(runs):
+            a.append(ours())
+            b.append(theirs())
+        rows.append((label, statistics.median(a), peer, statistics.median(b)))
+
+print()
+print(f"medians of {runs} alternating runs, release build, loopback through bench/delay-proxy.py")
+print(f"{'':34} {'mailer':>9} {'peer':>9}  ratio")
+for label, ours, peer, theirs in rows:
+    if theirs is None:
+        print(f"{label:34} {ours * 1000:7.0f}ms {'':>9}  ({peer})")
+    else:
+        print(f"{label:34} {ours * 1000:7.0f}ms {theirs * 1000:7.0f}ms  {ours / theirs:.2f}  ({peer})")
+PY
