@@ -361,7 +361,7 @@ async fn login_and_operate(
         _ => {
             let mut session = pop3::Session::open_over(server, Some(opened)).await?;
             let (count, size) = session.stat().await?;
-            let _ = session.quit().await;
+            session.leave().await;
             Ok(format!("STAT: {count} messages, {size} bytes"))
         }
     }

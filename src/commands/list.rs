@@ -61,16 +61,20 @@ async fn from_imap(
 
 async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, Failure> {
     let mut session = crate::pop3::Session::open(server).await?;
-    let sizes = session.list().await?;
-    let uidls: std::collections::HashMap<u32, String> = session
-        .uidl()
-        .await?
-        .unwrap_or_default()
-        .into_iter()
+    let (sizes, uidls) = session.list_and_uidl().await?;
+    let uidls: std::collections::HashMap<u32, String> =
+        uidls.unwrap_or_default().into_iter().collect();
+    let shown: Vec<(u32, u64)> = sizes
+        .iter()
+        .rev()
+        .skip(skip as usize)
+        .take(limit as usize)
+        .copied()
         .collect();
+    let numbers: Vec<u32> = shown.iter().map(|(n, _)| *n).collect();
+    let headers = session.tops(&numbers).await?;
     let mut out = Vec::new();
-    for (n, size) in sizes.iter().rev().skip(skip as usize).take(limit as usize) {
-        let header = session.top(*n).await?;
+    for ((n, size), header) in shown.iter().zip(headers) {
         let mut e = parse::envelope_from_headers(&header, *size);
         match uidls.get(n) {
             Some(uidl) => e.set_uidl(uidl),
@@ -80,6 +84,6 @@ async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, F
         e.mailbox = MailboxName::inbox().to_string();
         out.push(e);
     }
-    let _ = session.quit().await;
+    session.leave().await;
     Ok(out)
 }

@@ -65,7 +65,7 @@ async fn from_pop3(server: &Server, id: &str) -> Result<Vec<u8>, Failure> {
         None => id.parse().ok(),
     };
     let Some(n) = found else {
-        let _ = session.quit().await;
+        session.leave().await;
         return Err(Failure::new(
             Exit::Data,
             format!("no message {id:?} in the POP3 inbox: see `mailer list`"),
@@ -74,7 +74,7 @@ async fn from_pop3(server: &Server, id: &str) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
     session.send_retr(n).await?;
     session.read_retr(&mut bytes).await?;
-    let _ = session.quit().await;
+    session.leave().await;
     Ok(bytes)
 }
 

@@ -20,6 +20,12 @@ use response::ReadError;
 /// A failed POP3 step.
 pub type Error = SessionError;
 
+/// LIST's message numbers and sizes, and UIDL's ids (None without UIDL).
+pub type Listing = (Vec<(u32, u64)>, Option<Vec<(u32, String)>>);
+
+/// At most this many TOP commands leave in one write.
+const TOPS_AT_ONCE: usize = 100;
+
 /// What the server said it can do (CAPA).
 #[derive(Debug, Default, Clone)]
 pub struct Capabilities {
@@ -338,6 +344,22 @@ impl Session {
     /// Message numbers and their UIDLs; `None` when the server has no UIDL.
     pub async fn uidl(&mut self) -> Result<Option<Vec<(u32, String)>>, Error> {
         self.send("UIDL", "UIDL").await?;
+        self.read_uidl().await
+    }
+
+    /// LIST and UIDL, in one write when the server offers PIPELINING (RFC 2449).
+    pub async fn list_and_uidl(&mut self) -> Result<Listing, Error> {
+        if !self.caps.pipelining {
+            return Ok((self.list().await?, self.uidl().await?));
+        }
+        self.send("LIST\r\nUIDL", "LIST").await?;
+        let list = self.read_list().await;
+        // UIDL's reply comes whatever LIST's was: read it to stay in step.
+        let uidl = self.read_uidl().await;
+        Ok((list?, uidl?))
+    }
+
+    async fn read_uidl(&mut self) -> Result<Option<Vec<(u32, String)>>, Error> {
         match self.status("UIDL").await {
             Ok(_) => {}
             Err(Error::Refused { .. }) => return Ok(None),
@@ -366,7 +388,12 @@ impl Session {
 
     /// Message numbers and sizes (LIST).
     pub async fn list(&mut self) -> Result<Vec<(u32, u64)>, Error> {
-        self.command("LIST", "LIST").await?;
+        self.send("LIST", "LIST").await?;
+        self.read_list().await
+    }
+
+    async fn read_list(&mut self) -> Result<Vec<(u32, u64)>, Error> {
+        self.status("LIST").await?;
         let lines = self.lines("LIST").await?;
         Ok(lines
             .iter()
@@ -394,7 +421,33 @@ impl Session {
 
     /// The header section of message `n` (TOP n 0).
     pub async fn top(&mut self, n: u32) -> Result<Vec<u8>, Error> {
-        self.command(&format!("TOP {n} 0"), "TOP").await?;
+        self.send(&format!("TOP {n} 0"), "TOP").await?;
+        self.read_top().await
+    }
+
+    /// The header sections of messages `ns`, in order: with PIPELINING, the TOP
+    /// commands leave together (at most [`TOPS_AT_ONCE`] in one write), else one at a
+    /// time.
+    pub async fn tops(&mut self, ns: &[u32]) -> Result<Vec<Vec<u8>>, Error> {
+        let mut out = Vec::with_capacity(ns.len());
+        if !self.caps.pipelining {
+            for &n in ns {
+                out.push(self.top(n).await?);
+            }
+            return Ok(out);
+        }
+        for chunk in ns.chunks(TOPS_AT_ONCE) {
+            let commands: Vec<String> = chunk.iter().map(|n| format!("TOP {n} 0")).collect();
+            self.send(&commands.join("\r\n"), "TOP").await?;
+            for _ in chunk {
+                out.push(self.read_top().await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read_top(&mut self) -> Result<Vec<u8>, Error> {
+        self.status("TOP").await?;
         let (addr, t) = (self.addr.clone(), self.timeout);
         let mut out = Vec::new();
         let read = bounded(&addr, t, "TOP", response::body(&mut self.conn, &mut out)).await?;
@@ -410,6 +463,12 @@ impl Session {
     /// Ends the session. Deletions take effect only when this succeeds.
     pub async fn quit(mut self) -> Result<(), Error> {
         self.command("QUIT", "QUIT").await.map(|_| ())
+    }
+
+    /// Ends a session that marked nothing for deletion: QUIT, not waited for, since its
+    /// reply changes nothing.
+    pub async fn leave(mut self) {
+        let _ = self.send("QUIT", "QUIT").await;
     }
 }
 

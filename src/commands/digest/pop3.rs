@@ -54,7 +54,7 @@ pub async fn collect(
         session.read_retr(&mut body).await?;
         items.push(Item::new(uidl.clone(), &body));
     }
-    let _ = session.quit().await;
+    session.leave().await;
     let present: HashSet<&String> = on_server.iter().map(|(_, u)| u).collect();
     let mut uidls: Vec<String> = known.into_iter().filter(|u| present.contains(u)).collect();
     uidls.extend(baseline);

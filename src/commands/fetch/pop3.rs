@@ -164,7 +164,7 @@ async fn finish(
 ) -> Result<(), Failure> {
     if !delete {
         // Nothing depends on QUIT when nothing is deleted.
-        let _ = session.quit().await;
+        session.leave().await;
         return Ok(());
     }
     let doomed = ids.iter().filter(|(_, id)| durable.contains(id));
