@@ -13,8 +13,6 @@ use common::Account;
 use common::fault::{Step, serve};
 
 /// What the flood server answers to a line the client sends.
-type Reply = fn(&str) -> Answer;
-
 enum Answer {
     /// Send this and go on reading.
     Say(&'static [u8]),
@@ -24,7 +22,7 @@ enum Answer {
 
 /// A server that greets with `greeting` (which may itself flood) and answers each line
 /// with `reply`; a flood goes on until mailer hangs up.
-fn flood_server(greeting: Answer, reply: Reply) -> u16 {
+fn flood_server(greeting: Answer, reply: impl Fn(&str) -> Answer + Send + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -194,4 +192,70 @@ fn escape_sequences_from_a_failing_password_command_are_shown_escaped() {
     let err = setup.mailer(&["list"]).fails_with(78);
     assert_no_raw_controls(&err);
     assert!(err.contains("\\u{1b}[31mlocked\\u{1b}[0m"), "{err}");
+}
+
+/// A server that offers no extension at all (no PIPELINING, CHUNKING, 8BITMIME or
+/// AUTH): `send` still works, one command at a time, the message after DATA's 354. The
+/// server records each command it got, in order.
+#[test]
+fn a_server_offering_no_extension_gets_one_command_at_a_time_and_the_message() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let in_data = Arc::new(AtomicBool::new(false));
+    let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (data, log) = (in_data.clone(), heard.clone());
+    let port = flood_server(
+        Answer::Say(b"220 plain.example ESMTP\r\n"),
+        move |line: &str| {
+            let line = line.trim_end();
+            if data.load(Ordering::SeqCst) {
+                if line == "." {
+                    data.store(false, Ordering::SeqCst);
+                    log.lock().unwrap().push(".".into());
+                    return Answer::Say(b"250 queued\r\n");
+                }
+                return Answer::Say(b"");
+            }
+            log.lock()
+                .unwrap()
+                .push(line.split(':').next().unwrap_or("").to_string());
+            match line.split_whitespace().next().unwrap_or("") {
+                "EHLO" => Answer::Say(b"250 plain.example\r\n"),
+                "DATA" => {
+                    data.store(true, Ordering::SeqCst);
+                    Answer::Say(b"354 go on\r\n")
+                }
+                "QUIT" => Answer::Say(b"221 bye\r\n"),
+                _ => Answer::Say(b"250 ok\r\n"),
+            }
+        },
+    );
+    let setup = Account::fake("smtp", port).build();
+    setup
+        .mailer(&[
+            "send",
+            "--to",
+            "bob@example.test",
+            "-s",
+            "plain",
+            "--body",
+            "hi",
+            "--no-queue",
+        ])
+        .ok();
+    // QUIT is not waited for: the server may read it after mailer has ended.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !heard.lock().unwrap().iter().any(|c| c == "QUIT") && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let heard = heard.lock().unwrap().clone();
+    let commands: Vec<&str> = heard
+        .iter()
+        .map(|c| c.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        commands,
+        ["EHLO", "MAIL", "RCPT", "DATA", ".", "QUIT"],
+        "{heard:?}"
+    );
 }
