@@ -10,7 +10,7 @@
 #
 #   send one message   mailer send            msmtp 1.8 (Debian's), the same account
 #                      over implicit TLS (465) and over STARTTLS (587), AUTH PLAIN
-#   list --limit 50    mailer list            himalaya `envelope list -s 50`, when it
+#   list --limit 50    mailer list            himalaya 2.2 `envelope list -s 50`, when it
 #                      over IMAPS             is on PATH (cargo install himalaya --locked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,13 +94,10 @@ RC
 [accounts.alice]
 default = true
 email = "alice@example.test"
-backend.type = "imap"
-backend.host = "localhost"
-backend.port = ${port[$delay-IMAPS_PORT]}
-backend.encryption.type = "tls"
-backend.login = "alice@example.test"
-backend.auth.type = "password"
-backend.auth.raw = "alicepw"
+imap.server = "localhost:${port[$delay-IMAPS_PORT]}"
+imap.tls.cert = "$CA_FILE"
+imap.sasl.plain.username = "alice@example.test"
+imap.sasl.plain.password.raw = "alicepw"
 TOML
     chmod 600 "$work/mailer-$delay.toml" "$work/msmtp-$delay" "$work/himalaya-$delay.toml"
 done
@@ -122,7 +119,7 @@ def timed(cmd, stdin=None):
     start = time.monotonic()
     done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        sys.exit(f"bench: {' '.join(cmd)} failed: {done.stderr.strip()[-300:]}")
+        sys.exit(f"bench: {' '.join(cmd)} failed: {(done.stderr or done.stdout).strip()[-300:]}")
     return time.monotonic() - start
 
 def send_mailer(delay, account):
