@@ -396,14 +396,14 @@ fn a_chinese_mailbox_name_is_fetched_into_dovecots_own_folder_name() {
 #[test]
 fn list_waits_for_the_network_only_where_it_must() {
     let stack = stack();
-    stack.seed("carol", 3, "INBOX");
+    stack.seed("carol", 3, "Counted");
     let proxy = RoundTrips::to(stack.port("IMAPS_PORT"));
     let setup = Account::new("carol")
         .imap(stack, "IMAPS_PORT")
         .server_key("port", proxy.port())
         .build();
     let listed = setup
-        .mailer(&["list", "--limit", "2", "--json"])
+        .mailer(&["list", "-m", "Counted", "--limit", "2", "--json"])
         .run()
         .stdout();
     assert_eq!(
