@@ -62,10 +62,7 @@ impl Session {
         if server.security == Security::Starttls {
             session.starttls(server).await?;
             net::progress::reached("starttls", || {
-                let certificate = match session.wire.stream().peer_certificate() {
-                    Some(der) => crate::tls::describe_certificate(&der, &server.host),
-                    None => format!("verified for {}", server.host),
-                };
+                let certificate = session.wire.stream().certificate_shown(&server.host);
                 format!("{certificate}; then {}", session.offered())
             });
         }
@@ -335,29 +332,37 @@ impl Session {
     /// waits until every recipient is accepted, so none gets a message another was
     /// refused.
     async fn transaction(&mut self, message: &Outgoing, params: &str) -> Result<(), Error> {
-        let mut envelope = format!("MAIL FROM:<{}>{params}\r\n", message.sender).into_bytes();
-        let mut steps = vec![Step::MailFrom];
+        let mut commands = vec![(
+            format!("MAIL FROM:<{}>{params}\r\n", message.sender),
+            Step::MailFrom,
+        )];
         for rcpt in &message.recipients {
-            envelope.extend_from_slice(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
-            steps.push(Step::RcptTo(rcpt.clone()));
+            commands.push((format!("RCPT TO:<{rcpt}>\r\n"), Step::RcptTo(rcpt.clone())));
         }
         if !self.offers.has("PIPELINING") {
-            for (i, step) in steps.iter().enumerate() {
-                let line = envelope_line(&envelope, i);
-                let reply = self.exchange(step.clone(), line).await?;
-                self.expect(step.clone(), &reply, 250)?;
+            for (line, step) in commands {
+                let reply = self.exchange(step.clone(), line.as_bytes()).await?;
+                self.expect(step, &reply, 250)?;
             }
             return self.data(message).await;
         }
+        let envelope: String = commands.iter().map(|(line, _)| line.as_str()).collect();
         let with_data = message.recipients.len() == 1;
-        let (data, budget) = match with_data {
-            true => self.data_start(message),
-            false => (Vec::new(), self.timeout),
-        };
-        envelope.extend_from_slice(&data);
-        self.send_bytes(Step::MailFrom, &envelope, budget).await?;
+        let budget = self.data_budget(message);
+        match with_data {
+            true => {
+                let (start, body) = self.data_start(message);
+                let parts = [envelope.as_bytes(), start.as_bytes(), body];
+                self.send_parts(Step::MailFrom, &parts, budget).await?;
+            }
+            false => {
+                let parts = [envelope.as_bytes()];
+                self.send_parts(Step::MailFrom, &parts, self.timeout)
+                    .await?;
+            }
+        }
         let mut first_refusal = None;
-        for step in steps {
+        for (_, step) in commands {
             let reply = self.read(step.clone()).await?;
             if reply.code != 250 && first_refusal.is_none() {
                 first_refusal = Some(self.rejected(step, &reply));
@@ -373,21 +378,28 @@ impl Session {
     /// The data phase after its envelope was accepted: BDAT where CHUNKING is offered,
     /// else DATA, its 354, and the dot-stuffed message.
     async fn data(&mut self, message: &Outgoing) -> Result<(), Error> {
-        let (start, budget) = self.data_start(message);
-        self.send_bytes(Step::Data, &start, budget).await?;
+        let (start, body) = self.data_start(message);
+        let budget = self.data_budget(message);
+        self.send_parts(Step::Data, &[start.as_bytes(), body], budget)
+            .await?;
         self.data_end(message, None, budget).await
     }
 
-    /// What starts the data phase: `BDAT n LAST` with the message, or `DATA`; and the
-    /// time it may take (a large message over a slow 16 KiB/s link).
-    fn data_start(&self, message: &Outgoing) -> (Vec<u8>, Duration) {
-        let budget = self.timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384);
-        if !self.offers.has("CHUNKING") {
-            return (b"DATA\r\n".to_vec(), budget);
+    /// What starts the data phase: `BDAT n LAST` and the message itself, or `DATA`
+    /// alone (the message follows its 354).
+    fn data_start<'m>(&self, message: &'m Outgoing) -> (String, &'m [u8]) {
+        match self.offers.has("CHUNKING") {
+            true => (
+                format!("BDAT {} LAST\r\n", message.bytes.len()),
+                &message.bytes,
+            ),
+            false => ("DATA\r\n".to_string(), &[]),
         }
-        let mut bdat = format!("BDAT {} LAST\r\n", message.bytes.len()).into_bytes();
-        bdat.extend_from_slice(&message.bytes);
-        (bdat, budget)
+    }
+
+    /// The time the data may take: a large message over a slow 16 KiB/s link.
+    fn data_budget(&self, message: &Outgoing) -> Duration {
+        self.timeout + Duration::from_secs(message.bytes.len() as u64 / 16_384)
     }
 
     /// Reads the data phase's replies: BDAT's one, or DATA's 354, then the message and
@@ -451,8 +463,18 @@ impl Session {
 
     /// Writes pipelined or single commands, within `bound`.
     async fn send_bytes(&mut self, step: Step, bytes: &[u8], bound: Duration) -> Result<(), Error> {
+        self.send_parts(step, &[bytes], bound).await
+    }
+
+    /// Writes `parts` in one go, within `bound`.
+    async fn send_parts(
+        &mut self,
+        step: Step,
+        parts: &[&[u8]],
+        bound: Duration,
+    ) -> Result<(), Error> {
         let addr = self.addr.clone();
-        let sent = bounded(&addr, bound, step, self.wire.send(bytes)).await;
+        let sent = bounded(&addr, bound, step, self.wire.send_parts(parts)).await;
         self.broken |= sent.is_err();
         sent
     }
@@ -493,14 +515,6 @@ impl Session {
             reason: "the connection was lost earlier in this session".into(),
         }
     }
-}
-
-/// The `i`th line of a block of CRLF-ended commands.
-fn envelope_line(block: &[u8], i: usize) -> &[u8] {
-    block
-        .split_inclusive(|b| *b == b'\n')
-        .nth(i)
-        .unwrap_or_default()
 }
 
 /// The name mailer gives in EHLO: the host's name, else an address literal (RFC 5321

@@ -79,11 +79,11 @@ impl Stream {
         self.cork.set(on);
     }
 
-    /// The server's certificate (DER), over TLS made by native-tls.
-    pub(super) fn peer_certificate(&self) -> Option<Vec<u8>> {
+    /// What the server's certificate says, for `mailer check`'s STARTTLS step.
+    pub(super) fn certificate_shown(&self, host: &str) -> String {
         match &self.inner {
-            Inner::Tls(tls) => tls.peer_certificate().ok()??.to_der().ok(),
-            _ => None,
+            Inner::Tls(tls) => net::certificate_shown(tls, host),
+            _ => format!("verified for {host}"),
         }
     }
 }

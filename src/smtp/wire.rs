@@ -87,7 +87,21 @@ impl Wire {
 
     /// Writes `bytes` (one command, or several pipelined) and sends them at once.
     pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.io.write_all(bytes).await?;
+        self.send_parts(&[bytes]).await
+    }
+
+    /// Writes `parts` one after the other (commands, then a message) and sends them at
+    /// once: in one write (one TLS record, one segment) up to 64 KiB, and beyond that
+    /// each part as it is, so a large message is not copied.
+    pub async fn send_parts(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total <= 64 * 1024 {
+            self.io.write_all(&parts.concat()).await?;
+        } else {
+            for part in parts {
+                self.io.write_all(part).await?;
+            }
+        }
         self.io.flush().await
     }
 
