@@ -85,6 +85,18 @@ pub fn attachments(leaves: &[Leaf], shown: Shown) -> Vec<AttachmentInfo> {
         .collect()
 }
 
+/// RFC 2046 5.1.1: a delimiter line is `--boundary`, then `--` on the closing one, then
+/// only white space (transport padding). Some(true) for a closing delimiter line,
+/// Some(false) for another delimiter line, None for any other line.
+pub fn delimiter(line: &[u8], boundary: &[u8]) -> Option<bool> {
+    let rest = line.strip_prefix(b"--")?.strip_prefix(boundary)?;
+    let (close, rest) = match rest.strip_prefix(b"--") {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    rest.iter().all(u8::is_ascii_whitespace).then_some(close)
+}
+
 /// RFC 2045 5.2: no Content-Type is text/plain, or message/rfc822 inside a
 /// multipart/digest (RFC 2046 5.1.5).
 pub fn media_type(ctype: Option<(&str, Option<&str>)>, in_digest: bool) -> String {

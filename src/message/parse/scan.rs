@@ -74,21 +74,10 @@ impl Scan {
     /// The open multipart (by depth) this line is a delimiter of, innermost first, and
     /// whether it is the closing one.
     fn delimiter(&self, line: &[u8]) -> Option<(usize, bool)> {
-        let rest = line.strip_prefix(b"--")?;
-        self.stack
-            .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(depth, open)| {
-                let rest = rest.strip_prefix(open.boundary.as_slice())?;
-                let (close, rest) = match rest.strip_prefix(b"--") {
-                    Some(rest) => (true, rest),
-                    None => (false, rest),
-                };
-                rest.iter()
-                    .all(u8::is_ascii_whitespace)
-                    .then_some((depth, close))
-            })
+        let mut innermost = self.stack.iter().enumerate().rev();
+        innermost.find_map(|(depth, open)| {
+            parts::delimiter(line, &open.boundary).map(|close| (depth, close))
+        })
     }
 
     /// A header section has ended: a multipart opens, or a leaf's body starts.

@@ -3,8 +3,7 @@
 //! by walking the MIME tree from the message's own Content-Type (not by every
 //! `boundary=` in the text, which a bounce quoting a message is full of).
 
-/// Nesting deeper than this is not walked.
-const MAX_DEPTH: usize = 16;
+use crate::message::parse::parts::{MAX_DEPTH, delimiter};
 
 /// The multiparts of a message, by boundary, outermost first.
 #[derive(Debug, Default)]
@@ -71,18 +70,6 @@ impl Tree {
             self.walk(&part[first_line..], body_at + start + first_line, depth + 1);
         }
     }
-}
-
-/// RFC 2046 5.1.1: `--boundary`, then `--` on the closing one, then only white space
-/// (transport padding). Some(true) for a closing delimiter line, Some(false) for
-/// another delimiter line, None for any other line.
-fn delimiter(line: &[u8], boundary: &[u8]) -> Option<bool> {
-    let rest = line.strip_prefix(b"--")?.strip_prefix(boundary)?;
-    let (close, rest) = match rest.strip_prefix(b"--") {
-        Some(rest) => (true, rest),
-        None => (false, rest),
-    };
-    rest.iter().all(u8::is_ascii_whitespace).then_some(close)
 }
 
 /// The header section and the body: split at the first line that is empty or holds
