@@ -15,10 +15,14 @@ pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
     if let Some(fixed) = crlf_for_bare_cr(&out) {
         out = Cow::Owned(fixed);
     }
-    if let Some(fixed) = header_blocks(&out) {
+    // The MIME tree is walked once; again only when a header repair changed the bytes
+    // (a boundary folded after its `=`), since its places are offsets into them.
+    let mut tree = multipart::Tree::of(&out);
+    if let Some(fixed) = header_blocks(&out, &tree) {
         out = Cow::Owned(fixed);
+        tree = multipart::Tree::of(&out);
     }
-    if let Some(fixed) = closing_delimiters(&out) {
+    if let Some(fixed) = closing_delimiters(&out, tree) {
         out = Cow::Owned(fixed);
     }
     if let Some(fixed) = last_line_ended(&out) {
@@ -56,10 +60,10 @@ fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
 /// boundary line): a white-space-only separator line, a parameter folded right after
 /// its `=`, a `Date:` in the zone `UT` or `Z`, a `Content-Type:` without a subtype; and
 /// in a base64 body, its missing `=` padding.
-fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
+fn header_blocks(bytes: &[u8], tree: &multipart::Tree) -> Option<Vec<u8>> {
     let mut r = Blocks {
         src: bytes,
-        tree: multipart::Tree::of(bytes),
+        tree: Some(tree),
         in_headers: true,
         top: true,
         ..Blocks::default()
@@ -84,7 +88,7 @@ fn header_blocks(bytes: &[u8]) -> Option<Vec<u8>> {
 struct Blocks<'a> {
     src: &'a [u8],
     /// The multiparts, whose delimiter lines start header blocks.
-    tree: multipart::Tree,
+    tree: Option<&'a multipart::Tree>,
     /// The repaired message, once a repair was made.
     out: Option<Vec<u8>>,
     /// How much of `src` the output holds (while `out` is None).
@@ -191,7 +195,7 @@ impl<'a> Blocks<'a> {
     fn body_line(&mut self, range: std::ops::Range<usize>) {
         let line = &self.src[range.clone()];
         let text = trim_eol(line);
-        if self.tree.is_delimiter(text) {
+        if self.tree.is_some_and(|t| t.is_delimiter(text)) {
             self.end_body();
             self.in_headers = true;
             self.utf7 = false;
@@ -541,8 +545,8 @@ fn with_subtype(value: &[u8]) -> Option<Vec<u8>> {
 /// message, or an inner multipart whose part an outer delimiter line ends) gets its
 /// closing delimiter there, innermost first; see [`multipart`]. Without it mail-parser
 /// decodes none of the parts, or reads the outer delimiters as text.
-fn closing_delimiters(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut missing = multipart::Tree::of(bytes).unclosed;
+fn closing_delimiters(bytes: &[u8], tree: multipart::Tree) -> Option<Vec<u8>> {
+    let mut missing = tree.unclosed;
     if missing.is_empty() {
         return None;
     }
