@@ -145,7 +145,6 @@ def mailer_view(mailer, path):
             squeezed(a["filename"]) for a in j.get("attachments", []) if a.get("filename")
         ),
         "text": body_text(j.get("text")),
-        "_html_only": j.get("html") is not None,
     }
     return view, code, seconds, megabytes, ""
 
