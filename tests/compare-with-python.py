@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reads every message of a folder with `mailer read --file --json` and with Python's
 `email` package (default policy), and compares what a reader sees: subject, From (name
-and address), To, Date, attachment file names and the text body.
+and address), To, Date, attachment file names and the text body (the HTML body where
+there is no plain one).
 
     tests/compare-with-python.py DIR [--mailer PATH] [--known FILE] [--show N]
 
@@ -28,7 +29,7 @@ import tempfile
 import time
 from datetime import timezone
 
-FIELDS = ["subject", "from", "to", "date", "attachments", "text"]
+FIELDS = ["subject", "from", "to", "date", "attachments", "text", "html"]
 SECONDS = 2.0
 MEGABYTES = 64
 
@@ -90,9 +91,17 @@ def python_view(raw):
             text = body_text(body.get_content())
         except Exception:
             text = None
+    # Without a plain body, the HTML one: mailer shows it rendered and gives it as is.
+    html_body = msg.get_body(preferencelist=("html",)) if body is None else None
+    html = None
+    if html_body is not None:
+        try:
+            html = body_text(html_body.get_content())
+        except Exception:
+            html = None
     names = []
     for leaf in leaves(msg):
-        if leaf is body:
+        if leaf is body or leaf is html_body:
             continue
         try:
             name = leaf.get_filename()
@@ -107,7 +116,9 @@ def python_view(raw):
         "date": date,
         "attachments": sorted(names),
         "text": text,
+        "html": html,
         "_plain": body is not None,
+        "_html": html_body is not None,
     }
 
 
@@ -145,6 +156,7 @@ def mailer_view(mailer, path):
             squeezed(a["filename"]) for a in j.get("attachments", []) if a.get("filename")
         ),
         "text": body_text(j.get("text")),
+        "html": body_text(j.get("html")),
     }
     return view, code, seconds, megabytes, ""
 
@@ -214,6 +226,8 @@ def main():
         for field in FIELDS:
             if field == "text" and not theirs["_plain"]:
                 continue  # an HTML-only message: mailer renders it, Python does not
+            if field == "html" and not theirs["_html"]:
+                continue  # compared where the HTML is the body
             compared[field] += 1
             if ours[field] == theirs[field]:
                 equal[field] += 1

@@ -41,7 +41,15 @@ fn every_message_reads_as_pythons_email_reads_it_unless_python_is_wrong() {
     let mut count = Vec::new();
     messages(&corpus(), &mut count);
     assert!(count.len() > 200, "{} messages", count.len());
-    for field in ["subject", "from", "to", "date", "attachments", "text"] {
+    for field in [
+        "subject",
+        "from",
+        "to",
+        "date",
+        "attachments",
+        "text",
+        "html",
+    ] {
         assert!(stdout.contains(&format!("{field} equal ")), "{stdout}");
     }
     assert!(
