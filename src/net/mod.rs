@@ -3,6 +3,7 @@
 //! Certificates are always verified.
 
 mod cork;
+mod held;
 mod idle;
 pub mod limits;
 pub mod probe;
@@ -23,7 +24,12 @@ use crate::config::Server;
 use crate::error::{Exit, Failure};
 
 pub use cork::Cork;
+pub use held::Held;
 pub use idle::Idle;
+
+/// TLS over a stream, the handshake's last flight sent with the first command (see
+/// [`Held`]).
+pub type TlsStream<S> = async_native_tls::TlsStream<Held<S>>;
 
 /// Any byte stream a session can run over: TCP, or TLS over TCP.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug {}
@@ -167,7 +173,7 @@ pub enum Opened {
     /// TCP, for `security = "starttls"` or `"none"`.
     Plain(Idle<TcpStream>),
     /// TCP with the TLS handshake done, for `security = "tls"`.
-    Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+    Tls(TlsStream<Idle<TcpStream>>),
     /// TLS done by other means (OpenSSL itself, in `mailer check`), verified the same
     /// way; with the server's address and a handle on the socket beneath.
     Secured(Conn, std::net::SocketAddr, Cork),
@@ -214,10 +220,7 @@ pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {
 
 /// Runs the TLS handshake over `stream`, verifying the server's certificate against the
 /// system's roots plus `ca_file`. The caller bounds it with its timeout.
-pub async fn tls_wrap<S>(
-    server: &Server,
-    stream: S,
-) -> Result<async_native_tls::TlsStream<S>, Error>
+pub async fn tls_wrap<S>(server: &Server, stream: S) -> Result<TlsStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -230,17 +233,18 @@ where
         })?;
         connector = connector.add_root_certificate(cert);
     }
-    let tls = connector
-        .connect(&server.host, stream)
+    let mut tls = connector
+        .connect(&server.host, Held::new(stream))
         .await
         .map_err(|e| tls_error(server.address(), &e.to_string()))?;
+    tls.get_mut().handshake_done();
     tracing::info!("TLS established with {}", server.address());
     Ok(tls)
 }
 
 /// What the certificate of a verified TLS session says, for `mailer check`'s STARTTLS
 /// step (the implicit-TLS step makes its own handshake, which also knows the cipher).
-pub fn certificate_shown<S>(tls: &async_native_tls::TlsStream<S>, host: &str) -> String
+pub fn certificate_shown<S>(tls: &TlsStream<S>, host: &str) -> String
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

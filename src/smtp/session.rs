@@ -548,7 +548,7 @@ async fn connect(server: &Server, opened: Option<net::Opened>) -> Result<Stream,
         // Made by `mailer check`, whose steps have their own bounds.
         net::Opened::Secured(conn, _, cork) => Stream::secured(conn, cork),
         net::Opened::Tls(mut tls) => {
-            tls.get_mut().set_timeout(no_idle);
+            tls.get_mut().get_mut().set_timeout(no_idle);
             Stream::tls(tls)
         }
         net::Opened::Plain(mut tcp) if server.security == Security::Tls => {

@@ -26,7 +26,7 @@ pub(super) struct Stream {
 #[derive(Debug)]
 enum Inner {
     Plain(Idle<TcpStream>),
-    Tls(async_native_tls::TlsStream<Idle<TcpStream>>),
+    Tls(net::TlsStream<Idle<TcpStream>>),
     Secured(net::Conn),
     /// After a failed STARTTLS handshake.
     Closed,
@@ -42,8 +42,8 @@ impl Stream {
         Stream::new(Inner::Plain(tcp), cork)
     }
 
-    pub(super) fn tls(tls: async_native_tls::TlsStream<Idle<TcpStream>>) -> Stream {
-        let cork = net::Cork::of(tls.get_ref().get_ref());
+    pub(super) fn tls(tls: net::TlsStream<Idle<TcpStream>>) -> Stream {
+        let cork = net::Cork::of(tls.get_ref().get_ref().get_ref());
         Stream::new(Inner::Tls(tls), cork)
     }
 
