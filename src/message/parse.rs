@@ -254,7 +254,8 @@ pub fn full(original: &[u8]) -> Full {
     let shown = parts::shown(&leaves);
     let contents = |leaf: Option<usize>| {
         let part = msg.parts.get(leaves[leaf?].part)?;
-        part.text_contents().map(str::to_string)
+        let text = part.text_contents()?;
+        charset::reread(part, msg.raw_message(), text).or_else(|| Some(text.to_string()))
     };
     let html = contents(shown.html);
     let text = contents(shown.text).or_else(|| {
@@ -324,6 +325,7 @@ pub fn attachment_contents(original: &[u8]) -> Vec<(AttachmentInfo, Vec<u8>)> {
         .collect()
 }
 
+mod charset;
 mod date;
 pub mod parts;
 mod scan;
