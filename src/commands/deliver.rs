@@ -18,12 +18,31 @@ use crate::store::{self, lock};
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     async fn send(&mut self, message: &Outgoing) -> Result<(), smtp::Error>;
+    /// Several messages, each with its own result, in order; one at a time unless the
+    /// transport can do better. The results may stop short, after a temporary failure:
+    /// the messages past them were not tried.
+    async fn send_batch(&mut self, messages: &[&Outgoing]) -> Vec<Result<(), smtp::Error>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for message in messages {
+            let result = self.send(message).await;
+            let stop = result.as_ref().is_err_and(smtp::Error::is_temporary);
+            results.push(result);
+            if stop {
+                break;
+            }
+        }
+        results
+    }
     async fn quit(self);
 }
 
 impl Transport for smtp::Session {
     async fn send(&mut self, message: &Outgoing) -> Result<(), smtp::Error> {
         smtp::Session::send(self, message).await
+    }
+
+    async fn send_batch(&mut self, messages: &[&Outgoing]) -> Vec<Result<(), smtp::Error>> {
+        smtp::Session::send_batch(self, messages).await
     }
 
     async fn quit(self) {
@@ -55,10 +74,20 @@ pub struct FlushReport {
     pub retry: bool,
 }
 
-/// Sends queued messages over `transport`, oldest first; each file is removed only after
-/// the server accepted its message. Stops at the first temporary failure: the server
-/// is struggling, and the rest waits for the next try. Messages are read one at a time,
-/// so a long queue of large messages is never in memory at once.
+/// Messages a flush hands the server in one write, at most: their replies come back
+/// together, one round trip for all, and a connection lost before they came sends each
+/// of them again on the next flush, so the batch stays small.
+pub const BATCH: usize = 10;
+
+/// Bytes of messages after which a batch takes no more: with the message that passes
+/// it, the most a flush holds in memory.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Sends queued messages over `transport`, oldest first, in batches; each file is
+/// removed only after the server accepted its message, by its own final reply. Stops
+/// after the batch with the first temporary failure: the server is struggling, and the
+/// rest waits for the next try. At most a batch is read into memory at a time, so a
+/// long queue of large messages is never in memory at once.
 pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> FlushReport {
     let mut report = FlushReport::default();
     let ids = match outbox.ids() {
@@ -69,28 +98,57 @@ pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> Flus
             return report;
         }
     };
-    for id in ids {
-        let item: Queued = match outbox.load(&id) {
-            Ok(i) => i,
-            Err(e) => {
-                report.kept.push((String::new(), e.to_string()));
-                continue;
-            }
-        };
+    let mut ids = ids.into_iter().peekable();
+    while ids.peek().is_some() {
+        let batch = next_batch(&mut ids, outbox, &mut report);
         if report.retry {
-            let why = format!(
-                "not tried in this flush, after a temporary failure of an earlier message (its previous attempt: {})",
-                item.error
-            );
-            report.kept.push((item.id.clone(), why));
+            batch
+                .into_iter()
+                .for_each(|item| not_tried(&mut report, item));
             continue;
         }
-        match transport.send(&item.message).await {
-            Ok(()) => sent(&mut report, outbox, item),
-            Err(e) => refused(&mut report, outbox, item, &e),
+        let messages: Vec<&Outgoing> = batch.iter().map(|item| &item.message).collect();
+        let mut results = transport.send_batch(&messages).await.into_iter();
+        for item in batch {
+            match results.next() {
+                Some(Ok(())) => sent(&mut report, outbox, item),
+                Some(Err(e)) => refused(&mut report, outbox, item, &e),
+                None => not_tried(&mut report, item),
+            }
         }
     }
     report
+}
+
+/// A message left queued untried, after a temporary failure of an earlier one.
+fn not_tried(report: &mut FlushReport, item: Queued) {
+    let why = format!(
+        "not tried in this flush, after a temporary failure of an earlier message (its previous attempt: {})",
+        item.error
+    );
+    report.kept.push((item.id, why));
+}
+
+/// The next queued messages, up to [`BATCH`] of them and [`BATCH_BYTES`] (one at least);
+/// a file that cannot be read is reported and passed over.
+fn next_batch(
+    ids: &mut std::iter::Peekable<std::vec::IntoIter<String>>,
+    outbox: &Outbox,
+    report: &mut FlushReport,
+) -> Vec<Queued> {
+    let mut batch: Vec<Queued> = Vec::new();
+    let mut bytes = 0;
+    while batch.len() < BATCH && bytes < BATCH_BYTES {
+        let Some(id) = ids.next() else { break };
+        match outbox.load(&id) {
+            Ok(item) => {
+                bytes += item.message.bytes.len();
+                batch.push(item);
+            }
+            Err(e) => report.kept.push((String::new(), e.to_string())),
+        }
+    }
+    batch
 }
 
 /// Removes an accepted message from the outbox.

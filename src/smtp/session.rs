@@ -13,6 +13,8 @@ use crate::config::{Security, Server, Token};
 use crate::message::Outgoing;
 use crate::{net, oauth, sasl};
 
+mod batch;
+
 /// An open, authenticated SMTP session.
 pub struct Session {
     wire: Wire,
