@@ -102,7 +102,7 @@ pub fn describe_certificate(_der: &[u8], host: &str) -> String {
 /// The TLS library mailer runs on, with its version, for `mailer --version`.
 pub fn library() -> String {
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    return format!("native-tls on {}", openssl::version::version());
+    return openssl::version::version().to_string();
     #[cfg(target_os = "macos")]
     return "native-tls on Security.framework".to_string();
     #[cfg(target_os = "windows")]

@@ -282,6 +282,43 @@ fn untrusted_certificate_is_refused() {
     assert!(err.to_lowercase().contains("certificate"), "{err}");
 }
 
+/// The system's roots, as OpenSSL is told where they are (SSL_CERT_DIR, SSL_CERT_FILE):
+/// a server whose CA is among them is trusted with no ca_file, whether they come as a
+/// hashed directory (the CA found by its subject's hash, the bundle not read) or as a
+/// bundle alone; a CA in neither is refused.
+#[test]
+fn system_roots_come_from_a_hashed_directory_or_a_bundle() {
+    let stack = stack();
+    let pem = std::fs::read(stack.ca_file()).unwrap();
+    let hash = openssl::x509::X509::from_pem(&pem)
+        .unwrap()
+        .subject_name_hash();
+    let roots = tempfile::tempdir().unwrap();
+    let dir = |name: &str| {
+        let path = roots.path().join(name);
+        std::fs::create_dir(&path).unwrap();
+        path
+    };
+    let (hashed, plain, empty) = (dir("hashed"), dir("plain"), dir("empty"));
+    std::fs::write(hashed.join(format!("{hash:08x}.0")), &pem).unwrap();
+    std::fs::write(plain.join("bundle.pem"), &pem).unwrap();
+    let missing = roots.path().join("missing.pem");
+    let setup = Account::new("alice")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .server_unset("ca_file")
+        .build();
+    let send = |cert_dir: &std::path::Path, cert_file: &std::path::Path| {
+        setup
+            .mailer(PLAIN_SEND)
+            .env("SSL_CERT_DIR", cert_dir)
+            .env("SSL_CERT_FILE", cert_file)
+    };
+    send(&hashed, &missing).ok();
+    send(&empty, &plain.join("bundle.pem")).ok();
+    let err = send(&empty, &missing).fails_with(69);
+    assert!(err.contains("certificate verify failed"), "{err}");
+}
+
 #[test]
 fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     let stack = stack();

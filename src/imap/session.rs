@@ -250,9 +250,6 @@ async fn connect(
         net::Opened::Tls(tls) => {
             async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn)
         }
-        net::Opened::Secured(conn, _, _) => {
-            async_imap::Client::new(Box::new(Tap::new(conn, seen.clone())) as Conn)
-        }
         net::Opened::Plain(tcp) => {
             async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn)
         }

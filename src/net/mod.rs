@@ -8,6 +8,8 @@ mod idle;
 pub mod limits;
 pub mod probe;
 pub mod progress;
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+mod trust;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -28,7 +30,11 @@ pub use held::Held;
 pub use idle::Idle;
 
 /// TLS over a stream, the handshake's last flight sent with the first command (see
-/// [`Held`]).
+/// [`Held`]): OpenSSL's own where native-tls would run on it (see `trust`), so that
+/// its context and roots are loaded once per process; native-tls on macOS and Windows.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+pub type TlsStream<S> = tokio_openssl::SslStream<Held<S>>;
+#[cfg(any(target_os = "macos", target_os = "windows"))]
 pub type TlsStream<S> = async_native_tls::TlsStream<Held<S>>;
 
 /// Any byte stream a session can run over: TCP, or TLS over TCP.
@@ -174,9 +180,6 @@ pub enum Opened {
     Plain(Idle<TcpStream>),
     /// TCP with the TLS handshake done, for `security = "tls"`.
     Tls(TlsStream<Idle<TcpStream>>),
-    /// TLS done by other means (OpenSSL itself, in `mailer check`), verified the same
-    /// way; with the server's address and a handle on the socket beneath.
-    Secured(Conn, std::net::SocketAddr, Cork),
 }
 
 /// A mailbox the server would not open: not there (with those that are), or there but
@@ -220,6 +223,43 @@ pub async fn connect(server: &Server) -> Result<Idle<TcpStream>, Error> {
 
 /// Runs the TLS handshake over `stream`, verifying the server's certificate against the
 /// system's roots plus `ca_file`. The caller bounds it with its timeout.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+pub async fn tls_wrap<S>(server: &Server, stream: S) -> Result<TlsStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let failed = |text: String| tls_error(server.address(), &text);
+    let pem = server.ca_file.as_deref().map(ca_pem).transpose()?;
+    let ca = server.ca_file.as_deref().zip(pem.as_deref());
+    let ssl = trust::client(&server.host, ca).map_err(|e| match e {
+        trust::Failure::Library(e) => failed(e.to_string()),
+        trust::Failure::NotPem(e) => Error::CaFile {
+            path: server
+                .ca_file
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+                .to_string(),
+            reason: format!("not a PEM certificate ({e})"),
+        },
+    })?;
+    let mut tls =
+        tokio_openssl::SslStream::new(ssl, Held::new(stream)).map_err(|e| failed(e.to_string()))?;
+    if let Err(e) = std::pin::Pin::new(&mut tls).connect().await {
+        let verify = tls.ssl().verify_result();
+        return Err(failed(match verify.as_raw() {
+            0 => e.to_string(),
+            _ => format!("certificate verify failed: {}", verify.error_string()),
+        }));
+    }
+    tls.get_mut().handshake_done();
+    tracing::info!("TLS established with {}", server.address());
+    Ok(tls)
+}
+
+/// Runs the TLS handshake over `stream`, verifying the server's certificate against the
+/// system's roots plus `ca_file`. The caller bounds it with its timeout.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
 pub async fn tls_wrap<S>(server: &Server, stream: S) -> Result<TlsStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -248,15 +288,31 @@ pub fn certificate_shown<S>(tls: &TlsStream<S>, host: &str) -> String
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match tls
-        .peer_certificate()
-        .ok()
-        .flatten()
-        .and_then(|c| c.to_der().ok())
-    {
+    match peer_certificate(tls) {
         Some(der) => crate::tls::describe_certificate(&der, host),
         None => format!("verified for {host}"),
     }
+}
+
+/// The server's certificate, DER-encoded, from a verified session.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+pub fn peer_certificate<S>(tls: &TlsStream<S>) -> Option<Vec<u8>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tls.ssl().peer_certificate().and_then(|c| c.to_der().ok())
+}
+
+/// The server's certificate, DER-encoded, from a verified session.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+pub fn peer_certificate<S>(tls: &TlsStream<S>) -> Option<Vec<u8>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tls.peer_certificate()
+        .ok()
+        .flatten()
+        .and_then(|c| c.to_der().ok())
 }
 
 /// The certificate a server presents, read without trusting it: only for telling the

@@ -112,7 +112,6 @@ impl Session {
         };
         let conn: Conn = match opened {
             net::Opened::Tls(tls) => Box::new(tls),
-            net::Opened::Secured(conn, _, _) => conn,
             net::Opened::Plain(tcp) => Box::new(tcp),
         };
         let mut s = Session {

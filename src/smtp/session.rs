@@ -547,8 +547,6 @@ async fn connect(server: &Server, opened: Option<net::Opened>) -> Result<Stream,
     // the server is about to accept, sending it twice.
     let no_idle = Duration::from_secs(24 * 3600);
     Ok(match opened {
-        // Made by `mailer check`, whose steps have their own bounds.
-        net::Opened::Secured(conn, _, cork) => Stream::secured(conn, cork),
         net::Opened::Tls(mut tls) => {
             tls.get_mut().get_mut().set_timeout(no_idle);
             Stream::tls(tls)

@@ -27,7 +27,6 @@ pub(super) struct Stream {
 enum Inner {
     Plain(Idle<TcpStream>),
     Tls(net::TlsStream<Idle<TcpStream>>),
-    Secured(net::Conn),
     /// After a failed STARTTLS handshake.
     Closed,
 }
@@ -45,11 +44,6 @@ impl Stream {
     pub(super) fn tls(tls: net::TlsStream<Idle<TcpStream>>) -> Stream {
         let cork = net::Cork::of(tls.get_ref().get_ref().get_ref());
         Stream::new(Inner::Tls(tls), cork)
-    }
-
-    /// Over a connection secured elsewhere (`mailer check`'s own handshake).
-    pub(super) fn secured(conn: net::Conn, cork: net::Cork) -> Stream {
-        Stream::new(Inner::Secured(conn), cork)
     }
 
     fn new(inner: Inner, cork: net::Cork) -> Stream {
@@ -99,7 +93,6 @@ impl AsyncRead for Stream {
         let r = match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Secured(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Closed => Poll::Ready(Err(closed())),
         };
         if let Poll::Ready(Ok(())) = r {
@@ -126,7 +119,6 @@ impl AsyncWrite for Stream {
         let r = match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s).poll_write(cx, buf),
-            Inner::Secured(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Closed => Poll::Ready(Err(closed())),
         };
         if let (Poll::Ready(Ok(n)), Some(wire)) = (&r, this.wire.as_mut()) {
@@ -139,7 +131,6 @@ impl AsyncWrite for Stream {
         match &mut self.get_mut().inner {
             Inner::Plain(s) => Pin::new(s).poll_flush(cx),
             Inner::Tls(s) => Pin::new(s).poll_flush(cx),
-            Inner::Secured(s) => Pin::new(s).poll_flush(cx),
             Inner::Closed => Poll::Ready(Ok(())),
         }
     }
@@ -148,7 +139,6 @@ impl AsyncWrite for Stream {
         match &mut self.get_mut().inner {
             Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Inner::Tls(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Secured(s) => Pin::new(s).poll_shutdown(cx),
             Inner::Closed => Poll::Ready(Ok(())),
         }
     }
