@@ -343,11 +343,26 @@ fn wrong_password_exits_77_and_unknown_mailbox_is_named() {
         err.contains(": [AUTHENTICATIONFAILED] Authentication failed."),
         "{err}"
     );
-    setup.configure(&carol(stack));
-    let err = setup.mailer(&["fetch", "-m", "NoSuchBox"]).fails_with(65);
+    // list opens the mailbox in the login's write: a refused login is still told in
+    // the login's words, not in those of the EXAMINE that followed it.
+    let err = setup.mailer(&["list"]).fails_with(77);
     assert!(
-        err.contains("no mailbox \"NoSuchBox\" (the account has: INBOX, ")
-            && err.contains("; the server said: Mailbox doesn't exist: NoSuchBox"),
+        err.contains(": [AUTHENTICATIONFAILED] Authentication failed."),
+        "{err}"
+    );
+    setup.configure(&carol(stack));
+    for command in ["fetch", "list"] {
+        let err = setup.mailer(&[command, "-m", "NoSuchBox"]).fails_with(65);
+        assert!(
+            err.contains("no mailbox \"NoSuchBox\" (the account has: INBOX, ")
+                && err.contains("; the server said: Mailbox doesn't exist: NoSuchBox"),
+            "{command}: {err}"
+        );
+    }
+    // Dovecot names a missing mailbox in UTF-8, in the pipelined EXAMINE's reply too.
+    let err = setup.mailer(&["list", "-m", "Чтение"]).fails_with(65);
+    assert!(
+        err.contains("; the server said: Mailbox doesn't exist: Чтение"),
         "{err}"
     );
 }
@@ -390,9 +405,10 @@ fn a_chinese_mailbox_name_is_fetched_into_dovecots_own_folder_name() {
     );
 }
 
-/// Round trips of `list`, counted exactly by a proxy: the TLS handshake's two, LOGIN
-/// (whose OK says what the server offers, so no CAPABILITY), ID with EXAMINE (ID's
-/// reply not waited for), the FETCH of the envelopes; LOGOUT is not waited for.
+/// Round trips of `list`, counted exactly by a proxy: the TLS handshake's two (the
+/// greeting answers the second), LOGIN with ID and EXAMINE in the same write (LOGIN's
+/// OK says what the server offers, so no CAPABILITY), the FETCH of the envelopes;
+/// LOGOUT is not waited for.
 #[test]
 fn list_waits_for_the_network_only_where_it_must() {
     let stack = stack();
@@ -414,5 +430,5 @@ fn list_waits_for_the_network_only_where_it_must() {
             .len(),
         2
     );
-    assert_eq!(proxy.of_connections(1)[0], 5);
+    assert_eq!(proxy.of_connections(1)[0], 4);
 }

@@ -21,7 +21,7 @@ pub async fn run(
         }
         Retrieval::Pop3(server) => pop3(server, limit, skip).await,
         Retrieval::Imap(server) => {
-            let mut session = imap::Session::open(server).await?;
+            let mut session = imap::Session::open_in(server, mailbox, Access::ReadOnly).await?;
             let result = from_imap(&mut session, mailbox, limit, skip).await;
             session.logout().await;
             Ok(result?)

@@ -36,7 +36,8 @@ async fn from_imap(
     mailbox: &MailboxName,
     uid: u32,
 ) -> Result<(Vec<u8>, Vec<String>), Failure> {
-    let mut session = super::imap_session(account).await?;
+    let server = account.imap()?;
+    let mut session = crate::imap::Session::open_in(server, mailbox, Access::ReadOnly).await?;
     let result = async {
         session.select(mailbox, Access::ReadOnly).await?;
         session.bodies(&UidSet::one(uid)).await

@@ -14,6 +14,7 @@
 mod error;
 mod fetched;
 mod operations;
+mod pipelined;
 mod session;
 mod tap;
 mod uids;

@@ -52,6 +52,10 @@ impl Session {
     /// How many commands the server has completed: taken before a command, to check
     /// after it that the server really completed it.
     fn mark(&self) -> u64 {
+        debug_assert!(
+            self.pending.is_none(),
+            "select the mailbox opened with the login first"
+        );
         Seen::completions(&self.seen)
     }
 
@@ -78,6 +82,14 @@ impl Session {
         mailbox: &MailboxName,
         access: Access,
     ) -> Result<MailboxInfo, Error> {
+        if let Some(pending) = self.pending.take() {
+            let opened = self.read_pending(&pending).await;
+            if pending.is(mailbox, access) {
+                return opened;
+            }
+            // Another mailbox after all: what became of the first does not matter.
+            tracing::debug!("the mailbox opened in the login's write is not the one used");
+        }
         let raw = encode_mailbox_name(mailbox.as_str());
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         let step = match access {
@@ -124,6 +136,17 @@ impl Session {
             },
             _ => return self.error(step, e),
         };
+        self.mailbox_refused(mailbox, step, reply).await
+    }
+
+    /// A mailbox the server would not open, with the account's mailboxes when it is
+    /// not among them.
+    pub(super) async fn mailbox_refused(
+        &mut self,
+        mailbox: &MailboxName,
+        step: &str,
+        reply: String,
+    ) -> Error {
         let known = match self.list().await {
             Ok(listed) if !listed.iter().any(|m| m.name == mailbox.as_str()) => {
                 let mut names: Vec<String> = listed.into_iter().map(|m| m.name).collect();

@@ -8,8 +8,11 @@ use futures::FutureExt;
 use tokio::net::TcpStream;
 
 use super::error::{Error, imap_error, refusal};
+use super::operations::Access;
+use super::pipelined::Pending;
 use super::tap::{Seen, Shared, Tap};
 use crate::config::{Security, Server, Token};
+use crate::mailbox::MailboxName;
 use crate::net::{self, Conn, Idle, bounded, broken};
 use crate::{oauth, sasl};
 
@@ -22,6 +25,8 @@ pub struct Session {
     pub(super) seen: Shared,
     /// What the server said it can do once logged in (for `mailer check`).
     pub capabilities: Vec<String>,
+    /// The mailbox opened in the login's write, its replies not read yet.
+    pub(super) pending: Option<Pending>,
 }
 
 type Client = async_imap::Client<Conn>;
@@ -37,7 +42,22 @@ impl Session {
     pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, opened, refused, async |token, opened| {
-            Self::open_with(server, token, opened).await
+            Self::open_with(server, token, opened, None).await
+        })
+        .await
+    }
+
+    /// [`Session::open`] for work in `mailbox`: where the server allows, the mailbox is
+    /// opened in the login's own write (see `pipelined`), and [`Session::select`] of
+    /// it then only reads its replies. `select` must be the first command.
+    pub async fn open_in(
+        server: &Server,
+        mailbox: &MailboxName,
+        access: Access,
+    ) -> Result<Session, Error> {
+        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
+        oauth::with_token(server, None, refused, async |token, opened| {
+            Self::open_with(server, token, opened, Some((mailbox, access))).await
         })
         .await
     }
@@ -47,14 +67,17 @@ impl Session {
         server: &Server,
         token: Option<&Token>,
         opened: Option<net::Opened>,
+        first: Option<(&MailboxName, Access)>,
     ) -> Result<Session, Error> {
         let seen = Shared::default();
-        let (client, offers_ir) = connect(server, &seen, opened).await?;
+        let (client, greeting) = connect(server, &seen, opened).await?;
+        let offers_ir = greeting.sasl_ir;
         let addr = server.address();
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr });
         }
         let reason = Arc::new(Mutex::new(String::new()));
+        let mut pending = None;
         let used;
         let login = match sasl::Mechanism::of(server.auth).zip(token) {
             Some((mechanism, token)) => {
@@ -83,6 +106,10 @@ impl Session {
                     .ok_or_else(|| Error::NoPassword(addr.clone()))?;
                 let ascii = server.user.is_ascii() && password.expose().is_ascii();
                 used = if ascii { "LOGIN" } else { "PLAIN" };
+                if let (true, Some(caps), Some((mailbox, access))) = (ascii, &greeting.caps, first)
+                {
+                    pending = Pending::send_after_login(&seen, caps, mailbox, access);
+                }
                 log_in(client, server.user.clone(), password.expose().to_string()).boxed()
             }
         };
@@ -111,6 +138,7 @@ impl Session {
             timeout: server.timeout,
             seen,
             capabilities: Vec::new(),
+            pending,
         };
         session.identify(before_login).await?;
         net::progress::reached("auth", || {
@@ -141,20 +169,19 @@ impl Session {
         };
         // In a stable order (async-imap keeps them in a set), for people and tests.
         self.capabilities.sort();
-        if self
-            .capabilities
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("ID"))
+        let id_sent = self.pending.as_ref().is_some_and(|p| p.id_sent);
+        if !id_sent
+            && self
+                .capabilities
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("ID"))
         {
             // RFC 3501 5.5: the next command may follow without waiting. ID is written
             // unflushed, under a tag of its own, so it leaves with that command; their
             // reading passes over ID's replies (async-imap takes another tag's OK, and
             // `* ID`, as unsolicited). Some servers (NetEase's) want ID before SELECT;
             // none needs its answer.
-            let id = format!(
-                "I1 ID (\"name\" \"mailer\" \"version\" \"{}\")\r\n",
-                env!("CARGO_PKG_VERSION")
-            );
+            let id = id_command();
             let write = tokio::io::AsyncWriteExt::write_all(self.inner.get_mut(), id.as_bytes());
             bounded(&addr, t, "ID", write)
                 .await?
@@ -173,6 +200,14 @@ impl Session {
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(self.timeout, self.inner.run_command("LOGOUT")).await;
     }
+}
+
+/// ID (RFC 2971) under a tag of its own, whose replies async-imap passes over.
+pub(super) fn id_command() -> String {
+    format!(
+        "I1 ID (\"name\" \"mailer\" \"version\" \"{}\")\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// LOGIN, or, when the user name or password is not ASCII, AUTHENTICATE PLAIN: LOGIN's
@@ -223,13 +258,22 @@ impl async_imap::Authenticator for PlainAuth {
     }
 }
 
-/// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS; and
-/// whether the greeting offered SASL-IR.
+/// What the greeting said that the login needs.
+struct Greeting {
+    /// SASL-IR offered (RFC 4959): a bearer token can go with AUTHENTICATE.
+    sasl_ir: bool,
+    /// The capabilities it listed, where they hold for the login's connection (not
+    /// those of a plain-text greeting before STARTTLS).
+    caps: Option<Vec<String>>,
+}
+
+/// A connection ready for LOGIN: TLS from the start, or upgraded by STARTTLS; and what
+/// its greeting offered.
 async fn connect(
     server: &Server,
     seen: &Shared,
     opened: Option<net::Opened>,
-) -> Result<(Client, bool), Error> {
+) -> Result<(Client, Greeting), Error> {
     let (addr, t) = (server.address(), server.timeout);
     let opened = match opened {
         Some(o) => o,
@@ -254,8 +298,13 @@ async fn connect(
             async_imap::Client::new(Box::new(Tap::new(tcp, seen.clone())) as Conn)
         }
     };
-    let sasl_ir = greeting(&addr, t, &mut client).await?;
-    Ok((client, sasl_ir))
+    let caps = greeting(&addr, t, &mut client).await?;
+    let sasl_ir = offers(caps.as_deref(), "SASL-IR");
+    Ok((client, Greeting { sasl_ir, caps }))
+}
+
+fn offers(caps: Option<&[String]>, name: &str) -> bool {
+    caps.is_some_and(|caps| caps.iter().any(|c| c.eq_ignore_ascii_case(name)))
 }
 
 /// Reads the greeting in plain text, asks for STARTTLS, and runs the handshake.
@@ -263,10 +312,11 @@ async fn starttls(
     server: &Server,
     tcp: Idle<TcpStream>,
     seen: &Shared,
-) -> Result<(Client, bool), Error> {
+) -> Result<(Client, Greeting), Error> {
     let (addr, t) = (server.address(), server.timeout);
     let mut plain = async_imap::Client::new(Tap::new(tcp, seen.clone()));
-    let sasl_ir = greeting(&addr, t, &mut plain).await?;
+    let caps = greeting(&addr, t, &mut plain).await?;
+    let sasl_ir = offers(caps.as_deref(), "SASL-IR");
     bounded(
         &addr,
         t,
@@ -279,16 +329,21 @@ async fn starttls(
     let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, stream)).await??;
     net::progress::reached("starttls", || net::certificate_shown(&tls, &server.host));
     let client = async_imap::Client::new(Box::new(Tap::new(tls, seen.clone())) as Conn);
-    Ok((client, sasl_ir))
+    Ok((
+        client,
+        Greeting {
+            sasl_ir,
+            caps: None,
+        },
+    ))
 }
 
-/// Reads the greeting; whether its capabilities offer SASL-IR (RFC 4959), so that a
-/// bearer token can go with AUTHENTICATE and save a round trip.
+/// Reads the greeting; the capabilities it lists, if it does.
 async fn greeting<S>(
     addr: &str,
     t: Duration,
     client: &mut async_imap::Client<S>,
-) -> Result<bool, Error>
+) -> Result<Option<Vec<String>>, Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
@@ -296,23 +351,23 @@ where
     match bounded(addr, t, "greeting", client.read_response()).await? {
         Ok(Some(greeting)) => {
             tracing::debug!("greeting received");
-            let (sasl_ir, shown) = match greeting.parsed() {
+            let (caps, shown) = match greeting.parsed() {
                 Response::Data {
                     code: Some(ResponseCode::Capabilities(caps)),
                     ..
                 } => {
                     let names: Vec<String> = caps.iter().map(capability_name).collect();
-                    let ir = names.iter().any(|c| c.eq_ignore_ascii_case("SASL-IR"));
-                    (ir, format!("offers {}", names.join(" ")))
+                    let shown = format!("offers {}", names.join(" "));
+                    (Some(names), shown)
                 }
                 Response::Data { information, .. } => (
-                    false,
+                    None,
                     format!("\"{}\"", information.as_deref().unwrap_or("")),
                 ),
-                _ => (false, String::new()),
+                _ => (None, String::new()),
             };
             net::progress::reached("greeting", || shown);
-            Ok(sasl_ir)
+            Ok(caps)
         }
         Ok(None) => Err(broken(
             addr,

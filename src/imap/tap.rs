@@ -28,12 +28,18 @@ pub struct Seen {
     line: Vec<u8>,
     mode: Mode,
     refusal: Option<String>,
+    /// The refusal of the mailbox opened in the login's write, kept apart so that a
+    /// refused login is told in the login's words.
+    pipelined_refusal: Option<String>,
     /// Tagged responses (OK, NO or BAD) seen: one per command the server completed.
     completions: u64,
     /// The capabilities of the last tagged OK that carried them (`A0001 OK [CAPABILITY
     /// IMAP4rev1 ...] Logged in`), with the count of completions at the time.
     capabilities: Option<(u64, String)>,
     shape: Shape,
+    /// Commands to go out right after the next one, in the same write (see
+    /// [`Seen::follow_next_command`]).
+    trailer: Vec<u8>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +47,8 @@ enum Mode {
     /// At the start of a line.
     #[default]
     Start,
-    /// In a line that may be a tagged status line (mailer's tags start with `A`).
+    /// In a line that may be a tagged status line (async-imap's tags start with `A`,
+    /// the mailbox opened in the login's write has `E1`).
     Collect,
     /// In any other line, or after a literal.
     Skip,
@@ -83,6 +90,24 @@ impl Seen {
         let mut seen = shared.lock().unwrap_or_else(|e| e.into_inner());
         let (at, list) = seen.capabilities.take()?;
         (at > after).then(|| list.split_whitespace().map(str::to_string).collect())
+    }
+
+    /// Has `commands` (complete lines, each with its own tag) written right after the
+    /// next command async-imap sends, before the flush that sends it: RFC 3501 5.5
+    /// lets a client pipeline, and async-imap has no way to.
+    pub fn follow_next_command(shared: &Shared, commands: &[u8]) {
+        let mut seen = shared.lock().unwrap_or_else(|e| e.into_inner());
+        seen.trailer.extend_from_slice(commands);
+    }
+
+    fn take_trailer(shared: &Shared) -> Vec<u8> {
+        std::mem::take(&mut shared.lock().unwrap_or_else(|e| e.into_inner()).trailer)
+    }
+
+    /// The refusal of the command pipelined with the login, once.
+    pub fn take_pipelined_refusal(shared: &Shared) -> Option<String> {
+        let mut seen = shared.lock().unwrap_or_else(|e| e.into_inner());
+        seen.pipelined_refusal.take()
     }
 
     /// The text after `NO` or `BAD` of the last refusal seen, once.
@@ -213,7 +238,7 @@ impl Seen {
     fn take(&mut self, part: &[u8]) {
         let Some(&first) = part.first() else { return };
         if self.mode == Mode::Start {
-            self.mode = if first == b'A' {
+            self.mode = if first == b'A' || first == b'E' {
                 Mode::Collect
             } else {
                 Mode::Skip
@@ -246,7 +271,9 @@ impl Seen {
             && let Some((status, text)) = tagged_status(&self.line)
         {
             self.completions += 1;
-            if status != "OK" {
+            if status != "OK" && self.line.first() == Some(&b'E') {
+                self.pipelined_refusal = Some(text);
+            } else if status != "OK" {
                 self.refusal = Some(text);
             } else if let Some(list) = capability_code(&text) {
                 self.capabilities = Some((self.completions, list.to_string()));
@@ -381,6 +408,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
+        let trailer = Seen::take_trailer(&this.seen);
+        if !trailer.is_empty() {
+            if let Some(wire) = this.wire.as_mut() {
+                wire.client(&trailer);
+            }
+            this.out.extend_from_slice(&trailer);
+        }
         match this.poll_drain(cx) {
             Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),
             other => other,

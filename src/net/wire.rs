@@ -122,7 +122,11 @@ impl Transcript {
             Some("AUTHENTICATE" | "AUTH") => at + 2,
             _ => return text.to_string(),
         };
-        self.in_login = true;
+        // A login of one line hides only its own words, so that commands pipelined
+        // after it show; one whose answers follow on lines of their own (SASL, or a
+        // LOGIN's literal) hides those too, up to the server's reply.
+        let one_line = keep == at + 1 && !text.ends_with('}');
+        self.in_login = !one_line;
         let mut shown = words[..keep.min(words.len())].join(" ");
         if words.len() > keep {
             shown.push_str(" ***");
@@ -160,7 +164,15 @@ mod tests {
     fn logins_show_no_secret() {
         let mut t = transcript("imap");
         assert_eq!(t.client_line("A0001 LOGIN carol \"pw\""), "A0001 LOGIN ***");
+        // Commands pipelined after a one-line LOGIN show; a literal's line does not.
+        assert_eq!(
+            t.client_line("E1 EXAMINE \"INBOX\""),
+            "E1 EXAMINE \"INBOX\""
+        );
         t.server_line("A0001 OK Logged in");
+        assert_eq!(t.client_line("A0009 LOGIN carol {2}"), "A0009 LOGIN ***");
+        assert_eq!(t.client_line("pw"), "***");
+        t.server_line("A0009 OK Logged in");
         assert_eq!(t.client_line("A0002 SELECT INBOX"), "A0002 SELECT INBOX");
         assert_eq!(
             t.client_line("A0003 AUTHENTICATE PLAIN AGNhcm9s"),

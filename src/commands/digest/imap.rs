@@ -26,7 +26,7 @@ pub async fn collect(
     saved: Option<DigestState>,
     window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
-    let mut session = Session::open(server).await?;
+    let mut session = Session::open_in(server, mailbox, Access::ReadOnly).await?;
     let collected = from_session(&mut session, mailbox, saved, window).await;
     session.logout().await;
     collected
