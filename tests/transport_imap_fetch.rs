@@ -432,3 +432,45 @@ fn list_waits_for_the_network_only_where_it_must() {
     );
     assert_eq!(proxy.of_connections(1)[0], 4);
 }
+
+/// What a `list` learns (the server's capabilities, the mailbox's count) lets the next
+/// one skip waiting for the greeting and fetch the envelopes in the login's own write:
+/// one round trip after the TLS handshake. When the mailbox grew since, the list is
+/// still the newest; when it shrank, one more FETCH gets those the guess missed.
+#[test]
+fn a_list_after_a_list_is_one_round_trip_after_the_handshake() {
+    let stack = stack();
+    stack.seed("carol", 5, "Again");
+    let setup = carol(stack).build();
+    let list = |want_trips: usize| -> Vec<u64> {
+        let proxy = RoundTrips::to(stack.port("IMAPS_PORT"));
+        setup.configure(&carol(stack).server_key("port", proxy.port()));
+        let listed = setup
+            .mailer(&["list", "-m", "Again", "--limit", "2", "--json"])
+            .run()
+            .stdout();
+        assert_eq!(proxy.of_connections(1)[0], want_trips, "{listed}");
+        serde_json::from_str::<Value>(&listed)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["uid"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(list(4), [5, 4]);
+    assert_eq!(list(2), [5, 4]);
+    stack.seed("carol", 3, "Again");
+    assert_eq!(list(2), [8, 7]);
+    stack.doveadm(&[
+        "expunge",
+        "-u",
+        "carol@example.test",
+        "mailbox",
+        "Again",
+        "uid",
+        "4:8",
+    ]);
+    assert_eq!(list(3), [3, 2]);
+    assert_eq!(list(2), [3, 2]);
+}

@@ -5,6 +5,7 @@ use crate::error::Failure;
 use crate::imap::{self, Access};
 use crate::mailbox::MailboxName;
 use crate::message::parse::{self, Envelope};
+use crate::store::hints;
 
 /// Envelopes of the newest `limit` messages of `mailbox` after the newest `skip`, newest
 /// first. Over IMAP: one
@@ -21,10 +22,25 @@ pub async fn run(
         }
         Retrieval::Pop3(server) => pop3(server, limit, skip).await,
         Retrieval::Imap(server) => {
-            let mut session = imap::Session::open_in(server, mailbox, Access::ReadOnly).await?;
+            let dir = crate::store::account_dir(&account.name).ok();
+            let mut hints = dir.as_deref().map(hints::load).unwrap_or_default();
+            let mut expected = super::expected(&hints);
+            let listed_before = hints.exists.get(mailbox.as_str()).copied();
+            expected.newest_from = listed_before
+                .filter(|_| skip == 0 && limit > 0)
+                .map(|n| n.saturating_sub(limit - 1).max(1));
+            let mut session =
+                imap::Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
             let result = from_imap(&mut session, mailbox, limit, skip).await;
+            let capabilities = session.capabilities.clone();
             session.logout().await;
-            Ok(result?)
+            let (envelopes, exists) = result?;
+            if let Some(dir) = dir {
+                hints.capabilities = capabilities;
+                hints.exists.insert(mailbox.to_string(), exists);
+                hints::save(&dir, &hints);
+            }
+            Ok(envelopes)
         }
     }
 }
@@ -34,10 +50,12 @@ async fn from_imap(
     mailbox: &MailboxName,
     limit: u32,
     skip: u32,
-) -> Result<Vec<Envelope>, imap::Error> {
+) -> Result<(Vec<Envelope>, u32), imap::Error> {
     let info = session.select(mailbox, Access::ReadOnly).await?;
     if info.exists == 0 || limit == 0 {
-        return Ok(Vec::new());
+        // The envelopes fetched with the login, if any, are read all the same.
+        session.newest_envelopes(0, info.exists, skip).await?;
+        return Ok((Vec::new(), info.exists));
     }
     let fetched = session.newest_envelopes(limit, info.exists, skip).await?;
     let mut envelopes: Vec<(u32, Envelope)> = fetched
@@ -56,7 +74,7 @@ async fn from_imap(
         .collect();
     envelopes.sort_by_key(|(uid, _)| std::cmp::Reverse(*uid));
     tracing::info!("listed {} messages of {mailbox}", envelopes.len());
-    Ok(envelopes.into_iter().map(|(_, e)| e).collect())
+    Ok((envelopes.into_iter().map(|(_, e)| e).collect(), info.exists))
 }
 
 async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, Failure> {

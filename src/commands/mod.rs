@@ -20,6 +20,23 @@ use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::{imap, smtp};
 
+/// What the account's last IMAP session lets the next one take for granted: the
+/// server's capabilities, so that its greeting need not be waited for.
+pub fn expected(hints: &crate::store::hints::Hints) -> imap::Expected {
+    imap::Expected {
+        capabilities: Some(hints.capabilities.clone()).filter(|c| !c.is_empty()),
+        newest_from: None,
+    }
+}
+
+/// [`expected`] of the account's saved hints.
+pub fn expected_of(account: &Account) -> imap::Expected {
+    match crate::store::account_dir(&account.name) {
+        Ok(dir) => expected(&crate::store::hints::load(&dir)),
+        Err(_) => imap::Expected::default(),
+    }
+}
+
 /// A logged-in IMAP session for the account.
 pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
     if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {

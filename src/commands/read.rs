@@ -37,7 +37,9 @@ async fn from_imap(
     uid: u32,
 ) -> Result<(Vec<u8>, Vec<String>), Failure> {
     let server = account.imap()?;
-    let mut session = crate::imap::Session::open_in(server, mailbox, Access::ReadOnly).await?;
+    let expected = super::expected_of(account);
+    let mut session =
+        crate::imap::Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
     let result = async {
         session.select(mailbox, Access::ReadOnly).await?;
         session.bodies(&UidSet::one(uid)).await

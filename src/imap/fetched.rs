@@ -1,56 +1,146 @@
 //! A fetched message, and the attachments its BODYSTRUCTURE describes.
 
+use async_imap::imap_proto::types::{
+    AttributeValue, BodyStructure, ContentEncoding, MessageSection, Response, SectionPath,
+};
 use async_imap::types::Fetch;
-
-use async_imap::imap_proto::types::{BodyStructure, ContentEncoding};
 
 use crate::message::parse::AttachmentInfo;
 use crate::message::parse::parts::{self, Leaf};
 
-/// A fetched message as the server sent it.
+/// A fetched message as the server sent it: parsed by async-imap, or a response of a
+/// FETCH pipelined with the login, which async-imap did not send and so cannot parse;
+/// what mailer reads of it is then taken when it is read.
 #[derive(Debug)]
-pub struct Fetched(pub(super) Fetch);
+pub struct Fetched(Source);
+
+#[derive(Debug)]
+enum Source {
+    Parsed(Fetch),
+    Raw(Raw),
+}
+
+#[derive(Debug)]
+struct Raw {
+    uid: Option<u32>,
+    size: Option<u32>,
+    header: Option<Vec<u8>>,
+    body: Option<Vec<u8>>,
+    flags: Vec<String>,
+    attachments: Vec<AttachmentInfo>,
+}
+
+impl From<Fetch> for Fetched {
+    fn from(fetch: Fetch) -> Self {
+        Fetched(Source::Parsed(fetch))
+    }
+}
 
 impl Fetched {
+    /// A `* n FETCH` response; None for any other.
+    pub(super) fn from_response(response: &Response<'_>) -> Option<Fetched> {
+        let Response::Fetch(_, attrs) = response else {
+            return None;
+        };
+        let mut raw = Raw {
+            uid: None,
+            size: None,
+            header: None,
+            body: None,
+            flags: Vec::new(),
+            attachments: Vec::new(),
+        };
+        for attr in attrs {
+            match attr {
+                AttributeValue::Uid(u) => raw.uid = Some(*u),
+                AttributeValue::Rfc822Size(n) => raw.size = Some(*n),
+                AttributeValue::BodySection {
+                    section: Some(SectionPath::Full(MessageSection::Header)),
+                    data: Some(header),
+                    ..
+                }
+                | AttributeValue::Rfc822Header(Some(header)) => raw.header = Some(header.to_vec()),
+                AttributeValue::BodySection {
+                    section: None,
+                    data: Some(body),
+                    ..
+                }
+                | AttributeValue::Rfc822(Some(body)) => raw.body = Some(body.to_vec()),
+                AttributeValue::Flags(flags) => {
+                    raw.flags = flags
+                        .iter()
+                        .filter_map(|f| flag_name(async_imap::types::Flag::from(f.as_ref())))
+                        .collect();
+                }
+                AttributeValue::BodyStructure(bs) => raw.attachments = attachments_of(Some(bs)),
+                _ => {}
+            }
+        }
+        Some(Fetched(Source::Raw(raw)))
+    }
+
     pub fn uid(&self) -> Option<u32> {
-        self.0.uid
+        match &self.0 {
+            Source::Parsed(f) => f.uid,
+            Source::Raw(r) => r.uid,
+        }
     }
     /// RFC822.SIZE: the size with CRLF line ends.
     pub fn size(&self) -> Option<u32> {
-        self.0.size
+        match &self.0 {
+            Source::Parsed(f) => f.size,
+            Source::Raw(r) => r.size,
+        }
     }
     pub fn body(&self) -> Option<&[u8]> {
-        self.0.body()
+        match &self.0 {
+            Source::Parsed(f) => f.body(),
+            Source::Raw(r) => r.body.as_deref(),
+        }
     }
     pub fn header(&self) -> Option<&[u8]> {
-        self.0.header()
+        match &self.0 {
+            Source::Parsed(f) => f.header(),
+            Source::Raw(r) => r.header.as_deref(),
+        }
     }
     /// Flags as IMAP spells them (`\Seen`, `$Label`), without `\Recent`.
     pub fn flags(&self) -> Vec<String> {
-        use async_imap::types::Flag;
-        self.0
-            .flags()
-            .filter_map(|f| match f {
-                Flag::Seen => Some("\\Seen".to_string()),
-                Flag::Answered => Some("\\Answered".to_string()),
-                Flag::Flagged => Some("\\Flagged".to_string()),
-                Flag::Deleted => Some("\\Deleted".to_string()),
-                Flag::Draft => Some("\\Draft".to_string()),
-                Flag::Recent => None,
-                Flag::MayCreate => None,
-                Flag::Custom(c) => Some(c.to_string()),
-            })
-            .collect()
+        match &self.0 {
+            Source::Parsed(f) => f.flags().filter_map(flag_name).collect(),
+            Source::Raw(r) => r.flags.clone(),
+        }
     }
     /// Attachments as BODYSTRUCTURE describes them (sizes are estimates of the decoded
     /// size), by the rule a full parse of the message follows.
     pub fn attachments(&self) -> Vec<AttachmentInfo> {
-        let mut walk = Walk::default();
-        if let Some(bs) = self.0.bodystructure() {
-            walk.part(bs, None, 0);
+        match &self.0 {
+            Source::Parsed(f) => attachments_of(f.bodystructure()),
+            Source::Raw(r) => r.attachments.clone(),
         }
-        parts::attachments(&walk.leaves, parts::shown(&walk.leaves))
     }
+}
+
+fn flag_name(flag: async_imap::types::Flag<'_>) -> Option<String> {
+    use async_imap::types::Flag;
+    match flag {
+        Flag::Seen => Some("\\Seen".to_string()),
+        Flag::Answered => Some("\\Answered".to_string()),
+        Flag::Flagged => Some("\\Flagged".to_string()),
+        Flag::Deleted => Some("\\Deleted".to_string()),
+        Flag::Draft => Some("\\Draft".to_string()),
+        Flag::Recent => None,
+        Flag::MayCreate => None,
+        Flag::Custom(c) => Some(c.to_string()),
+    }
+}
+
+fn attachments_of(bodystructure: Option<&BodyStructure<'_>>) -> Vec<AttachmentInfo> {
+    let mut walk = Walk::default();
+    if let Some(bs) = bodystructure {
+        walk.part(bs, None, 0);
+    }
+    parts::attachments(&walk.leaves, parts::shown(&walk.leaves))
 }
 
 #[derive(Default)]

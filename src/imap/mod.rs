@@ -11,8 +11,10 @@
 //! - `uids`: UID sets and SEARCH queries.
 //! - `error`: errors with the server's own words, taken from its reply by `tap`.
 
+mod ahead;
 mod error;
 mod fetched;
+mod mailbox_state;
 mod operations;
 mod pipelined;
 mod session;
@@ -20,9 +22,11 @@ mod tap;
 mod uids;
 mod utf7;
 
+pub use ahead::Expected;
 pub use error::Error;
 pub use fetched::Fetched;
-pub use operations::{Access, ListedMailbox, MailboxInfo};
+pub use mailbox_state::{Access, MailboxInfo};
+pub use operations::ListedMailbox;
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};

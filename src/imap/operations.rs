@@ -7,8 +7,10 @@ use std::time::Duration;
 use async_imap::types::{Fetch, Name, NameAttribute};
 use futures::{Stream, StreamExt, TryStreamExt};
 
+use super::ahead::ENVELOPES;
 use super::error::{Error, imap_error};
 use super::fetched::Fetched;
+use super::mailbox_state::{Access, MailboxInfo};
 use super::session::Session;
 use super::tap::{Seen, Shared};
 use super::uids::{Query, UidSet};
@@ -16,23 +18,6 @@ use super::utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
 use crate::date::Day;
 use crate::mailbox::MailboxName;
 use crate::net::{bounded, broken};
-
-/// The state of a selected mailbox.
-#[derive(Debug, Clone, Copy)]
-pub struct MailboxInfo {
-    pub uidvalidity: u32,
-    pub exists: u32,
-    pub uid_next: Option<u32>,
-}
-
-/// Whether a selected mailbox may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// EXAMINE: guarantees nothing on the server changes, not even `\Recent`.
-    ReadOnly,
-    /// SELECT: needed to set flags.
-    ReadWrite,
-}
 
 /// A mailbox as LIST shows it.
 #[derive(Debug, Clone)]
@@ -55,6 +40,10 @@ impl Session {
         debug_assert!(
             self.pending.is_none(),
             "select the mailbox opened with the login first"
+        );
+        debug_assert!(
+            self.speculated.is_none(),
+            "read the envelopes fetched with the login first"
         );
         Seen::completions(&self.seen)
     }
@@ -89,6 +78,9 @@ impl Session {
             }
             // Another mailbox after all: what became of the first does not matter.
             tracing::debug!("the mailbox opened in the login's write is not the one used");
+            if let (Ok(_), Some(from)) = (opened, self.speculated.take()) {
+                self.speculated_envelopes(from, 0, 0, 0).await?;
+            }
         }
         let raw = encode_mailbox_name(mailbox.as_str());
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
@@ -266,19 +258,31 @@ impl Session {
         exists: u32,
         skip: u32,
     ) -> Result<Vec<Fetched>, Error> {
+        if let Some(from) = self.speculated.take() {
+            return self.speculated_envelopes(from, count, exists, skip).await;
+        }
         let last = exists.saturating_sub(skip);
         if last == 0 || count == 0 {
             return Ok(Vec::new());
         }
         let first = last.saturating_sub(count - 1).max(1);
+        self.envelopes_between(first, last, skip).await
+    }
+
+    /// The envelopes of positions `first` to `last` (`first:*` when nothing is skipped).
+    pub(super) async fn envelopes_between(
+        &mut self,
+        first: u32,
+        last: u32,
+        skip: u32,
+    ) -> Result<Vec<Fetched>, Error> {
         let range = match skip {
             0 => format!("{first}:*"),
             _ => format!("{first}:{last}"),
         };
-        let items = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
         let step = self.step("FETCH");
-        let all: Vec<Fetch> = collect(step, self.inner.fetch(&range, items)).await?;
-        Ok(all.into_iter().map(Fetched).collect())
+        let all: Vec<Fetch> = collect(step, self.inner.fetch(&range, ENVELOPES)).await?;
+        Ok(all.into_iter().map(Fetched::from).collect())
     }
 
     async fn uid_fetch<'a>(
@@ -301,7 +305,7 @@ impl Session {
                 .map(Err)
         });
         let items = stream.map(move |item| match item {
-            Ok(f) => Some(Ok(Fetched(f))),
+            Ok(f) => Some(Ok(Fetched::from(f))),
             Err(e) => Some(Err(imap_error(&addr, "UID FETCH", e, &seen))),
         });
         Ok(items.chain(tail).filter_map(futures::future::ready))

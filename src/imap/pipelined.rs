@@ -1,73 +1,15 @@
-//! The mailbox a command works in, opened in the same write as the login (RFC 3501
-//! 5.5: a client may send the next command without waiting): `LOGIN`, `ID` where the
-//! greeting offered it, and `EXAMINE` or `SELECT` leave together, and the mailbox's
-//! state is read when the command asks for it. One round trip less for `list`,
-//! `fetch`, `read` and `digest`.
-//!
-//! Only after a greeting that listed the server's capabilities on the connection the
-//! login goes over (implicit TLS, or none), and only with LOGIN: an AUTHENTICATE's
-//! continuation would take the pipelined lines for its answer.
+//! Reading the replies to what went in the login's write (see `ahead`): the mailbox's
+//! state, and the envelopes fetched with it.
 
 use async_imap::imap_proto::types::{MailboxDatum, Response, ResponseCode, Status};
 
+use super::ahead::{FETCH_TAG, Pending, TAG};
 use super::error::Error;
-use super::operations::{Access, MailboxInfo};
+use super::fetched::Fetched;
+use super::mailbox_state::{Access, MailboxInfo};
 use super::session::Session;
-use super::tap::{Seen, Shared};
-use super::utf7::encode as encode_mailbox_name;
-use crate::mailbox::MailboxName;
+use super::tap::Seen;
 use crate::net::{bounded, broken, io_failure};
-
-/// The tag of the pipelined EXAMINE or SELECT; the tap keeps its refusal apart.
-const TAG: &str = "E1";
-
-/// A mailbox asked for in the login's write, whose replies are still to be read.
-#[derive(Debug)]
-pub struct Pending {
-    mailbox: MailboxName,
-    access: Access,
-    /// Whether ID went in the same write.
-    pub id_sent: bool,
-}
-
-impl Pending {
-    /// Has the tap send ID (when `caps` offer it) and the mailbox's EXAMINE or SELECT
-    /// right after the login. None where the name cannot go on a command line as a
-    /// quoted string.
-    pub fn send_after_login(
-        seen: &Shared,
-        caps: &[String],
-        mailbox: &MailboxName,
-        access: Access,
-    ) -> Option<Pending> {
-        let raw = encode_mailbox_name(mailbox.as_str());
-        if !raw.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-            return None;
-        }
-        let quoted = raw.replace('\\', "\\\\").replace('"', "\\\"");
-        let id_sent = caps.iter().any(|c| c.eq_ignore_ascii_case("ID"));
-        let mut lines = String::new();
-        if id_sent {
-            lines.push_str(&super::session::id_command());
-        }
-        let verb = match access {
-            Access::ReadOnly => "EXAMINE",
-            Access::ReadWrite => "SELECT",
-        };
-        lines.push_str(&format!("{TAG} {verb} \"{quoted}\"\r\n"));
-        Seen::follow_next_command(seen, lines.as_bytes());
-        Some(Pending {
-            mailbox: mailbox.clone(),
-            access,
-            id_sent,
-        })
-    }
-
-    /// Whether this is the mailbox, opened as asked.
-    pub fn is(&self, mailbox: &MailboxName, access: Access) -> bool {
-        self.mailbox == *mailbox && self.access == access
-    }
-}
 
 impl Session {
     /// Reads the replies to the pipelined EXAMINE or SELECT (passing over ID's), up to
@@ -119,10 +61,69 @@ impl Session {
         let uidvalidity = uidvalidity.ok_or_else(|| missing("UIDVALIDITY"))?;
         let exists = exists.ok_or_else(|| missing("EXISTS"))?;
         tracing::info!("opened {} with {step}: {exists} messages", pending.mailbox);
+        self.speculated = pending.newest_from.map(|from| from.max(1));
         Ok(MailboxInfo {
             uidvalidity,
             exists,
             uid_next,
         })
+    }
+}
+
+impl Session {
+    /// The newest envelopes from the FETCH pipelined with the login, which started at
+    /// `from`: those the mailbox's real count calls for (`count` of `exists`, after
+    /// the newest `skip`). When the mailbox shrank since, so that some of them come
+    /// before `from`, they are fetched again the ordinary way.
+    pub(super) async fn speculated_envelopes(
+        &mut self,
+        from: u32,
+        count: u32,
+        exists: u32,
+        skip: u32,
+    ) -> Result<Vec<Fetched>, Error> {
+        let last = exists.saturating_sub(skip);
+        let first = last.saturating_sub(count.saturating_sub(1)).max(1);
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        let mut kept = Vec::new();
+        let mut missed = false;
+        loop {
+            let response = match bounded(&addr, t, "FETCH", self.inner.read_response()).await? {
+                Ok(Some(response)) => response,
+                Ok(None) => {
+                    return Err(broken(&addr, "FETCH", &"the server closed the connection"));
+                }
+                Err(e) => return Err(io_failure(&addr, "FETCH", &e)),
+            };
+            match response.parsed() {
+                Response::Fetch(n, _) if (first..=last).contains(n) => {
+                    kept.extend(Fetched::from_response(response.parsed()));
+                }
+                Response::Done {
+                    tag,
+                    status,
+                    information,
+                    ..
+                } if tag.0 == FETCH_TAG => {
+                    if *status != Status::Ok {
+                        // Past the end of a mailbox that shrank (Dovecot refuses `7:*`
+                        // with 3 messages): the guess failed, not the session.
+                        let said = information.as_deref().unwrap_or("");
+                        tracing::debug!("the FETCH sent with the login was refused: {said}");
+                        missed = true;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if last == 0 || count == 0 {
+            return Ok(Vec::new());
+        }
+        if from > first || missed {
+            tracing::debug!("the mailbox shrank since the last list: fetching {first}:{last}");
+            return self.envelopes_between(first, last, skip).await;
+        }
+        Ok(kept)
     }
 }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use tokio::net::TcpStream;
 
+use super::ahead::{Expected, Pending};
 use super::error::{Error, imap_error, refusal};
-use super::operations::Access;
-use super::pipelined::Pending;
+use super::mailbox_state::Access;
 use super::tap::{Seen, Shared, Tap};
 use crate::config::{Security, Server, Token};
 use crate::mailbox::MailboxName;
@@ -27,6 +27,8 @@ pub struct Session {
     pub capabilities: Vec<String>,
     /// The mailbox opened in the login's write, its replies not read yet.
     pub(super) pending: Option<Pending>,
+    /// Where the FETCH of envelopes sent with the login started, its replies not read.
+    pub(super) speculated: Option<u32>,
 }
 
 type Client = async_imap::Client<Conn>;
@@ -54,10 +56,12 @@ impl Session {
         server: &Server,
         mailbox: &MailboxName,
         access: Access,
+        expected: &Expected,
     ) -> Result<Session, Error> {
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, None, refused, async |token, opened| {
-            Self::open_with(server, token, opened, Some((mailbox, access))).await
+            let first = Some((mailbox, access, expected));
+            Self::open_with(server, token, opened, first).await
         })
         .await
     }
@@ -67,10 +71,11 @@ impl Session {
         server: &Server,
         token: Option<&Token>,
         opened: Option<net::Opened>,
-        first: Option<(&MailboxName, Access)>,
+        first: Option<(&MailboxName, Access, &Expected)>,
     ) -> Result<Session, Error> {
         let seen = Shared::default();
-        let (client, greeting) = connect(server, &seen, opened).await?;
+        let expected = first.map(|(_, _, e)| e);
+        let (client, greeting) = connect_for(server, &seen, opened, token, expected).await?;
         let offers_ir = greeting.sasl_ir;
         let addr = server.address();
         if server.security == Security::None && !server.allow_insecure_auth {
@@ -81,22 +86,8 @@ impl Session {
         let used;
         let login = match sasl::Mechanism::of(server.auth).zip(token) {
             Some((mechanism, token)) => {
-                let first = mechanism.first_message(server, token);
-                // With SASL-IR the token goes on the command line; servers that offer
-                // it but refuse it (Coremail's) get `sasl_ir = false`.
-                let (command, first) = match offers_ir && server.sasl_ir {
-                    true => (
-                        format!("{} {}", mechanism.name(), sasl::encode(&first)),
-                        None,
-                    ),
-                    false => (mechanism.name().to_string(), Some(first)),
-                };
                 used = mechanism.name();
-                let bearer = Bearer {
-                    first,
-                    answer: mechanism.failure_answer(),
-                    reason: reason.clone(),
-                };
+                let (command, bearer) = Bearer::login(server, mechanism, token, offers_ir, &reason);
                 client.authenticate(command, bearer).boxed()
             }
             None => {
@@ -106,9 +97,11 @@ impl Session {
                     .ok_or_else(|| Error::NoPassword(addr.clone()))?;
                 let ascii = server.user.is_ascii() && password.expose().is_ascii();
                 used = if ascii { "LOGIN" } else { "PLAIN" };
-                if let (true, Some(caps), Some((mailbox, access))) = (ascii, &greeting.caps, first)
+                if let (true, Some(caps), Some((mailbox, access, expected))) =
+                    (ascii, &greeting.caps, first)
                 {
-                    pending = Pending::send_after_login(&seen, caps, mailbox, access);
+                    let from = expected.newest_from;
+                    pending = Pending::send_after_login(&seen, caps, mailbox, access, from);
                 }
                 log_in(client, server.user.clone(), password.expose().to_string()).boxed()
             }
@@ -139,6 +132,7 @@ impl Session {
             seen,
             capabilities: Vec::new(),
             pending,
+            speculated: None,
         };
         session.identify(before_login).await?;
         net::progress::reached("auth", || {
@@ -181,7 +175,7 @@ impl Session {
             // reading passes over ID's replies (async-imap takes another tag's OK, and
             // `* ID`, as unsolicited). Some servers (NetEase's) want ID before SELECT;
             // none needs its answer.
-            let id = id_command();
+            let id = super::ahead::id_command();
             let write = tokio::io::AsyncWriteExt::write_all(self.inner.get_mut(), id.as_bytes());
             bounded(&addr, t, "ID", write)
                 .await?
@@ -200,14 +194,6 @@ impl Session {
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(self.timeout, self.inner.run_command("LOGOUT")).await;
     }
-}
-
-/// ID (RFC 2971) under a tag of its own, whose replies async-imap passes over.
-pub(super) fn id_command() -> String {
-    format!(
-        "I1 ID (\"name\" \"mailer\" \"version\" \"{}\")\r\n",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// LOGIN, or, when the user name or password is not ASCII, AUTHENTICATE PLAIN: LOGIN's
@@ -230,6 +216,34 @@ struct Bearer {
     first: Option<String>,
     answer: &'static str,
     reason: Arc<Mutex<String>>,
+}
+
+impl Bearer {
+    /// The AUTHENTICATE command and its authenticator. With SASL-IR the token goes on
+    /// the command line; servers that offer it but refuse it (Coremail's) get
+    /// `sasl_ir = false`.
+    fn login(
+        server: &Server,
+        mechanism: sasl::Mechanism,
+        token: &Token,
+        offers_ir: bool,
+        reason: &Arc<Mutex<String>>,
+    ) -> (String, Bearer) {
+        let first = mechanism.first_message(server, token);
+        let (command, first) = match offers_ir && server.sasl_ir {
+            true => (
+                format!("{} {}", mechanism.name(), sasl::encode(&first)),
+                None,
+            ),
+            false => (mechanism.name().to_string(), Some(first)),
+        };
+        let bearer = Bearer {
+            first,
+            answer: mechanism.failure_answer(),
+            reason: reason.clone(),
+        };
+        (command, bearer)
+    }
 }
 
 impl async_imap::Authenticator for Bearer {
@@ -301,6 +315,49 @@ async fn connect(
     let caps = greeting(&addr, t, &mut client).await?;
     let sasl_ir = offers(caps.as_deref(), "SASL-IR");
     Ok((client, Greeting { sasl_ir, caps }))
+}
+
+/// The connection the login goes over. Its greeting need not be waited for when the
+/// last session said what the server offers, and the login is a LOGIN over implicit
+/// TLS on a connection of its own.
+async fn connect_for(
+    server: &Server,
+    seen: &Shared,
+    opened: Option<net::Opened>,
+    token: Option<&Token>,
+    expected: Option<&Expected>,
+) -> Result<(Client, Greeting), Error> {
+    let known = expected.and_then(|e| e.capabilities.clone()).filter(|_| {
+        token.is_none()
+            && opened.is_none()
+            && server.security == Security::Tls
+            && server.user.is_ascii()
+    });
+    match known {
+        Some(caps) => Ok((connect_unread(server, seen).await?, Greeting::known(caps))),
+        None => connect(server, seen, opened).await,
+    }
+}
+
+/// An implicit-TLS connection whose greeting is left to be read with the login's reply
+/// (async-imap passes over it there).
+async fn connect_unread(server: &Server, seen: &Shared) -> Result<Client, Error> {
+    let (addr, t) = (server.address(), server.timeout);
+    let tcp = net::connect(server).await?;
+    let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??;
+    Ok(async_imap::Client::new(
+        Box::new(Tap::new(tls, seen.clone())) as Conn,
+    ))
+}
+
+impl Greeting {
+    fn known(caps: Vec<String>) -> Greeting {
+        let sasl_ir = offers(Some(&caps), "SASL-IR");
+        Greeting {
+            sasl_ir,
+            caps: Some(caps),
+        }
+    }
 }
 
 fn offers(caps: Option<&[String]>, name: &str) -> bool {

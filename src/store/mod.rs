@@ -4,6 +4,7 @@
 //! the directory entry naming it are on disk, and state never runs ahead of the files.
 
 pub mod files;
+pub mod hints;
 pub mod lock;
 pub mod maildir;
 pub mod outbox;

@@ -26,7 +26,8 @@ pub async fn collect(
     saved: Option<DigestState>,
     window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
-    let mut session = Session::open_in(server, mailbox, Access::ReadOnly).await?;
+    let expected = crate::imap::Expected::default();
+    let mut session = Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
     let collected = from_session(&mut session, mailbox, saved, window).await;
     session.logout().await;
     collected

@@ -1,0 +1,100 @@
+//! The mailbox a command works in, opened in the same write as the login (RFC 3501
+//! 5.5: a client may send the next command without waiting): `LOGIN`, `ID` where the
+//! greeting offered it, and `EXAMINE` or `SELECT` leave together, and the mailbox's
+//! state is read when the command asks for it. One round trip less for `list`, `read`
+//! and `digest`.
+//!
+//! Only where the server's capabilities on the login's connection are known (listed by
+//! its greeting, or by the last session over implicit TLS: then the greeting is not
+//! waited for either), and only with LOGIN: an AUTHENTICATE's continuation would take
+//! the pipelined lines for its answer. Where `list` knows how many messages the
+//! mailbox had, the FETCH of the newest goes in the same write too, from that count on
+//! (`FETCH n:*`), and only the envelopes the real count calls for are kept.
+
+use super::mailbox_state::Access;
+use super::tap::{Seen, Shared};
+use super::utf7::encode as encode_mailbox_name;
+use crate::mailbox::MailboxName;
+
+/// What an earlier session with the server leaves to go on: with both, `list` is one
+/// round trip after the TLS handshake.
+#[derive(Debug, Default, Clone)]
+pub struct Expected {
+    /// The capabilities the server listed after the last login.
+    pub capabilities: Option<Vec<String>>,
+    /// For `list`: the position to fetch the newest envelopes from (the count the
+    /// mailbox had, less the limit).
+    pub newest_from: Option<u32>,
+}
+
+/// The tag of the pipelined EXAMINE or SELECT; the tap keeps its refusal apart.
+pub(super) const TAG: &str = "E1";
+/// The tag of the pipelined FETCH of the newest envelopes.
+pub(super) const FETCH_TAG: &str = "F1";
+
+/// A mailbox asked for in the login's write, whose replies are still to be read.
+#[derive(Debug)]
+pub struct Pending {
+    pub(super) mailbox: MailboxName,
+    pub(super) access: Access,
+    /// Whether ID went in the same write.
+    pub id_sent: bool,
+    /// The position the pipelined FETCH of envelopes starts at, if one went too.
+    pub(super) newest_from: Option<u32>,
+}
+
+impl Pending {
+    /// Has the tap send ID (when `caps` offer it) and the mailbox's EXAMINE or SELECT
+    /// right after the login. None where the name cannot go on a command line as a
+    /// quoted string.
+    pub fn send_after_login(
+        seen: &Shared,
+        caps: &[String],
+        mailbox: &MailboxName,
+        access: Access,
+        newest_from: Option<u32>,
+    ) -> Option<Pending> {
+        let raw = encode_mailbox_name(mailbox.as_str());
+        if !raw.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return None;
+        }
+        let quoted = raw.replace('\\', "\\\\").replace('"', "\\\"");
+        let id_sent = caps.iter().any(|c| c.eq_ignore_ascii_case("ID"));
+        let mut lines = String::new();
+        if id_sent {
+            lines.push_str(&id_command());
+        }
+        let verb = match access {
+            Access::ReadOnly => "EXAMINE",
+            Access::ReadWrite => "SELECT",
+        };
+        lines.push_str(&format!("{TAG} {verb} \"{quoted}\"\r\n"));
+        if let Some(from) = newest_from {
+            let items = ENVELOPES;
+            lines.push_str(&format!("{FETCH_TAG} FETCH {}:* {items}\r\n", from.max(1)));
+        }
+        Seen::follow_next_command(seen, lines.as_bytes());
+        Some(Pending {
+            mailbox: mailbox.clone(),
+            access,
+            id_sent,
+            newest_from,
+        })
+    }
+
+    /// Whether this is the mailbox, opened as asked.
+    pub fn is(&self, mailbox: &MailboxName, access: Access) -> bool {
+        self.mailbox == *mailbox && self.access == access
+    }
+}
+
+/// What `list` shows of a message: its headers, flags, size and structure.
+pub(super) const ENVELOPES: &str = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";
+
+/// ID (RFC 2971) under a tag of its own, whose replies async-imap passes over.
+pub(super) fn id_command() -> String {
+    format!(
+        "I1 ID (\"name\" \"mailer\" \"version\" \"{}\")\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
