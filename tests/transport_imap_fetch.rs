@@ -474,3 +474,45 @@ fn a_list_after_a_list_is_one_round_trip_after_the_handshake() {
     assert_eq!(list(3), [3, 2]);
     assert_eq!(list(2), [3, 2]);
 }
+
+/// A message larger than one response may hold (8 MiB) comes in pieces, one FETCH each,
+/// and is stored byte for byte, its CRLF line ends turned to LF also where a piece ends
+/// between the CR and the LF; the small message beside it is stored too, and a second
+/// fetch stores nothing again.
+#[test]
+fn a_message_larger_than_a_piece_is_stored_whole() {
+    const PIECE: usize = 8 << 20;
+    let stack = stack();
+    let line = format!(
+        "{:-<78}\r\n",
+        "All work and no play makes a message too large "
+    );
+    assert_eq!(line.len(), 80);
+    let mut head = String::from(
+        "From: Bob <bob@example.test>\r\nTo: carol@example.test\r\nSubject: large\r\n\
+         Message-ID: <large-piece-test@example.test>\r\nX-Pad: ",
+    );
+    // The first piece ends on a CR: the CR of some line sits at byte PIECE - 1.
+    while !(PIECE - 1 - (head.len() + 2 + 2) - 78).is_multiple_of(80) {
+        head.push('x');
+    }
+    head.push_str("\r\n\r\n");
+    let mut big = head.into_bytes();
+    while big.len() < 20 << 20 {
+        big.extend_from_slice(line.as_bytes());
+    }
+    assert_eq!(&big[PIECE - 1..PIECE + 1], b"\r\n");
+    let small = b"From: bob@example.test\r\nSubject: small\r\nMessage-ID: <small-piece-test@example.test>\r\n\r\nsmall\r\n";
+    stack.deliver("carol", "Large", &[&big, small]);
+    let setup = carol(stack).build();
+    let out = setup.mailer(&["fetch", "-m", "Large"]).run();
+    out.ok();
+    assert_eq!(
+        message_files(&setup.local_folder("Large")),
+        stack.server_messages("carol", "Large")
+    );
+    assert_eq!(message_files(&setup.local_folder("Large")).len(), 2);
+    let again = setup.mailer(&["fetch", "-m", "Large", "--json"]).run();
+    assert_eq!(again.stdout().trim(), "[]", "{}", again.stdout());
+    assert_eq!(message_files(&setup.local_folder("Large")).len(), 2);
+}

@@ -26,7 +26,7 @@ pub use ahead::Expected;
 pub use error::Error;
 pub use fetched::Fetched;
 pub use mailbox_state::{Access, MailboxInfo};
-pub use operations::ListedMailbox;
+pub use operations::{ListedMailbox, PIECE};
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};

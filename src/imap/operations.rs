@@ -30,8 +30,23 @@ pub struct ListedMailbox {
     pub selectable: bool,
 }
 
-/// What `fetch`, `read` and `digest` download: the whole message, left unread.
+/// What `read` and `digest` download: the whole message, left unread.
 const BODIES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[])";
+
+/// The most of one message `fetch` takes in one response: a larger one comes in pieces
+/// of this size ([`Session::body_piece`]), so that fetch's memory stays flat whatever
+/// the size of a message (async-imap holds a whole response in memory, twice over
+/// while parsing it).
+pub const PIECE: u32 = 8 << 20;
+
+/// What `fetch` downloads: each message whole, up to its first [`PIECE`], left unread.
+const FIRST_PIECES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[]<0.8388608>)";
+
+#[cfg(test)]
+#[test]
+fn the_first_piece_is_a_piece() {
+    assert!(FIRST_PIECES.contains(&format!("<0.{PIECE}>")));
+}
 
 impl Session {
     /// How many commands the server has completed: taken before a command, to check
@@ -233,7 +248,22 @@ impl Session {
         &'a mut self,
         uids: &UidSet,
     ) -> Result<impl Stream<Item = Result<Fetched, Error>> + 'a, Error> {
-        self.uid_fetch(uids, BODIES).await
+        self.uid_fetch(uids, FIRST_PIECES).await
+    }
+
+    /// `len` bytes of message `uid` from `offset` on (`BODY.PEEK[]<offset.len>`): a
+    /// message larger than [`PIECE`] comes in pieces, so that no response holds more.
+    /// None when the server sent no such part.
+    pub async fn body_piece(
+        &mut self,
+        uid: u32,
+        offset: u64,
+        len: u32,
+    ) -> Result<Option<Fetched>, Error> {
+        let items = format!("(UID BODY.PEEK[]<{offset}.{len}>)");
+        let stream = self.uid_fetch(&UidSet::one(uid), &items).await?;
+        let fetched: Vec<Fetched> = stream.try_collect().await?;
+        Ok(fetched.into_iter().find(|f| f.uid() == Some(uid)))
     }
 
     /// The messages of `uids`, whole, all at once (small sets: `read`, `digest`).

@@ -46,10 +46,66 @@ pub struct Staged {
     pub size: u64,
 }
 
+/// A message being written to `tmp/` piece by piece, its CRLF line ends turned to LF
+/// across the pieces' edges.
+pub struct Growing {
+    file: io::BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    size: u64,
+    lines: u64,
+    /// The last piece ended with CR: whether it ends a line depends on the next.
+    cr: bool,
+    scratch: Vec<u8>,
+}
+
+impl Growing {
+    /// Adds the next piece; a failure removes the file.
+    pub fn append(&mut self, piece: &[u8]) -> io::Result<()> {
+        let mut piece = piece;
+        if std::mem::take(&mut self.cr) && piece.first() != Some(&b'\n') {
+            self.write_or_remove(b"\r")?;
+        }
+        if let Some(rest) = piece.strip_suffix(b"\r") {
+            piece = rest;
+            self.cr = true;
+        }
+        let mut data = std::mem::take(&mut self.scratch);
+        to_lf_into(piece, &mut data);
+        let written = self.write_or_remove(&data);
+        self.scratch = data;
+        written
+    }
+
+    /// Gives up on the message: its file is removed.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        self.lines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        Ok(())
+    }
+
+    fn write_or_remove(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let written = self.write(bytes);
+        if written.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        written
+    }
+}
+
 impl Staged {
     /// Where the message will be once committed.
     pub fn dest(&self) -> &Path {
         &self.dest
+    }
+
+    /// Where the message is until then.
+    pub fn tmp(&self) -> &Path {
+        &self.tmp
     }
 }
 
@@ -192,18 +248,39 @@ impl Folder {
         to_lf_into(bytes, &mut data);
         let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
         let size = data.len() as u64;
+        let (tmp, dest) = self.names(meta, size, lines);
+        let written = super::private_file()
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut file| file.write_all(&data));
+        self.scratch = data;
+        if let Err(e) = written {
+            // A disk that filled up mid-file leaves no partial file behind.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(Staged { tmp, dest, size })
+    }
+
+    /// A unique base name (`secs.MmicrosPpidQseq.host`).
+    fn unique(&mut self) -> String {
         self.seq += 1;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let mut base = format!(
+        format!(
             "{}.M{}P{}Q{}.{}",
             now.as_secs(),
             now.subsec_micros(),
             self.pid,
             self.seq,
             self.host
-        );
+        )
+    }
+
+    /// The `tmp/` and final names of a message of `size` bytes and `lines` lines.
+    fn names(&mut self, meta: &Meta, size: u64, lines: u64) -> (PathBuf, PathBuf) {
+        let mut base = self.unique();
         if let (Some(uid), Some(v)) = (meta.uid, meta.uidvalidity) {
             base.push_str(&format!(",U={uid},V={v}"));
         }
@@ -222,16 +299,45 @@ impl Folder {
                 .join("cur")
                 .join(format!("{base}:2,{}", meta.flags))
         };
-        let written = super::private_file()
-            .create_new(true)
-            .open(&tmp)
-            .and_then(|mut file| file.write_all(&data));
-        self.scratch = data;
-        if let Err(e) = written {
-            // A disk that filled up mid-file leaves no partial file behind.
-            let _ = std::fs::remove_file(&tmp);
+        (tmp, dest)
+    }
+
+    /// Starts a message that comes in pieces (a large one): written to `tmp/` as the
+    /// pieces come, named once it is whole ([`Folder::finish`]).
+    pub fn begin(&mut self) -> io::Result<Growing> {
+        let tmp = self
+            .path
+            .join("tmp")
+            .join(format!("{},partial", self.unique()));
+        let file = super::private_file().create_new(true).open(&tmp)?;
+        Ok(Growing {
+            file: io::BufWriter::new(file),
+            tmp,
+            size: 0,
+            lines: 0,
+            cr: false,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The message whole: renamed to its `tmp/` name, to be committed as any other.
+    pub fn finish(&mut self, mut growing: Growing, meta: &Meta) -> io::Result<Staged> {
+        let finished = (|| {
+            if growing.cr {
+                growing.write(b"\r")?;
+            }
+            growing.file.flush()
+        })();
+        if let Err(e) = finished {
+            let _ = std::fs::remove_file(&growing.tmp);
             return Err(e);
         }
+        let (tmp, dest) = self.names(meta, growing.size, growing.lines);
+        if let Err(e) = std::fs::rename(&growing.tmp, &tmp) {
+            let _ = std::fs::remove_file(&growing.tmp);
+            return Err(e);
+        }
+        let size = growing.size;
         Ok(Staged { tmp, dest, size })
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 
 use super::request::{FetchReport, FetchRequest, Job, Sink};
-use super::writer::{self, Body, Key, Written};
+use super::writer::{self, Body, Key, Piece, Written};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
 use crate::imap::{self, Access, MailboxInfo, Session, UidSet};
@@ -316,7 +316,9 @@ impl Watermark {
     }
 }
 
-/// Streams the wanted messages to the writer.
+/// Streams the wanted messages to the writer. A message larger than one response may
+/// hold (`imap::PIECE`) goes as its first piece in the stream, and its other pieces
+/// after it, one FETCH each.
 async fn stream_to_writer(
     session: &mut Session,
     wanted: &[u32],
@@ -324,6 +326,7 @@ async fn stream_to_writer(
     sender: writer::Sender,
 ) -> Result<(), Failure> {
     let asked: HashSet<u32> = wanted.iter().copied().collect();
+    let mut large = Vec::new();
     let mut stream = Box::pin(session.fetch_bodies(&UidSet::from_sorted(wanted)).await?);
     while let Some(item) = stream.next().await {
         let fetched = item?;
@@ -335,18 +338,80 @@ async fn stream_to_writer(
             tracing::warn!("ignoring message UID {uid}, which was not asked for");
             continue;
         }
-        let size = u64::from(fetched.size().unwrap_or(body.len() as u32));
+        let got = body.len() as u64;
+        let size = fetched.size().map_or(got, u64::from);
         let mut flags = fetched.flags();
         // Stored as read when it is about to be marked read on the server.
         if mark_seen && !flags.iter().any(|f| f == "\\Seen") {
             flags.push("\\Seen".to_string());
         }
+        let piece = match got < size && got >= u64::from(imap::PIECE) {
+            true => {
+                large.push((uid, got, size, flags.clone()));
+                Piece::First
+            }
+            false => Piece::Whole,
+        };
         let body = Body::Imap(fetched);
-        if !sender.send(Key::Uid(uid), body, flags, size).await {
+        if !sender
+            .send_piece(Key::Uid(uid), body, flags, size, piece)
+            .await
+        {
+            return Ok(());
+        }
+    }
+    drop(stream);
+    for (uid, got, size, flags) in large {
+        if !rest_of(session, &sender, uid, got, size, flags).await? {
             break;
         }
     }
     Ok(())
+}
+
+/// The pieces of message `uid` after its first `got` bytes, up to `size`. A piece the
+/// server does not send abandons the message, which the next run fetches again. False
+/// when the writer has stopped.
+async fn rest_of(
+    session: &mut Session,
+    sender: &writer::Sender,
+    uid: u32,
+    mut got: u64,
+    size: u64,
+    flags: Vec<String>,
+) -> Result<bool, Failure> {
+    let key = Key::Uid(uid);
+    while got < size {
+        let len = (size - got).min(u64::from(imap::PIECE)) as u32;
+        let fetched = session.body_piece(uid, got, len).await?;
+        let n = fetched
+            .as_ref()
+            .and_then(|f| f.body())
+            .map_or(0, <[u8]>::len) as u64;
+        let Some(fetched) = fetched.filter(|_| n > 0) else {
+            tracing::warn!(
+                "message UID {uid}: the server sent {got} of its {size} bytes; trying again next run"
+            );
+            let nothing = Body::Bytes(Vec::new());
+            return Ok(sender
+                .send_piece(key, nothing, flags, size, Piece::Abandon)
+                .await);
+        };
+        got += n;
+        let piece = if got >= size {
+            Piece::Last
+        } else {
+            Piece::Middle
+        };
+        let body = Body::Imap(fetched);
+        if !sender
+            .send_piece(key.clone(), body, flags.clone(), size, piece)
+            .await
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Matches wanted UIDs against files stored under another UIDVALIDITY: the same

@@ -3,6 +3,8 @@
 //! state) and the sink (who prints). A byte budget between network and disk keeps memory
 //! flat whatever the mailbox size.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
@@ -13,7 +15,7 @@ use super::request::Sink;
 use crate::error::{Exit, Failure};
 use crate::imap::Fetched;
 use crate::message::parse::{self, Envelope};
-use crate::store::maildir::{self, Folder, Meta, Staged};
+use crate::store::maildir::{self, Folder, Growing, Meta, Staged};
 
 /// Messages in flight between network and disk, at most this many bytes.
 const BUDGET_BYTES: usize = 16 << 20;
@@ -21,6 +23,8 @@ const BUDGET_BYTES: usize = 16 << 20;
 const BATCH_MESSAGES: usize = 1000;
 const BATCH_BYTES: u64 = 64 << 20;
 const BATCH_AGE: Duration = Duration::from_millis(300);
+/// What of a large message its summary (the line `fetch` prints) is read from.
+const SUMMARY_BYTES: u64 = 1 << 20;
 
 /// What identifies a message on its server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,6 +48,18 @@ impl Body {
     }
 }
 
+/// What an [`Incoming`] carries: a whole message, or a piece of one too large for one
+/// response (see `imap::PIECE`), written to `tmp/` as it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    Whole,
+    First,
+    Middle,
+    Last,
+    /// The rest of the message will not come: what came of it is removed.
+    Abandon,
+}
+
 /// One message on its way to disk, holding its share of the byte budget.
 pub struct Incoming {
     pub key: Key,
@@ -51,6 +67,7 @@ pub struct Incoming {
     pub flags: Vec<String>,
     /// The size the server reports.
     pub size: u64,
+    pub piece: Piece,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -64,6 +81,18 @@ impl Sender {
     /// Hands a message to the writer once the budget allows. False when the writer has
     /// stopped (on an I/O error, which it reports).
     pub async fn send(&self, key: Key, body: Body, flags: Vec<String>, size: u64) -> bool {
+        self.send_piece(key, body, flags, size, Piece::Whole).await
+    }
+
+    /// [`Sender::send`] of a piece of a large message.
+    pub async fn send_piece(
+        &self,
+        key: Key,
+        body: Body,
+        flags: Vec<String>,
+        size: u64,
+        piece: Piece,
+    ) -> bool {
         let kib = (body.bytes().len() >> 10).clamp(1, BUDGET_BYTES >> 10);
         let Ok(permit) = self.budget.clone().acquire_many_owned(kib as u32).await else {
             return false;
@@ -73,6 +102,7 @@ impl Sender {
             body,
             flags,
             size,
+            piece,
             _permit: permit,
         };
         // The writer drains the channel continuously; the budget, not the channel's
@@ -127,6 +157,7 @@ pub fn start(
             folder,
             mailbox,
             uidvalidity,
+            growing: HashMap::new(),
         };
         w.run(rx, &mut *sink, &mut skip, &mut on_commit)
     });
@@ -171,6 +202,8 @@ struct State {
     folder: Folder,
     mailbox: String,
     uidvalidity: Option<u32>,
+    /// Large messages whose pieces are still coming.
+    growing: HashMap<Key, Growing>,
 }
 
 impl State {
@@ -192,23 +225,19 @@ impl State {
             let closed = matches!(received, Err(RecvTimeoutError::Disconnected));
             if let Ok(item) = received {
                 batch.oldest.get_or_insert_with(Instant::now);
-                if skip(&item.key, item.body.bytes()) {
-                    batch.skipped.push(item.key.clone());
-                } else {
-                    match self.stage(&item) {
-                        Ok(entry) => batch.push(entry),
-                        Err(e) => {
-                            // A full disk: keep what fits, then report.
-                            self.commit(&mut batch, sink, on_commit, &mut written)?;
-                            return Err(e);
-                        }
-                    }
+                if let Err(e) = self.receive(item, &mut batch, skip) {
+                    // A full disk: keep what fits, then report.
+                    self.abandon_growing();
+                    self.commit(&mut batch, sink, on_commit, &mut written)?;
+                    return Err(e);
                 }
             }
             if batch.is_due() || (closed && !batch.is_empty()) {
                 self.commit(&mut batch, sink, on_commit, &mut written)?;
             }
             if closed {
+                // Pieces still missing: the network side stopped; nothing half-written stays.
+                self.abandon_growing();
                 return Ok(written);
             }
         }
@@ -244,19 +273,88 @@ impl State {
         Ok(())
     }
 
-    fn stage(&mut self, item: &Incoming) -> std::io::Result<(Staged, Envelope, Key)> {
-        let body = item.body.bytes();
+    /// Takes a message, or a piece of one, toward the batch.
+    fn receive(
+        &mut self,
+        item: Incoming,
+        batch: &mut Batch,
+        skip: &mut Skip,
+    ) -> std::io::Result<()> {
+        let bytes = item.body.bytes();
+        match item.piece {
+            Piece::Whole if skip(&item.key, bytes) => batch.skipped.push(item.key.clone()),
+            Piece::Whole => batch.push(self.stage(&item)?),
+            Piece::First => {
+                let mut growing = self.folder.begin()?;
+                growing.append(bytes)?;
+                if let Some(old) = self.growing.insert(item.key.clone(), growing) {
+                    old.abandon();
+                }
+            }
+            Piece::Middle | Piece::Last => {
+                let Some(mut growing) = self.growing.remove(&item.key) else {
+                    return Ok(());
+                };
+                growing.append(bytes)?;
+                match item.piece {
+                    Piece::Last => batch.push(self.finish(&item, growing)?),
+                    _ => {
+                        self.growing.insert(item.key.clone(), growing);
+                    }
+                }
+            }
+            Piece::Abandon => {
+                if let Some(growing) = self.growing.remove(&item.key) {
+                    growing.abandon();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn abandon_growing(&mut self) {
+        for (_, growing) in self.growing.drain() {
+            growing.abandon();
+        }
+    }
+
+    fn meta(&self, item: &Incoming) -> Meta {
         let (uid, uidl) = match &item.key {
             Key::Uid(u) => (Some(*u), None),
             Key::Uidl(u) => (None, Some(u.clone())),
         };
-        let meta = Meta {
+        Meta {
             uid,
             uidvalidity: self.uidvalidity.filter(|_| uid.is_some()),
             uidl,
             flags: maildir::flags_from_imap(item.flags.iter().map(String::as_str)),
-        };
-        let staged = self.folder.stage(body, &meta)?;
+        }
+    }
+
+    /// A large message whole: staged, and summarised from its first [`SUMMARY_BYTES`]
+    /// (its headers, and the parts that start there).
+    fn finish(
+        &mut self,
+        item: &Incoming,
+        growing: Growing,
+    ) -> std::io::Result<(Staged, Envelope, Key)> {
+        let staged = self.folder.finish(growing, &self.meta(item))?;
+        let mut head = Vec::new();
+        std::fs::File::open(staged.tmp())
+            .and_then(|f| std::io::Read::take(f, SUMMARY_BYTES).read_to_end(&mut head))?;
+        let envelope = self.envelope(item, &head);
+        Ok((staged, envelope, item.key.clone()))
+    }
+
+    fn stage(&mut self, item: &Incoming) -> std::io::Result<(Staged, Envelope, Key)> {
+        let body = item.body.bytes();
+        let staged = self.folder.stage(body, &self.meta(item))?;
+        let envelope = self.envelope(item, body);
+        Ok((staged, envelope, item.key.clone()))
+    }
+
+    /// What the sink shows of a stored message.
+    fn envelope(&self, item: &Incoming, body: &[u8]) -> Envelope {
         let mut envelope = parse::summary(body);
         match &item.key {
             Key::Uid(u) => envelope.set_uid(*u),
@@ -266,6 +364,6 @@ impl State {
         envelope.size = item.size;
         envelope.flags = item.flags.clone();
         envelope.flags_known = matches!(item.key, Key::Uid(_));
-        Ok((staged, envelope, item.key.clone()))
+        envelope
     }
 }

@@ -126,3 +126,37 @@ fn staged_files_of_a_dead_run_are_cleaned_and_others_kept() {
     let left: Vec<bool> = names.iter().map(|n| tmp.join(n).exists()).collect();
     assert_eq!(left, [false, true, true, true]);
 }
+
+/// A message written piece by piece is the file `stage` would write of it whole: CRLF
+/// turned to LF also where a piece ends between CR and LF, a CR before anything else
+/// kept, a CR at the very end kept; its name carries the same size and line count.
+#[test]
+fn a_message_in_pieces_is_stored_as_it_would_be_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path(), false).unwrap();
+    let pieces: [&[u8]; 5] = [b"Subject: x\r", b"\n\r\nline one\r", b"\r\nbare\rCR\r\n", b"end\r", b""];
+    let whole: Vec<u8> = pieces.concat();
+    let meta = Meta {
+        uid: Some(7),
+        uidvalidity: Some(1),
+        uidl: None,
+        flags: String::new(),
+    };
+    let mut growing = f.begin().unwrap();
+    for piece in pieces {
+        growing.append(piece).unwrap();
+    }
+    let in_pieces = f.finish(growing, &meta).unwrap();
+    let at_once = f.stage(&whole, &meta).unwrap();
+    let read = |s: &Staged| std::fs::read(s.tmp()).unwrap();
+    assert_eq!(read(&in_pieces), read(&at_once));
+    assert_eq!(read(&in_pieces), b"Subject: x\n\nline one\r\nbare\rCR\nend\r");
+    let name = |s: &Staged| s.dest().file_name().unwrap().to_string_lossy().into_owned();
+    let tail = |n: String| n.split_once(",S=").unwrap().1.to_string();
+    assert_eq!(tail(name(&in_pieces)), tail(name(&at_once)));
+    // An abandoned message leaves nothing in tmp/ but what was staged.
+    let mut growing = f.begin().unwrap();
+    growing.append(b"partial").unwrap();
+    growing.abandon();
+    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 2);
+}
