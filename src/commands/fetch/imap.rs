@@ -23,10 +23,28 @@ pub async fn run(
     job: &Job<'_>,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    let mut session = Session::open(server).await?;
+    // The inbox is opened in the login's write: nothing else needs asking first (another
+    // mailbox's folder name needs the server's hierarchy delimiter).
+    let request = job.request;
+    let mut session = match request.mailbox.is_inbox() {
+        true => {
+            let access = access_for(request);
+            let expected = crate::imap::Expected::default();
+            Session::open_in(server, &request.mailbox, access, &expected).await?
+        }
+        false => Session::open(server).await?,
+    };
     let result = fetch_mailbox(&mut session, job, sink).await;
     session.logout().await;
     result
+}
+
+/// SELECT when fetched messages are to be marked read, else EXAMINE.
+fn access_for(request: &FetchRequest) -> Access {
+    match request.mark_seen {
+        true => Access::ReadWrite,
+        false => Access::ReadOnly,
+    }
 }
 
 /// Saves the state of one mailbox.
@@ -75,11 +93,9 @@ async fn fetch_mailbox(
 ) -> Result<FetchReport, Failure> {
     let request = job.request;
     let folder_path = local_folder(session, request, job.root).await?;
-    let access = match request.mark_seen {
-        true => Access::ReadWrite,
-        false => Access::ReadOnly,
-    };
-    let info = session.select(&request.mailbox, access).await?;
+    let info = session
+        .select(&request.mailbox, access_for(request))
+        .await?;
     let local = Local::open(&folder_path, request, job.account_dir, info.uidvalidity)?;
     let mut report = FetchReport::default();
     if info.exists == 0 {

@@ -134,7 +134,13 @@ fn staged_files_of_a_dead_run_are_cleaned_and_others_kept() {
 fn a_message_in_pieces_is_stored_as_it_would_be_whole() {
     let dir = tempfile::tempdir().unwrap();
     let mut f = Folder::open(dir.path(), false).unwrap();
-    let pieces: [&[u8]; 5] = [b"Subject: x\r", b"\n\r\nline one\r", b"\r\nbare\rCR\r\n", b"end\r", b""];
+    let pieces: [&[u8]; 5] = [
+        b"Subject: x\r",
+        b"\n\r\nline one\r",
+        b"\r\nbare\rCR\r\n",
+        b"end\r",
+        b"",
+    ];
     let whole: Vec<u8> = pieces.concat();
     let meta = Meta {
         uid: Some(7),
@@ -150,7 +156,10 @@ fn a_message_in_pieces_is_stored_as_it_would_be_whole() {
     let at_once = f.stage(&whole, &meta).unwrap();
     let read = |s: &Staged| std::fs::read(s.tmp()).unwrap();
     assert_eq!(read(&in_pieces), read(&at_once));
-    assert_eq!(read(&in_pieces), b"Subject: x\n\nline one\r\nbare\rCR\nend\r");
+    assert_eq!(
+        read(&in_pieces),
+        b"Subject: x\n\nline one\r\nbare\rCR\nend\r"
+    );
     let name = |s: &Staged| s.dest().file_name().unwrap().to_string_lossy().into_owned();
     let tail = |n: String| n.split_once(",S=").unwrap().1.to_string();
     assert_eq!(tail(name(&in_pieces)), tail(name(&at_once)));
@@ -158,5 +167,8 @@ fn a_message_in_pieces_is_stored_as_it_would_be_whole() {
     let mut growing = f.begin().unwrap();
     growing.append(b"partial").unwrap();
     growing.abandon();
-    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 2);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        2
+    );
 }
