@@ -5,6 +5,7 @@
 //! lack STLS and pipelining. The protocol is small; the care goes into the reply parser
 //! (`response`) and into never leaving a step unbounded.
 
+mod deferred;
 pub mod response;
 
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct Capabilities {
     pub uidl: bool,
     pub top: bool,
     pub stls: bool,
+    /// USER and PASS (RFC 2449 6.1).
+    pub user: bool,
     pub sasl_plain: bool,
 }
 
@@ -55,6 +58,7 @@ impl Capabilities {
                 Some("UIDL") => caps.uidl = true,
                 Some("TOP") => caps.top = true,
                 Some("STLS") => caps.stls = true,
+                Some("USER") => caps.user = true,
                 Some("SASL") => caps.sasl_plain = words.any(|m| m.eq_ignore_ascii_case("PLAIN")),
                 _ => {}
             }
@@ -72,6 +76,8 @@ pub struct Session {
     /// The conversation, for `-vv` (commands and status lines; message data is not
     /// shown).
     wire: Option<net::wire::Transcript>,
+    /// The login, to go with the first command (PIPELINING), its replies not read yet.
+    deferred: Option<deferred::Deferred>,
 }
 
 impl Session {
@@ -97,6 +103,7 @@ impl Session {
     ) -> Result<Session, Error> {
         let addr = server.address();
         let timeout = server.timeout;
+        let checking = opened.is_some();
         let opened = match opened {
             Some(o) => o,
             None => {
@@ -120,6 +127,7 @@ impl Session {
             timeout,
             caps: Capabilities::default(),
             wire: net::wire::Transcript::new("pop3"),
+            deferred: None,
         };
         let greeting = s.status("greeting").await?;
         s.caps = s.capa().await?;
@@ -132,7 +140,8 @@ impl Session {
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr: s.addr });
         }
-        s.login(server, token).await?;
+        // `mailer check` reports the login as a step of its own: not deferred there.
+        s.login(server, token, !checking).await?;
         tracing::info!("logged in as {}", server.user);
         net::progress::reached("auth", || format!("logged in as {}", server.user));
         Ok(s)
@@ -188,7 +197,7 @@ impl Session {
         let reason = match read.map_err(|e| self.read_error("AUTH", e)) {
             Ok(response::AuthReply::Ok) => return Ok(()),
             Ok(response::AuthReply::Challenge(text)) => sasl::refusal_reason(&text),
-            Err(Error::Refused { reply, .. }) => return Err(self.refused(server, reply)),
+            Err(Error::Refused { reply, .. }) => return Err(self.refused(&server.user, reply)),
             Err(e) => return Err(e),
         };
         self.send(&sasl::encode(mechanism.failure_answer()), "AUTH")
@@ -202,21 +211,27 @@ impl Session {
             true => reply,
             false => format!("{reply} ({reason})"),
         };
-        Err(self.refused(server, reply))
+        Err(self.refused(&server.user, reply))
     }
 
-    fn refused(&self, server: &Server, reply: String) -> Error {
+    fn refused(&self, user: &str, reply: String) -> Error {
         Error::AuthRefused(net::LoginRefused {
             addr: self.addr.clone(),
-            user: server.user.clone(),
+            user: user.to_string(),
             reply,
         })
     }
 
     /// AUTH PLAIN when offered (one round trip), else USER and PASS. A server that lists
     /// PLAIN but refuses it (QQ Mail does) gets USER and PASS too, before the login counts
-    /// as refused.
-    async fn login(&mut self, server: &Server, token: Option<&Token>) -> Result<(), Error> {
+    /// as refused. With PIPELINING and USER (and `defer`), USER and PASS go with the next
+    /// command (see `deferred`).
+    async fn login(
+        &mut self,
+        server: &Server,
+        token: Option<&Token>,
+        defer: bool,
+    ) -> Result<(), Error> {
         if let Some((mechanism, token)) = sasl::Mechanism::of(server.auth).zip(token) {
             return self.bearer(server, mechanism, token).await;
         }
@@ -224,15 +239,20 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
+        let plain = base64::engine::general_purpose::STANDARD.encode(format!(
+            "\0{}\0{}",
+            server.user,
+            password.expose()
+        ));
+        if defer && self.caps.pipelining && self.caps.user {
+            let deferred = deferred::Deferred::new(&server.user, password.expose());
+            self.deferred = Some(deferred);
+            return Ok(());
+        }
         // When PLAIN was refused and USER/PASS is too, PLAIN's words say more.
         let mut plain_refusal = None;
         if self.caps.sasl_plain {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!(
-                "\0{}\0{}",
-                server.user,
-                password.expose()
-            ));
-            match self.command(&format!("AUTH PLAIN {token}"), "AUTH").await {
+            match self.command(&format!("AUTH PLAIN {plain}"), "AUTH").await {
                 Ok(_) => return Ok(()),
                 Err(Error::Refused { reply, .. }) => {
                     tracing::debug!("{}: AUTH PLAIN refused; trying USER and PASS", self.addr);
@@ -241,16 +261,30 @@ impl Session {
                 Err(e) => return Err(e),
             }
         }
-        // Some servers refuse an unknown user at USER already.
+        self.user_pass(&server.user, password.expose(), plain_refusal)
+            .await
+    }
+
+    /// USER and PASS; refused, the login is in `plain_refusal`'s words where there are
+    /// some (PLAIN's, refused before). Some servers refuse an unknown user at USER
+    /// already.
+    async fn user_pass(
+        &mut self,
+        user: &str,
+        password: &str,
+        plain_refusal: Option<String>,
+    ) -> Result<(), Error> {
         let steps = [
-            (format!("USER {}", server.user), "USER"),
-            (format!("PASS {}", password.expose()), "PASS"),
+            (format!("USER {user}"), "USER"),
+            (format!("PASS {password}"), "PASS"),
         ];
         for (line, step) in steps {
-            match self.command(&line, step).await {
+            // Not `command`: this runs while the deferred login settles, too.
+            self.send(&line, step).await?;
+            match self.read_status(step).await {
                 Err(Error::Refused { reply, .. }) => {
                     let reply = plain_refusal.unwrap_or(reply);
-                    return Err(self.refused(server, reply));
+                    return Err(self.refused(user, reply));
                 }
                 other => other?,
             };
@@ -268,17 +302,24 @@ impl Session {
         }
     }
 
-    /// Writes one command line.
+    /// Writes one command line (or several, CRLF between them), after the deferred
+    /// login if it waits.
     async fn send(&mut self, line: &str, step: &str) -> Result<(), Error> {
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
         bytes.extend_from_slice(b"\r\n");
+        let bytes = self.with_deferred(&bytes);
+        self.write_line(&bytes, step).await
+    }
+
+    /// Writes `bytes` as they are.
+    async fn write_line(&mut self, bytes: &[u8], step: &str) -> Result<(), Error> {
         if let Some(wire) = self.wire.as_mut() {
-            wire.client(&bytes);
+            wire.client(bytes);
         }
         let w = self.conn.get_mut();
         let write = async {
-            w.write_all(&bytes).await?;
+            w.write_all(bytes).await?;
             w.flush().await
         };
         bounded(&self.addr, self.timeout, step, write)
@@ -286,8 +327,14 @@ impl Session {
             .map_err(|e| broken(&self.addr, step, &e))
     }
 
-    /// Reads a status line; a negative reply becomes `Refused` with the server's text.
+    /// Reads a status line (the deferred login's first); a negative reply becomes
+    /// `Refused` with the server's text.
     async fn status(&mut self, step: &str) -> Result<String, Error> {
+        self.settle().await?;
+        self.read_status(step).await
+    }
+
+    async fn read_status(&mut self, step: &str) -> Result<String, Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         let read = bounded(&addr, t, step, response::status(&mut self.conn)).await?;
         if let Some(wire) = self.wire.as_mut() {
