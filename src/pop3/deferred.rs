@@ -9,24 +9,6 @@
 
 use super::{Error, Session};
 
-/// A login written, or to be written, with the next command.
-pub(super) struct Deferred {
-    /// USER and PASS, CRLF-terminated.
-    lines: Vec<u8>,
-    written: bool,
-    user: String,
-}
-
-impl Deferred {
-    pub(super) fn new(user: &str, password: &str) -> Deferred {
-        Deferred {
-            lines: format!("USER {user}\r\nPASS {password}\r\n").into_bytes(),
-            written: false,
-            user: user.to_string(),
-        }
-    }
-}
-
 impl Session {
     /// What `line` is to be written as: after the deferred login, if it waits.
     pub(super) fn with_deferred(&mut self, line: &[u8]) -> Vec<u8> {

@@ -67,6 +67,24 @@ impl Capabilities {
     }
 }
 
+/// A login written, or to be written, with the next command.
+struct Deferred {
+    /// USER and PASS, CRLF-terminated.
+    lines: Vec<u8>,
+    written: bool,
+    user: String,
+}
+
+impl Deferred {
+    fn new(user: &str, password: &str) -> Deferred {
+        Deferred {
+            lines: format!("USER {user}\r\nPASS {password}\r\n").into_bytes(),
+            written: false,
+            user: user.to_string(),
+        }
+    }
+}
+
 /// A logged-in POP3 session (the TRANSACTION state).
 pub struct Session {
     conn: BufReader<Conn>,
@@ -77,7 +95,7 @@ pub struct Session {
     /// shown).
     wire: Option<net::wire::Transcript>,
     /// The login, to go with the first command (PIPELINING), its replies not read yet.
-    deferred: Option<deferred::Deferred>,
+    deferred: Option<Deferred>,
 }
 
 impl Session {
@@ -245,7 +263,7 @@ impl Session {
             password.expose()
         ));
         if defer && self.caps.pipelining && self.caps.user {
-            let deferred = deferred::Deferred::new(&server.user, password.expose());
+            let deferred = Deferred::new(&server.user, password.expose());
             self.deferred = Some(deferred);
             return Ok(());
         }
