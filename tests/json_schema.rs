@@ -147,6 +147,11 @@ fn every_data_command_prints_what_docs_json_md_documents() {
     ]);
     assert_eq!(conforms("send", &sent)["sent"], true);
     conforms("auth status", &json(&["auth", "status"]));
+    let flagged = conforms(
+        "flag",
+        &json(&["flag", "add", "flagged", "-m", "Schema", &uid]),
+    );
+    assert_eq!(flagged["uids"][0].as_u64().unwrap().to_string(), uid);
 
     // --json-lines: one object a line, no array.
     let lines = setup

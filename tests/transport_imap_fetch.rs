@@ -516,3 +516,66 @@ fn a_message_larger_than_a_piece_is_stored_whole() {
     assert_eq!(again.stdout().trim(), "[]", "{}", again.stdout());
     assert_eq!(message_files(&setup.local_folder("Large")).len(), 2);
 }
+
+/// `flag add` and `flag remove` change the server's flags of the messages named (UIDs
+/// and ranges, one UID STORE), as `list` then shows; a UID that is not there is left
+/// out of what changed; a word that is no flag or no UID is refused before anything is
+/// sent (64).
+#[test]
+fn flags_are_set_and_cleared_on_the_server() {
+    let stack = stack();
+    stack.seed("carol", 4, "Flags");
+    let setup = carol(stack).build();
+    let flags_of = |setup: &common::Setup| -> Vec<(u64, Vec<String>)> {
+        let listed = setup
+            .mailer(&["list", "-m", "Flags", "--json"])
+            .run()
+            .stdout();
+        let mut rows: Vec<(u64, Vec<String>)> = serde_json::from_str::<Value>(&listed)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let flags = m["flags"].as_array().unwrap();
+                let flags = flags.iter().map(|f| f.as_str().unwrap().to_string());
+                (m["uid"].as_u64().unwrap(), flags.collect())
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let out = setup
+        .mailer(&[
+            "flag", "add", "flagged", "-m", "Flags", "1:2", "4,99", "--json",
+        ])
+        .run()
+        .stdout();
+    let done: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(done["uids"], serde_json::json!([1, 2, 4]), "{out}");
+    assert_eq!(done["flag"], "\\Flagged");
+    let flagged = |rows: &[(u64, Vec<String>)]| -> Vec<u64> {
+        rows.iter()
+            .filter(|(_, f)| f.iter().any(|f| f == "\\Flagged"))
+            .map(|(u, _)| *u)
+            .collect()
+    };
+    assert_eq!(flagged(&flags_of(&setup)), [1, 2, 4]);
+    setup
+        .mailer(&["flag", "remove", "flagged", "-m", "Flags", "2"])
+        .ok();
+    assert_eq!(flagged(&flags_of(&setup)), [1, 4]);
+    setup
+        .mailer(&["flag", "add", "$Work", "-m", "Flags", "3"])
+        .ok();
+    let rows = flags_of(&setup);
+    assert!(rows[2].1.iter().any(|f| f == "$Work"), "{rows:?}");
+    let err = setup
+        .mailer(&["flag", "add", "not a flag", "-m", "Flags", "1"])
+        .fails_with(64);
+    assert!(err.contains("\"not a flag\" is not a flag"), "{err}");
+    let err = setup
+        .mailer(&["flag", "add", "seen", "-m", "Flags", "1:x"])
+        .fails_with(64);
+    assert!(err.contains("\"1:x\" is not a UID"), "{err}");
+}

@@ -10,6 +10,7 @@ mod config;
 mod context;
 mod digest;
 mod fetch;
+mod flag;
 mod list;
 mod mailboxes;
 mod man;
@@ -99,6 +100,7 @@ pub enum Command {
     Read(read::ReadArgs),
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
+    Flag(flag::FlagArgs),
     Queue(queue::QueueArgs),
     Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
@@ -177,6 +179,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Read(args) => args.run(&ctx),
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
+        Command::Flag(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
         Command::Digest(args) => args.run(&ctx),
         // sendmail has no --help of its own, so the word is free for ours.

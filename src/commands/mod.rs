@@ -9,6 +9,7 @@ pub mod check;
 pub mod deliver;
 pub mod digest;
 pub mod fetch;
+pub mod flag;
 pub mod list;
 pub mod mailboxes;
 pub mod queue;

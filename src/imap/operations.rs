@@ -341,6 +341,26 @@ impl Session {
         Ok(items.chain(tail).filter_map(futures::future::ready))
     }
 
+    /// Adds `flag` to `uids`, or takes it away (`UID STORE +FLAGS`/`-FLAGS`); the UIDs
+    /// the server changed, from its FETCH replies (a UID that is not there is none of
+    /// them).
+    pub async fn store_flag(
+        &mut self,
+        uids: &UidSet,
+        flag: &str,
+        add: bool,
+    ) -> Result<Vec<u32>, Error> {
+        let step = self.step("UID STORE");
+        let sign = if add { '+' } else { '-' };
+        let query = format!("{sign}FLAGS ({flag})");
+        let changed: Vec<Fetch> =
+            collect(step, self.inner.uid_store(uids.as_str(), &query)).await?;
+        let mut uids: Vec<u32> = changed.iter().filter_map(|f| f.uid).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
     /// Marks `uids` read (`+FLAGS.SILENT (\Seen)`).
     pub async fn mark_seen(&mut self, uids: &UidSet) -> Result<(), Error> {
         let step = self.step("UID STORE");

@@ -47,6 +47,33 @@ impl UidSet {
         self.0.is_empty()
     }
 
+    /// UIDs as people write them: numbers and ranges (`4200:4250`), with commas or in
+    /// separate words. The error says which word is wrong and how it should look.
+    pub fn parse<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<UidSet, String> {
+        let mut parts = Vec::new();
+        for word in words.into_iter().flat_map(|w| w.split(',')) {
+            let uid = |t: &str| t.parse::<u32>().ok().filter(|&u| u > 0);
+            let part = match word.split_once(':') {
+                Some((a, b)) => uid(a)
+                    .zip(uid(b))
+                    .map(|(a, b)| format!("{}:{}", a.min(b), a.max(b))),
+                None => uid(word).map(|u| u.to_string()),
+            };
+            match part {
+                Some(p) => parts.push(p),
+                None => {
+                    return Err(format!(
+                        "{word:?} is not a UID: give numbers `mailer list` shows, or ranges such as 4200:4250"
+                    ));
+                }
+            }
+        }
+        match parts.is_empty() {
+            true => Err("no UID given: give the numbers `mailer list` shows".to_string()),
+            false => Ok(UidSet(parts.join(","))),
+        }
+    }
+
     pub(super) fn as_str(&self) -> &str {
         &self.0
     }
@@ -117,6 +144,15 @@ mod tests {
     #[test]
     fn queries_read_as_imap() {
         let day = Day::parse_iso("2026-11-01");
+        assert_eq!(
+            UidSet::parse(["7", "4250:4200,9"]).unwrap().as_str(),
+            "7,4200:4250,9"
+        );
+        for bad in ["0", "x", "3:", "1:*", "-2"] {
+            let err = UidSet::parse([bad]).unwrap_err();
+            assert!(err.contains(&format!("{bad:?} is not a UID")), "{err}");
+        }
+        assert!(UidSet::parse([]).is_err());
         assert_eq!(Query::uids_from(43).to_string(), "UID 43:*");
         assert_eq!(
             Query::uids_from(1).and_since(day).to_string(),

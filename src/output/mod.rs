@@ -348,6 +348,34 @@ pub fn flushed(sent: usize, left: usize, json: bool, people: bool) {
     }
 }
 
+/// `flag add|remove --json`.
+#[derive(Serialize)]
+struct FlaggedJson<'a> {
+    mailbox: &'a str,
+    flag: &'a str,
+    action: &'static str,
+    uids: &'a [u32],
+}
+
+/// `flag`: what changed, as JSON or for a person; a script without `--json` gets
+/// silence (the exit status says it worked).
+pub fn flagged(f: &crate::commands::flag::Flagged, json: bool, people: bool) {
+    let action = if f.added { "add" } else { "remove" };
+    if json {
+        print_json(&FlaggedJson {
+            mailbox: &f.mailbox,
+            flag: &f.flag,
+            action,
+            uids: &f.uids,
+        });
+    } else if people {
+        let n = f.uids.len();
+        let done = if f.added { "set on" } else { "cleared from" };
+        let plural = if n == 1 { "" } else { "s" };
+        println!("{} {done} {n} message{plural} in {}", f.flag, f.mailbox);
+    }
+}
+
 /// A queued message as `queue list --json` prints it.
 #[derive(Serialize)]
 struct QueuedJson<'a> {

@@ -1,0 +1,52 @@
+//! `mailer flag`.
+
+use clap::{Args, Subcommand};
+
+use crate::error::{Exit, Failure};
+use crate::imap::UidSet;
+use crate::mailbox::MailboxName;
+
+/// Set or clear a flag on messages of a mailbox: seen, flagged, answered, deleted,
+/// draft, or a keyword
+#[derive(Debug, Args)]
+pub struct FlagArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Set FLAG on the messages
+    Add(Target),
+    /// Clear FLAG from the messages
+    Remove(Target),
+}
+
+#[derive(Debug, Args)]
+struct Target {
+    /// seen, flagged, answered, deleted, draft, or a keyword such as $Work
+    flag: String,
+    /// UIDs as `mailer list` shows them, and ranges such as 4200:4250
+    #[arg(required = true, value_name = "UID")]
+    uids: Vec<String>,
+    /// Mailbox of the messages
+    #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
+    mailbox: MailboxName,
+}
+
+impl FlagArgs {
+    pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
+        let (target, add) = match &self.action {
+            Action::Add(t) => (t, true),
+            Action::Remove(t) => (t, false),
+        };
+        let flag = crate::commands::flag::imap_flag(&target.flag)?;
+        let uids = UidSet::parse(target.uids.iter().map(String::as_str))
+            .map_err(|e| Failure::new(Exit::Usage, e))?;
+        let flagged = ctx.on_account(async |account| {
+            crate::commands::flag::run(account, &target.mailbox, &flag, &uids, add).await
+        })?;
+        crate::output::flagged(&flagged, ctx.json, ctx.people);
+        Ok(())
+    }
+}
