@@ -29,7 +29,15 @@ mailer=$PWD/target/release/mailer
 work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
 chmod 755 "$work"
 stack=$work/stack
-cleanup() { tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true; rm -rf "$work"; }
+# Helpers a benchmark starts in the background (delay proxies) note their pid in
+# $work/helpers.pid, from subshells too; they are ended with the stack.
+cleanup() {
+    if [[ -f $work/helpers.pid ]]; then
+        while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$work/helpers.pid"
+    fi
+    tests/mailstack.sh stop "$stack" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
 trap cleanup EXIT
 tests/mailstack.sh start "$stack" >/dev/null
 # shellcheck disable=SC1091

@@ -32,6 +32,7 @@ proxy() {
     local port
     port=$(free_port)
     python3 bench/delay-proxy.py "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
+    echo $! >>"$work/helpers.pid"
     for _ in $(seq 1 100); do
         grep -q ready "$work/proxy-$port" 2>/dev/null && break
         sleep 0.05
