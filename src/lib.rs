@@ -4,6 +4,11 @@
 //! `cli -> commands -> {smtp, imap, pop3, store, message} -> {net, config}`, with `output`
 //! beside `cli` for what people and scripts read. Protocol modules never print;
 //! commands never parse protocol bytes.
+//!
+//! Nothing a server, a file or a user sends may panic mailer: outside tests, no
+//! `unwrap` or `expect` (clippy denies them; tests may, `allow-unwrap-in-tests`).
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod autoconfig;
 pub mod cli;
