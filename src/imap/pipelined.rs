@@ -19,15 +19,9 @@ impl Session {
             Access::ReadOnly => "EXAMINE",
             Access::ReadWrite => "SELECT",
         };
-        let (addr, t) = (self.addr.clone(), self.timeout);
         let (mut exists, mut uidvalidity, mut uid_next) = (None, None, None);
-        loop {
-            let response = match bounded(&addr, t, step, self.inner.read_response()).await? {
-                Ok(Some(response)) => response,
-                Ok(None) => return Err(broken(&addr, step, &"the server closed the connection")),
-                Err(e) => return Err(io_failure(&addr, step, &e)),
-            };
-            match response.parsed() {
+        let refused = self
+            .read_until(step, TAG, |response| match response {
                 Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
                 Response::Data {
                     code: Some(ResponseCode::UidValidity(v)),
@@ -37,24 +31,15 @@ impl Session {
                     code: Some(ResponseCode::UidNext(n)),
                     ..
                 } => uid_next = Some(*n),
-                Response::Done {
-                    tag,
-                    status,
-                    information,
-                    ..
-                } if tag.0 == TAG => {
-                    if *status != Status::Ok {
-                        let said = information.as_deref().unwrap_or("").to_string();
-                        let reply = Seen::take_pipelined_refusal(&self.seen).unwrap_or(said);
-                        return Err(self.mailbox_refused(&pending.mailbox, step, reply).await);
-                    }
-                    break;
-                }
                 _ => {}
-            }
+            })
+            .await?;
+        if let Some(said) = refused {
+            let reply = Seen::take_pipelined_refusal(&self.seen).unwrap_or(said);
+            return Err(self.mailbox_refused(&pending.mailbox, step, reply).await);
         }
         let missing = |what: &str| Error::Broken {
-            addr: addr.clone(),
+            addr: self.addr.clone(),
             step: step.into(),
             reason: format!("the server sent no {what}"),
         };
@@ -68,9 +53,7 @@ impl Session {
             uid_next,
         })
     }
-}
 
-impl Session {
     /// The newest envelopes from the FETCH pipelined with the login, which started at
     /// `from`: those the mailbox's real count calls for (`count` of `exists`, after
     /// the newest `skip`). When the mailbox shrank since, so that some of them come
@@ -84,46 +67,58 @@ impl Session {
     ) -> Result<Vec<Fetched>, Error> {
         let last = exists.saturating_sub(skip);
         let first = last.saturating_sub(count.saturating_sub(1)).max(1);
-        let (addr, t) = (self.addr.clone(), self.timeout);
         let mut kept = Vec::new();
-        let mut missed = false;
-        loop {
-            let response = match bounded(&addr, t, "FETCH", self.inner.read_response()).await? {
-                Ok(Some(response)) => response,
-                Ok(None) => {
-                    return Err(broken(&addr, "FETCH", &"the server closed the connection"));
+        let refused = self
+            .read_until("FETCH", FETCH_TAG, |response| {
+                if let Response::Fetch(n, _) = response
+                    && (first..=last).contains(n)
+                {
+                    kept.extend(Fetched::from_response(response));
                 }
-                Err(e) => return Err(io_failure(&addr, "FETCH", &e)),
-            };
-            match response.parsed() {
-                Response::Fetch(n, _) if (first..=last).contains(n) => {
-                    kept.extend(Fetched::from_response(response.parsed()));
-                }
-                Response::Done {
-                    tag,
-                    status,
-                    information,
-                    ..
-                } if tag.0 == FETCH_TAG => {
-                    if *status != Status::Ok {
-                        // Past the end of a mailbox that shrank (Dovecot refuses `7:*`
-                        // with 3 messages): the guess failed, not the session.
-                        let said = information.as_deref().unwrap_or("");
-                        tracing::debug!("the FETCH sent with the login was refused: {said}");
-                        missed = true;
-                    }
-                    break;
-                }
-                _ => {}
-            }
+            })
+            .await?;
+        if let Some(said) = &refused {
+            // Past the end of a mailbox that shrank (Dovecot refuses `7:*` with 3
+            // messages): the guess failed, not the session.
+            tracing::debug!("the FETCH sent with the login was refused: {said}");
         }
         if last == 0 || count == 0 {
             return Ok(Vec::new());
         }
-        if from > first || missed {
+        if from > first || refused.is_some() {
             tracing::debug!("the mailbox shrank since the last list: fetching {first}:{last}");
             return self.envelopes_between(first, last, skip).await;
         }
         Ok(kept)
+    }
+
+    /// Reads responses, each shown to `each`, up to the one tagged `tag`: None when it
+    /// is OK, else its text.
+    async fn read_until(
+        &mut self,
+        step: &str,
+        tag: &str,
+        mut each: impl FnMut(&Response<'_>),
+    ) -> Result<Option<String>, Error> {
+        let (addr, t) = (self.addr.clone(), self.timeout);
+        loop {
+            let response = match bounded(&addr, t, step, self.inner.read_response()).await? {
+                Ok(Some(response)) => response,
+                Ok(None) => return Err(broken(&addr, step, &"the server closed the connection")),
+                Err(e) => return Err(io_failure(&addr, step, &e)),
+            };
+            match response.parsed() {
+                Response::Done {
+                    tag: done,
+                    status,
+                    information,
+                    ..
+                } if done.0 == tag => {
+                    let text = information.as_deref().unwrap_or("").to_string();
+                    return Ok((*status != Status::Ok).then_some(text));
+                }
+                other => each(other),
+            }
+        }
     }
 }

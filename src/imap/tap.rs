@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::net::Unsent;
 use crate::net::limits::{self, TooMuch};
 
 /// At most this much of a status line is kept.
@@ -317,8 +318,7 @@ pub struct Tap<S> {
     /// What the client wrote since its last flush, and how much of it has gone: async-
     /// imap writes a command as its tag, a space, the command and CRLF, then flushes,
     /// and each write would be a TLS record and a segment of its own.
-    out: Vec<u8>,
-    sent: usize,
+    out: Unsent,
 }
 
 /// At most this much is held before it is written on.
@@ -331,8 +331,7 @@ impl<S> Tap<S> {
             inner,
             seen,
             wire,
-            out: Vec::new(),
-            sent: 0,
+            out: Unsent::default(),
         }
     }
 
@@ -366,20 +365,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
 impl<S: AsyncWrite + Unpin> Tap<S> {
     /// Writes on what is held, all of it.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while self.sent < self.out.len() {
-            let n = match Pin::new(&mut self.inner).poll_write(cx, &self.out[self.sent..]) {
-                Poll::Ready(Ok(0)) => {
-                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
-                }
-                Poll::Ready(Ok(n)) => n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            self.sent += n;
-        }
-        self.out.clear();
-        self.sent = 0;
-        Poll::Ready(Ok(()))
+        self.out.poll_send(&mut self.inner, cx)
     }
 }
 
@@ -399,7 +385,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
             }
         }
         let n = buf.len().min(WRITE_BUFFER - this.out.len());
-        this.out.extend_from_slice(&buf[..n]);
+        this.out.push(&buf[..n]);
         if let Some(wire) = this.wire.as_mut() {
             wire.client(&buf[..n]);
         }
@@ -413,7 +399,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
             if let Some(wire) = this.wire.as_mut() {
                 wire.client(&trailer);
             }
-            this.out.extend_from_slice(&trailer);
+            this.out.push(&trailer);
         }
         match this.poll_drain(cx) {
             Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),

@@ -11,14 +11,14 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::unsent::Unsent;
+
 /// A stream under TLS whose writes, from the handshake's start to the first flush after
 /// it, are kept in memory and written out before the next read, at that flush, or at
 /// shutdown. Only handshake records are ever held (a few KiB).
 pub struct Held<S> {
     inner: S,
-    held: Vec<u8>,
-    /// How far into `held` has been written out.
-    sent: usize,
+    held: Unsent,
     state: State,
 }
 
@@ -36,8 +36,7 @@ impl<S> Held<S> {
     pub fn new(inner: S) -> Self {
         Held {
             inner,
-            held: Vec::new(),
-            sent: 0,
+            held: Unsent::default(),
             state: State::Handshake,
         }
     }
@@ -61,19 +60,7 @@ impl<S> Held<S> {
 impl<S: AsyncWrite + Unpin> Held<S> {
     /// Writes out what is held; ready once all of it is with the stream beneath.
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while self.sent < self.held.len() {
-            match Pin::new(&mut self.inner).poll_write(cx, &self.held[self.sent..]) {
-                Poll::Ready(Ok(0)) => {
-                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
-                }
-                Poll::Ready(Ok(n)) => self.sent += n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        self.held = Vec::new();
-        self.sent = 0;
-        Poll::Ready(Ok(()))
+        self.held.poll_send(&mut self.inner, cx)
     }
 }
 
@@ -113,7 +100,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
                 Poll::Pending => Poll::Pending,
             },
             State::Handshake | State::LastFlight => {
-                this.held.extend_from_slice(buf);
+                this.held.push(buf);
                 Poll::Ready(Ok(buf.len()))
             }
         }

@@ -10,6 +10,7 @@ pub mod probe;
 pub mod progress;
 #[cfg(not(any(target_os = "macos", target_os = "windows")))]
 mod trust;
+mod unsent;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use crate::error::{Exit, Failure};
 pub use cork::Cork;
 pub use held::Held;
 pub use idle::Idle;
+pub use unsent::Unsent;
 
 /// TLS over a stream, the handshake's last flight sent with the first command (see
 /// [`Held`]): OpenSSL's own where native-tls would run on it (see `trust`), so that
