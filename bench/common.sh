@@ -44,6 +44,21 @@ tests/mailstack.sh start "$stack" >/dev/null
 source "$stack/stack.env"
 export XDG_STATE_HOME=$work/state
 
+# delay_proxy ONE_WAY_MS TARGET_PORT: starts bench/delay-proxy.py on a free port in
+# front of TARGET_PORT, prints that port once it listens (ended with the stack).
+delay_proxy() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    python3 bench/delay-proxy.py "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
+    echo $! >>"$work/helpers.pid"
+    for _ in $(seq 1 100); do
+        grep -q ready "$work/proxy-$port" 2>/dev/null && break
+        sleep 0.05
+    done
+    grep -q ready "$work/proxy-$port" || { echo "bench: the delay proxy did not start" >&2; exit 1; }
+    echo "$port"
+}
+
 # measure COMMAND...: prints its wall seconds and peak RSS in MB, from GNU time.
 measure() {
     /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>"$work/stderr" ||

@@ -41,16 +41,8 @@ raw_fetch
 raw_fetch
 
 if [[ $rtt -gt 0 ]]; then
-    proxy_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    python3 bench/delay-proxy.py "$proxy_port" "$IMAPS_PORT" $((rtt / 2)) >"$work/proxy.log" 2>&1 &
-    echo $! >>"$work/helpers.pid"
-    for _ in $(seq 1 100); do
-        grep -q ready "$work/proxy.log" 2>/dev/null && break
-        sleep 0.05
-    done
-    grep -q ready "$work/proxy.log" || { echo "bench: the delay proxy did not start" >&2; exit 1; }
+    IMAPS_PORT=$(delay_proxy $((rtt / 2)) "$IMAPS_PORT")
     echo "through a delay proxy: $rtt ms round-trip time"
-    IMAPS_PORT=$proxy_port
 fi
 
 cat >"$work/mailer.toml" <<TOML

@@ -25,26 +25,10 @@ need msmtp msmtp
 echo "seeding 60 messages ..."
 tests/mailstack.sh seed "$stack" alice 60 >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# proxy ONE_WAY_MS TARGET_PORT: starts a delay proxy, prints its port.
-proxy() {
-    local port
-    port=$(free_port)
-    python3 bench/delay-proxy.py "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
-    echo $! >>"$work/helpers.pid"
-    for _ in $(seq 1 100); do
-        grep -q ready "$work/proxy-$port" 2>/dev/null && break
-        sleep 0.05
-    done
-    grep -q ready "$work/proxy-$port" || { echo "bench: the delay proxy did not start" >&2; exit 1; }
-    echo "$port"
-}
-
 declare -A port
 for delay in 0 25; do
     for target in SUBMISSIONS_PORT SUBMISSION_PORT IMAPS_PORT; do
-        port[$delay-$target]=$(proxy "$delay" "${!target}")
+        port[$delay-$target]=$(delay_proxy "$delay" "${!target}")
     done
 done
 
