@@ -236,12 +236,9 @@ where
     let ssl = trust::client(&server.host, ca).map_err(|e| match e {
         trust::Failure::Library(e) => failed(e.to_string()),
         trust::Failure::NotPem(e) => Error::CaFile {
-            path: server
-                .ca_file
-                .as_deref()
-                .unwrap_or(Path::new(""))
-                .display()
-                .to_string(),
+            path: ca
+                .map(|(path, _)| path.display().to_string())
+                .unwrap_or_default(),
             reason: format!("not a PEM certificate ({e})"),
         },
     })?;

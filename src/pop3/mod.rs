@@ -257,11 +257,6 @@ impl Session {
             .password()
             .await?
             .ok_or_else(|| Error::NoPassword(self.addr.clone()))?;
-        let plain = base64::engine::general_purpose::STANDARD.encode(format!(
-            "\0{}\0{}",
-            server.user,
-            password.expose()
-        ));
         if defer && self.caps.pipelining && self.caps.user {
             let deferred = Deferred::new(&server.user, password.expose());
             self.deferred = Some(deferred);
@@ -270,7 +265,12 @@ impl Session {
         // When PLAIN was refused and USER/PASS is too, PLAIN's words say more.
         let mut plain_refusal = None;
         if self.caps.sasl_plain {
-            match self.command(&format!("AUTH PLAIN {plain}"), "AUTH").await {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!(
+                "\0{}\0{}",
+                server.user,
+                password.expose()
+            ));
+            match self.command(&format!("AUTH PLAIN {token}"), "AUTH").await {
                 Ok(_) => return Ok(()),
                 Err(Error::Refused { reply, .. }) => {
                     tracing::debug!("{}: AUTH PLAIN refused; trying USER and PASS", self.addr);
@@ -279,30 +279,16 @@ impl Session {
                 Err(e) => return Err(e),
             }
         }
-        self.user_pass(&server.user, password.expose(), plain_refusal)
-            .await
-    }
-
-    /// USER and PASS; refused, the login is in `plain_refusal`'s words where there are
-    /// some (PLAIN's, refused before). Some servers refuse an unknown user at USER
-    /// already.
-    async fn user_pass(
-        &mut self,
-        user: &str,
-        password: &str,
-        plain_refusal: Option<String>,
-    ) -> Result<(), Error> {
+        // Some servers refuse an unknown user at USER already.
         let steps = [
-            (format!("USER {user}"), "USER"),
-            (format!("PASS {password}"), "PASS"),
+            (format!("USER {}", server.user), "USER"),
+            (format!("PASS {}", password.expose()), "PASS"),
         ];
         for (line, step) in steps {
-            // Not `command`: this runs while the deferred login settles, too.
-            self.send(&line, step).await?;
-            match self.read_status(step).await {
+            match self.command(&line, step).await {
                 Err(Error::Refused { reply, .. }) => {
                     let reply = plain_refusal.unwrap_or(reply);
-                    return Err(self.refused(user, reply));
+                    return Err(self.refused(&server.user, reply));
                 }
                 other => other?,
             };
