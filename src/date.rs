@@ -112,12 +112,21 @@ pub fn rfc5322_now() -> String {
 
 /// Today in the local time zone (a digest's `{date}`).
 pub fn today_local() -> Day {
+    local_days_ago(0)
+}
+
+/// The local day `days` days before today (`since:7d` in a search); the earliest
+/// day chrono knows when that is further back than it goes.
+pub fn local_days_ago(days: u32) -> Day {
     let today = chrono::Local::now().date_naive();
+    let day = today
+        .checked_sub_days(chrono::Days::new(u64::from(days)))
+        .unwrap_or(chrono::NaiveDate::MIN);
     use chrono::Datelike;
     Day {
-        year: u32::try_from(today.year()).unwrap_or(1970),
-        month: u8::try_from(today.month()).unwrap_or(1),
-        day: u8::try_from(today.day()).unwrap_or(1),
+        year: u32::try_from(day.year()).unwrap_or(1),
+        month: u8::try_from(day.month()).unwrap_or(1),
+        day: u8::try_from(day.day()).unwrap_or(1),
     }
 }
 

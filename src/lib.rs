@@ -26,6 +26,7 @@ pub mod net;
 pub mod oauth;
 pub mod output;
 pub mod pop3;
+pub mod query;
 pub mod sasl;
 pub mod smtp;
 pub mod store;

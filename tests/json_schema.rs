@@ -123,6 +123,8 @@ fn every_data_command_prints_what_docs_json_md_documents() {
 
     let listed = conforms("envelope", &json(&["list", "-m", "Schema"]));
     let uid = listed[0]["uid"].as_u64().unwrap().to_string();
+    let found = conforms("envelope", &json(&["search", "-m", "Schema", "line"]));
+    assert!(!found.as_array().unwrap().is_empty(), "{found}");
     let message = conforms("message", &json(&["read", "-m", "Schema", &uid]));
     assert_eq!(message["text"], "line one\nline two", "{message}");
     let fetched = conforms("envelope", &json(&["fetch", "-m", "Schema"]));

@@ -16,6 +16,7 @@ mod mailboxes;
 mod man;
 mod queue;
 mod read;
+mod search;
 mod send;
 mod sendmail;
 
@@ -98,6 +99,7 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     List(list::ListArgs),
     Read(read::ReadArgs),
+    Search(search::SearchArgs),
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
     Flag(flag::FlagArgs),
@@ -177,6 +179,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Fetch(args) => args.run(&ctx),
         Command::List(args) => args.run(&ctx),
         Command::Read(args) => args.run(&ctx),
+        Command::Search(args) => args.run(&ctx),
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
         Command::Flag(args) => args.run(&ctx),

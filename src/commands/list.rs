@@ -58,6 +58,14 @@ async fn from_imap(
         return Ok((Vec::new(), info.exists));
     }
     let fetched = session.newest_envelopes(limit, info.exists, skip).await?;
+    let envelopes = newest_first(&fetched, mailbox);
+    tracing::info!("listed {} messages of {mailbox}", envelopes.len());
+    Ok((envelopes, info.exists))
+}
+
+/// The envelopes of fetched headers (`imap::Session::newest_envelopes`,
+/// `imap::Session::envelopes`), highest UID first.
+pub(super) fn newest_first(fetched: &[imap::Fetched], mailbox: &MailboxName) -> Vec<Envelope> {
     let mut envelopes: Vec<(u32, Envelope)> = fetched
         .iter()
         .filter_map(|f| {
@@ -73,8 +81,7 @@ async fn from_imap(
         })
         .collect();
     envelopes.sort_by_key(|(uid, _)| std::cmp::Reverse(*uid));
-    tracing::info!("listed {} messages of {mailbox}", envelopes.len());
-    Ok((envelopes.into_iter().map(|(_, e)| e).collect(), info.exists))
+    envelopes.into_iter().map(|(_, e)| e).collect()
 }
 
 async fn pop3(server: &Server, limit: u32, skip: u32) -> Result<Vec<Envelope>, Failure> {

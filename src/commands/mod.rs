@@ -14,6 +14,7 @@ pub mod list;
 pub mod mailboxes;
 pub mod queue;
 pub mod read;
+pub mod search;
 pub mod send;
 pub mod sendmail;
 

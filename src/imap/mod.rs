@@ -9,6 +9,7 @@
 //! - `operations`: what commands ask of a session (select, search, fetch, flags, list).
 //! - `fetched`: a fetched message and the attachments its BODYSTRUCTURE names.
 //! - `uids`: UID sets and SEARCH queries.
+//! - `search`: a query of `mailer search` compiled to one UID SEARCH.
 //! - `error`: errors with the server's own words, taken from its reply by `tap`.
 
 mod ahead;
@@ -17,6 +18,7 @@ mod fetched;
 mod mailbox_state;
 mod operations;
 mod pipelined;
+mod search;
 mod session;
 mod tap;
 mod uids;
@@ -27,6 +29,7 @@ pub use error::Error;
 pub use fetched::Fetched;
 pub use mailbox_state::{Access, MailboxInfo};
 pub use operations::{ListedMailbox, PIECE};
+pub use search::Unsupported;
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};

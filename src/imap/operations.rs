@@ -70,7 +70,7 @@ impl Session {
     }
 
     /// A command about to be sent, for [`collect`].
-    fn step(&self, name: &'static str) -> Step {
+    pub(super) fn step(&self, name: &'static str) -> Step {
         Step {
             addr: self.addr.clone(),
             timeout: self.timeout,
@@ -176,9 +176,14 @@ impl Session {
 
     /// UIDs matching `query`, ascending.
     pub async fn search(&mut self, query: &Query) -> Result<Vec<u32>, Error> {
+        self.search_criteria(&query.to_string()).await
+    }
+
+    /// UIDs matching SEARCH `criteria` as IMAP spells them, ascending.
+    pub(super) async fn search_criteria(&mut self, criteria: &str) -> Result<Vec<u32>, Error> {
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
-        let text = query.to_string();
-        let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(&text))
+        tracing::debug!("UID SEARCH {}", criteria.escape_debug());
+        let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(criteria))
             .await?
             .map_err(|e| self.error("UID SEARCH", e))?;
         self.ended("UID SEARCH", mark)?;
@@ -297,6 +302,12 @@ impl Session {
         }
         let first = last.saturating_sub(count - 1).max(1);
         self.envelopes_between(first, last, skip).await
+    }
+
+    /// Headers, flags, size and structure of the messages `uids` (what `list` shows).
+    pub async fn envelopes(&mut self, uids: &UidSet) -> Result<Vec<Fetched>, Error> {
+        let stream = self.uid_fetch(uids, ENVELOPES).await?;
+        stream.try_collect().await
     }
 
     /// The envelopes of positions `first` to `last` (`first:*` when nothing is skipped).
@@ -435,7 +446,7 @@ fn ended(seen: &Shared, addr: &str, step: &str, mark: u64) -> Result<(), Error> 
 }
 
 /// A command about to be sent: where its answer comes from and how to name a failure.
-struct Step {
+pub(super) struct Step {
     addr: String,
     timeout: Duration,
     seen: Shared,
@@ -447,7 +458,7 @@ struct Step {
 /// Sends a command whose answer is a stream of responses (`start`) and collects them:
 /// each wait bounded, each failure named for the step, and the server's tagged reply
 /// required at the end.
-async fn collect<T, S>(
+pub(super) async fn collect<T, S>(
     step: Step,
     start: impl Future<Output = async_imap::error::Result<S>>,
 ) -> Result<Vec<T>, Error>

@@ -604,6 +604,11 @@ impl Stack {
 
     /// Runs doveadm against this stack's Dovecot.
     pub fn doveadm(&self, args: &[&str]) {
+        self.doveadm_output(args);
+    }
+
+    /// Runs doveadm against this stack's Dovecot; what it printed.
+    pub fn doveadm_output(&self, args: &[&str]) -> String {
         let out = Command::new("doveadm")
             .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
             .arg("-c")
@@ -616,6 +621,7 @@ impl Stack {
             "doveadm {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The contents of every message file Dovecot holds in `mailbox`.
