@@ -154,6 +154,18 @@ fn every_data_command_prints_what_docs_json_md_documents() {
         &json(&["flag", "add", "flagged", "-m", "Schema", &uid]),
     );
     assert_eq!(flagged["uids"][0].as_u64().unwrap().to_string(), uid);
+    conforms(
+        "mailbox change",
+        &json(&["mailboxes", "create", "Schema-copies"]),
+    );
+    conforms(
+        "move",
+        &json(&["copy", "-m", "Schema", &uid, "Schema-copies"]),
+    );
+    conforms(
+        "delete",
+        &json(&["delete", "--expunge", "-m", "Schema-copies", "1"]),
+    );
 
     // --json-lines: one object a line, no array.
     let lines = setup

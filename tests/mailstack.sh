@@ -238,6 +238,20 @@ userdb {
   args = uid=mail gid=mail home=$D/mail/%d/%n allow_all_users=yes
 }
 mail_location = maildir:~/Maildir
+# The special-use mailboxes (RFC 6154) of a real account, there once created:
+# what delete (\Trash), the Sent copy (\Sent) and drafts (\Drafts) look for.
+namespace inbox {
+  inbox = yes
+  mailbox Trash {
+    special_use = \Trash
+  }
+  mailbox Sent {
+    special_use = \Sent
+  }
+  mailbox Drafts {
+    special_use = \Drafts
+  }
+}
 # Stable across re-syncs, so POP3 clients do not download everything again.
 pop3_uidl_format = %08Xu%08Xv
 

@@ -240,3 +240,239 @@ fn a_query_that_does_not_parse_says_where() {
         .fails_with(64);
     assert!(err.contains("X-GM-RAW"), "{err}");
 }
+
+fn filed(n: usize, subject: &str) -> Vec<Vec<u8>> {
+    (1..=n)
+        .map(|i| {
+            message(
+                "ann@example.test",
+                "bob@example.test",
+                "",
+                &format!("{subject} {i}"),
+                &format!("message {i} of {n}\r\n\r\nwith a second paragraph, {subject}"),
+            )
+        })
+        .collect()
+}
+
+fn deliver_all(stack: &Stack, user: &str, mailbox: &str, messages: &[Vec<u8>]) {
+    let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    stack.deliver(user, mailbox, &refs);
+}
+
+fn sorted(mut files: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    files.sort();
+    files
+}
+
+/// `move` and `copy` file messages by UID, by range and by query, the moved messages
+/// byte for byte the ones that were there; a mailbox that does not exist is named in
+/// the error with the ones that do.
+#[test]
+fn move_and_copy_file_messages_on_the_server() {
+    let stack = stack();
+    deliver_all(stack, "bob", "Filing", &filed(6, "filing"));
+    let before = sorted(stack.server_messages("bob", "Filing"));
+    let setup = account(stack, "bob").build();
+    let out = json(setup.mailer(&["mailboxes", "create", "Kept", "--subscribe", "--json"]));
+    assert_eq!(
+        out,
+        serde_json::json!({"action": "create", "mailbox": "Kept"})
+    );
+
+    let moved = json(setup.mailer(&["move", "-m", "Filing", "1:2", "9", "Kept", "--json"]));
+    assert_eq!(
+        moved,
+        serde_json::json!({"action": "move", "mailbox": "Filing", "to": "Kept", "uids": [1, 2]})
+    );
+    assert_eq!(stack.server_messages("bob", "Filing").len(), 4);
+    assert_eq!(stack.server_messages("bob", "Kept").len(), 2);
+    let both = [
+        stack.server_messages("bob", "Filing"),
+        stack.server_messages("bob", "Kept"),
+    ];
+    assert_eq!(sorted(both.concat()), before, "a move changed the bytes");
+
+    let copied = json(setup.mailer(&["copy", "-m", "Filing", "3", "Kept", "--json"]));
+    assert_eq!(copied["uids"], serde_json::json!([3]));
+    assert_eq!(stack.server_messages("bob", "Filing").len(), 4);
+    assert_eq!(stack.server_messages("bob", "Kept").len(), 3);
+
+    let by_query = json(setup.mailer(&[
+        "move",
+        "-m",
+        "Filing",
+        "--query",
+        "subject:\"filing 5\" or subject:\"filing 6\"",
+        "Kept",
+        "--json",
+    ]));
+    assert_eq!(by_query["uids"], serde_json::json!([5, 6]));
+    let listed = json(setup.mailer(&["list", "-m", "Filing", "--json"]));
+    assert_eq!(uids_of(&listed), BTreeSet::from([3, 4]));
+    let both = [
+        stack.server_messages("bob", "Filing"),
+        stack.server_messages("bob", "Kept"),
+    ];
+    let mut want = before.clone();
+    want.push(
+        before
+            .iter()
+            .find(|m| common::contains(m, b"filing 3\r\n") || common::contains(m, b"filing 3\n"))
+            .unwrap()
+            .clone(),
+    );
+    assert_eq!(sorted(both.concat()), sorted(want));
+
+    let err = setup
+        .mailer(&["move", "-m", "Filing", "3", "Nowhere"])
+        .fails_with(65);
+    assert!(err.contains("Nowhere"), "{err}");
+    assert!(err.contains("Kept"), "{err}");
+    let err = setup
+        .mailer(&["move", "-m", "Filing", "3", "Filing"])
+        .fails_with(64);
+    assert!(err.contains("in Filing already"), "{err}");
+    let err = setup.mailer(&["move", "3", "x:y", "Kept"]).fails_with(64);
+    assert!(err.contains("\"x:y\" is not a UID"), "{err}");
+    let err = setup
+        .mailer(&["move", "--query", "from:", "Kept"])
+        .fails_with(64);
+    assert!(err.contains("at character 6"), "{err}");
+    assert_eq!(stack.server_messages("bob", "Filing").len(), 2);
+    // flag takes a query too.
+    let flagged = json(setup.mailer(&[
+        "flag",
+        "add",
+        "flagged",
+        "-m",
+        "Filing",
+        "--query",
+        "subject:\"filing 4\"",
+        "--json",
+    ]));
+    assert_eq!(flagged["uids"], serde_json::json!([4]));
+    let found = json(setup.mailer(&["search", "-m", "Filing", "--json", "is:flagged"]));
+    assert_eq!(uids_of(&found), BTreeSet::from([4]));
+}
+
+/// `delete` moves messages to the mailbox marked \Trash, and with `--expunge` removes
+/// exactly those named, never other messages someone marked deleted; without a Trash it
+/// says what to do instead.
+#[test]
+fn delete_moves_to_the_trash_or_expunges_only_those_named() {
+    let stack = stack();
+    deliver_all(stack, "alice", "Binned", &filed(4, "binned"));
+    let setup = account(stack, "alice").build();
+    let err = setup
+        .mailer(&["delete", "-m", "Binned", "1"])
+        .fails_with(69);
+    assert!(err.contains("no mailbox as \\Trash"), "{err}");
+    assert_eq!(stack.server_messages("alice", "Binned").len(), 4);
+
+    setup.mailer(&["mailboxes", "create", "Trash"]).ok();
+    let deleted = json(setup.mailer(&["delete", "-m", "Binned", "1", "2", "--json"]));
+    assert_eq!(
+        deleted,
+        serde_json::json!({"action": "delete", "mailbox": "Binned", "to": "Trash", "expunged": false, "uids": [1, 2]})
+    );
+    assert_eq!(stack.server_messages("alice", "Binned").len(), 2);
+    assert_eq!(stack.server_messages("alice", "Trash").len(), 2);
+    let err = setup.mailer(&["delete", "-m", "Trash", "1"]).fails_with(64);
+    assert!(err.contains("--expunge"), "{err}");
+
+    // UID 4 is marked deleted by someone else: expunging UID 3 leaves it.
+    setup
+        .mailer(&["flag", "add", "deleted", "-m", "Binned", "4"])
+        .ok();
+    let gone = json(setup.mailer(&["delete", "--expunge", "-m", "Binned", "3", "--json"]));
+    assert_eq!(gone["expunged"], true);
+    assert_eq!(gone["uids"], serde_json::json!([3]));
+    let left = json(setup.mailer(&["list", "-m", "Binned", "--json"]));
+    assert_eq!(uids_of(&left), BTreeSet::from([4]));
+}
+
+/// `mailboxes create`, `rename` and `delete`, with names in UTF-8; a mailbox that holds
+/// messages is deleted only with --force, and the INBOX never.
+#[test]
+fn mailboxes_are_created_renamed_and_deleted() {
+    let stack = stack();
+    let setup = account(stack, "dora").password("dörapw").build();
+    let names = |setup: &common::Setup| -> Vec<String> {
+        let listed = json(setup.mailer(&["mailboxes", "--json"]));
+        let rows = listed.as_array().unwrap();
+        rows.iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    setup.mailer(&["mailboxes", "create", "项目"]).ok();
+    assert!(
+        names(&setup).contains(&"项目".to_string()),
+        "{:?}",
+        names(&setup)
+    );
+    let renamed = json(setup.mailer(&["mailboxes", "rename", "项目", "Projekte-2026", "--json"]));
+    assert_eq!(
+        renamed,
+        serde_json::json!({"action": "rename", "mailbox": "项目", "to": "Projekte-2026"})
+    );
+    let now = names(&setup);
+    assert!(
+        now.contains(&"Projekte-2026".to_string()) && !now.contains(&"项目".to_string()),
+        "{now:?}"
+    );
+    deliver_all(stack, "dora", "Projekte-2026", &filed(1, "kept"));
+    let err = setup
+        .mailer(&["mailboxes", "delete", "Projekte-2026"])
+        .fails_with(64);
+    assert!(err.contains("holds 1 message"), "{err}");
+    assert!(names(&setup).contains(&"Projekte-2026".to_string()));
+    setup
+        .mailer(&["mailboxes", "delete", "Projekte-2026", "--force"])
+        .ok();
+    assert!(!names(&setup).contains(&"Projekte-2026".to_string()));
+    let err = setup
+        .mailer(&["mailboxes", "delete", "inbox"])
+        .fails_with(64);
+    assert!(err.contains("INBOX cannot be deleted"), "{err}");
+    let err = setup
+        .mailer(&["mailboxes", "create", "Projekte-2026", "--json"])
+        .run();
+    assert_eq!(err.code(), 0, "{}", err.stderr());
+    let again = setup
+        .mailer(&["mailboxes", "create", "Projekte-2026"])
+        .fails_with(69);
+    assert!(again.contains("CREATE"), "{again}");
+}
+
+/// A query's thousand messages move in two round trips once the mailbox is open: one
+/// UID SEARCH, one UID MOVE (after the TLS handshake, the greeting, and the login with
+/// its SELECT in one write); `search` is as many: its SEARCH, then the FETCH of the
+/// newest envelopes.
+#[test]
+fn a_thousand_messages_move_in_two_round_trips_after_the_login() {
+    let stack = stack();
+    deliver_all(stack, "carol", "Bulk", &filed(1000, "bulk"));
+    let proxy = common::roundtrips::RoundTrips::to(stack.port("IMAPS_PORT"));
+    let setup = account(stack, "carol")
+        .server_key("port", proxy.port())
+        .build();
+    let found = json(setup.mailer(&["search", "-m", "Bulk", "--json", "subject:bulk"]));
+    assert_eq!(found.as_array().unwrap().len(), 20);
+    setup.mailer(&["mailboxes", "create", "Bulk-done"]).ok();
+    let moved = json(setup.mailer(&[
+        "move",
+        "-m",
+        "Bulk",
+        "--query",
+        "subject:bulk",
+        "Bulk-done",
+        "--json",
+    ]));
+    assert_eq!(moved["uids"].as_array().unwrap().len(), 1000);
+    assert_eq!(stack.server_messages("carol", "Bulk-done").len(), 1000);
+    let trips = proxy.of_connections(3);
+    // search: TLS, greeting, LOGIN+EXAMINE, SEARCH, FETCH; then, with the capabilities
+    // known, move: TLS, LOGIN+SELECT, SEARCH, MOVE.
+    assert_eq!((trips[0], trips[2]), (5, 4), "{trips:?}");
+}

@@ -2,8 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::error::{Exit, Failure};
-use crate::imap::UidSet;
+use crate::error::Failure;
 use crate::mailbox::MailboxName;
 
 /// Set or clear a flag on messages of a mailbox: seen, flagged, answered, deleted,
@@ -27,8 +26,11 @@ struct Target {
     /// seen, flagged, answered, deleted, draft, or a keyword such as $Work
     flag: String,
     /// UIDs as `mailer list` shows them, and ranges such as 4200:4250
-    #[arg(required = true, value_name = "UID")]
+    #[arg(value_name = "UID", required_unless_present = "query")]
     uids: Vec<String>,
+    /// The messages that match QUERY (as `mailer search` reads it) instead of UIDs
+    #[arg(long, value_name = "QUERY")]
+    query: Option<String>,
     /// Mailbox of the messages
     #[arg(short, long, value_name = "NAME", default_value = "INBOX", add = clap_complete::ArgValueCompleter::new(super::complete::mailboxes))]
     mailbox: MailboxName,
@@ -41,10 +43,9 @@ impl FlagArgs {
             Action::Remove(t) => (t, false),
         };
         let flag = crate::commands::flag::imap_flag(&target.flag)?;
-        let uids = UidSet::parse(target.uids.iter().map(String::as_str))
-            .map_err(|e| Failure::new(Exit::Usage, e))?;
+        let chosen = super::search::chosen(&target.uids, target.query.as_deref())?;
         let flagged = ctx.on_account(async |account| {
-            crate::commands::flag::run(account, &target.mailbox, &flag, &uids, add).await
+            crate::commands::flag::run(account, &target.mailbox, &flag, &chosen, add).await
         })?;
         crate::output::flagged(&flagged, ctx.json, ctx.people);
         Ok(())

@@ -8,6 +8,7 @@ mod check;
 mod complete;
 mod config;
 mod context;
+mod delete;
 mod digest;
 mod fetch;
 mod flag;
@@ -19,6 +20,7 @@ mod read;
 mod search;
 mod send;
 mod sendmail;
+mod transfer;
 
 use std::path::PathBuf;
 
@@ -103,6 +105,9 @@ pub enum Command {
     Attachments(attachments::AttachmentsArgs),
     Mailboxes(mailboxes::MailboxesArgs),
     Flag(flag::FlagArgs),
+    Move(transfer::MoveArgs),
+    Copy(transfer::CopyArgs),
+    Delete(delete::DeleteArgs),
     Queue(queue::QueueArgs),
     Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
@@ -183,6 +188,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Attachments(args) => args.run(&ctx),
         Command::Mailboxes(args) => args.run(&ctx),
         Command::Flag(args) => args.run(&ctx),
+        Command::Move(args) => args.run(&ctx),
+        Command::Copy(args) => args.run(&ctx),
+        Command::Delete(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
         Command::Digest(args) => args.run(&ctx),
         // sendmail has no --help of its own, so the word is free for ours.

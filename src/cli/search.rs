@@ -46,3 +46,18 @@ pub fn parse_query(words: &[String]) -> Result<crate::query::Expr, Failure> {
     let text = words.join(" ");
     crate::query::parse(&text).map_err(|e| Failure::new(Exit::Usage, format!("{e} (in {text:?})")))
 }
+
+/// The messages a changing command is given: UIDs (and ranges), or `--query`; not both.
+pub fn chosen(
+    uids: &[String],
+    query: Option<&str>,
+) -> Result<crate::commands::search::Chosen, Failure> {
+    use crate::commands::search::Chosen;
+    match (uids.is_empty(), query) {
+        (false, Some(_)) => Err(Failure::new(Exit::Usage, "give UIDs or --query, not both")),
+        (true, Some(q)) => Ok(Chosen::Query(parse_query(&[q.to_string()])?)),
+        (_, None) => crate::imap::UidSet::parse(uids.iter().map(String::as_str))
+            .map(Chosen::Uids)
+            .map_err(|e| Failure::new(Exit::Usage, e)),
+    }
+}

@@ -7,6 +7,8 @@ use crate::error::{Exit, Failure};
 use crate::imap::{Access, UidSet};
 use crate::mailbox::MailboxName;
 
+use super::search::Chosen;
+
 /// What a flag change did.
 #[derive(Debug)]
 pub struct Flagged {
@@ -38,20 +40,29 @@ pub fn imap_flag(word: &str) -> Result<String, Failure> {
     }
 }
 
-/// Adds `flag` to the messages `uids` of `mailbox`, or takes it away.
+/// Adds `flag` to the messages `chosen` of `mailbox`, or takes it away: one UID STORE
+/// (after one UID SEARCH for a query).
 pub async fn run(
     account: &Account,
     mailbox: &MailboxName,
     flag: &str,
-    uids: &UidSet,
+    chosen: &Chosen,
     add: bool,
 ) -> Result<Flagged, Failure> {
-    let mut session = super::imap_session(account).await?;
+    let mut session = super::imap_session_in(account, mailbox, Access::ReadWrite).await?;
     let changed = async {
         session.select(mailbox, Access::ReadWrite).await?;
-        session.store_flag(uids, flag, add).await
+        let uids = match chosen {
+            Chosen::Uids(uids) => uids.clone(),
+            Chosen::Query(_) => match super::search::chosen(&mut session, chosen).await? {
+                found if found.is_empty() => return Ok(found),
+                found => UidSet::from_sorted(&found),
+            },
+        };
+        Ok::<_, Failure>(session.store_flag(&uids, flag, add).await?)
     }
     .await;
+    super::remember_capabilities(account, &session);
     session.logout().await;
     Ok(Flagged {
         mailbox: mailbox.to_string(),

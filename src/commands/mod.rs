@@ -6,6 +6,7 @@ pub mod account;
 pub mod attachments;
 pub mod auth;
 pub mod check;
+pub mod delete;
 pub mod deliver;
 pub mod digest;
 pub mod fetch;
@@ -17,6 +18,7 @@ pub mod read;
 pub mod search;
 pub mod send;
 pub mod sendmail;
+pub mod transfer;
 
 use crate::config::Account;
 use crate::error::{Exit, Failure};
@@ -39,18 +41,49 @@ pub fn expected_of(account: &Account) -> imap::Expected {
     }
 }
 
+/// Keeps what the server said it can do, so that the account's next session need not
+/// wait for the greeting ([`expected_of`]).
+pub fn remember_capabilities(account: &Account, session: &imap::Session) {
+    let Ok(dir) = crate::store::account_dir(&account.name) else {
+        return;
+    };
+    let mut hints = crate::store::hints::load(&dir);
+    if hints.capabilities != session.capabilities {
+        hints.capabilities = session.capabilities.clone();
+        crate::store::hints::save(&dir, &hints);
+    }
+}
+
 /// A logged-in IMAP session for the account.
 pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
     if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "account {:?} uses POP3, which has only the inbox, without folders or flags on the server: `mailer list` and `mailer read ID` read it, `mailer fetch` stores it",
-                account.name
-            ),
-        ));
+        return Err(imap_only(account));
     }
     Ok(imap::Session::open(account.imap()?).await?)
+}
+
+/// [`imap_session`] for work in `mailbox`, opened in the login's own write where the
+/// server allows (the first command must be its `select`).
+pub async fn imap_session_in(
+    account: &Account,
+    mailbox: &crate::mailbox::MailboxName,
+    access: imap::Access,
+) -> Result<imap::Session, Failure> {
+    if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {
+        return Err(imap_only(account));
+    }
+    let expected = expected_of(account);
+    Ok(imap::Session::open_in(account.imap()?, mailbox, access, &expected).await?)
+}
+
+fn imap_only(account: &Account) -> Failure {
+    Failure::new(
+        Exit::Usage,
+        format!(
+            "account {:?} uses POP3, which has only the inbox, without folders or flags on the server: `mailer list` and `mailer read ID` read it, `mailer fetch` stores it",
+            account.name
+        ),
+    )
 }
 
 /// A mailbox other than the inbox asked of a POP3 account, which has only the inbox.

@@ -23,12 +23,28 @@ pub async fn run(
     let expected = super::expected_of(account);
     let mut session = imap::Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
     let found = matching(&mut session, mailbox, query, limit).await;
+    super::remember_capabilities(account, &session);
     session.logout().await;
     found
 }
 
-/// The UIDs of the open mailbox's messages that match `query`, ascending (for the
-/// commands that change what a query finds).
+/// The messages a command changes: named by UID, or found by a query.
+#[derive(Debug, Clone)]
+pub enum Chosen {
+    Uids(UidSet),
+    Query(Expr),
+}
+
+/// The UIDs of the open mailbox that `chosen` names and that are there, ascending: one
+/// UID SEARCH either way.
+pub async fn chosen(session: &mut imap::Session, chosen: &Chosen) -> Result<Vec<u32>, Failure> {
+    match chosen {
+        Chosen::Uids(set) => Ok(session.existing(set).await?),
+        Chosen::Query(query) => uids(session, query).await,
+    }
+}
+
+/// The UIDs of the open mailbox's messages that match `query`, ascending.
 pub async fn uids(session: &mut imap::Session, query: &Expr) -> Result<Vec<u32>, Failure> {
     session.can_search(query).map_err(unsupported)?;
     Ok(session.find(query).await?)

@@ -17,3 +17,15 @@ pub enum Access {
     /// SELECT: needed to set flags.
     ReadWrite,
 }
+
+/// What a mailbox is for, as the server marks it (RFC 6154 special use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialUse {
+    Trash,
+    Sent,
+    Drafts,
+    Archive,
+    Junk,
+    All,
+    Flagged,
+}

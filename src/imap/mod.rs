@@ -9,10 +9,12 @@
 //! - `operations`: what commands ask of a session (select, search, fetch, flags, list).
 //! - `fetched`: a fetched message and the attachments its BODYSTRUCTURE names.
 //! - `uids`: UID sets and SEARCH queries.
+//! - `changes`: copy, move, expunge by UID; create, rename, delete mailboxes.
 //! - `search`: a query of `mailer search` compiled to one UID SEARCH.
 //! - `error`: errors with the server's own words, taken from its reply by `tap`.
 
 mod ahead;
+mod changes;
 mod error;
 mod fetched;
 mod mailbox_state;
@@ -25,9 +27,10 @@ mod uids;
 mod utf7;
 
 pub use ahead::Expected;
+pub use changes::{MailboxChange, MoveKind};
 pub use error::Error;
 pub use fetched::Fetched;
-pub use mailbox_state::{Access, MailboxInfo};
+pub use mailbox_state::{Access, MailboxInfo, SpecialUse};
 pub use operations::{ListedMailbox, PIECE};
 pub use search::Unsupported;
 pub use session::Session;

@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use super::ahead::ENVELOPES;
 use super::error::{Error, imap_error};
 use super::fetched::Fetched;
-use super::mailbox_state::{Access, MailboxInfo};
+use super::mailbox_state::{Access, MailboxInfo, SpecialUse};
 use super::session::Session;
 use super::tap::{Seen, Shared};
 use super::uids::{Query, UidSet};
@@ -28,6 +28,8 @@ pub struct ListedMailbox {
     pub name: String,
     /// `\Noselect` and `\NonExistent` mailboxes hold no messages.
     pub selectable: bool,
+    /// What the server marks it for (`\Trash`, `\Sent`…), if anything.
+    pub special_use: Option<SpecialUse>,
 }
 
 /// What `read` and `digest` download: the whole message, left unread.
@@ -51,7 +53,7 @@ fn the_first_piece_is_a_piece() {
 impl Session {
     /// How many commands the server has completed: taken before a command, to check
     /// after it that the server really completed it.
-    fn mark(&self) -> u64 {
+    pub(super) fn mark(&self) -> u64 {
         debug_assert!(
             self.pending.is_none(),
             "select the mailbox opened with the login first"
@@ -65,7 +67,7 @@ impl Session {
 
     /// async-imap takes a connection closed between two responses for the end of an
     /// answer: an answer counts only when the server's tagged reply came.
-    fn ended(&self, step: &str, mark: u64) -> Result<(), Error> {
+    pub(super) fn ended(&self, step: &str, mark: u64) -> Result<(), Error> {
         ended(&self.seen, &self.addr, step, mark)
     }
 
@@ -128,7 +130,7 @@ impl Session {
     /// Why `mailbox` did not open. A refusal is known by the tagged NO the tap saw, also
     /// when async-imap could not parse the reply (Dovecot's names the mailbox in UTF-8);
     /// then the account's mailboxes are listed, to say which ones there are.
-    async fn not_opened(
+    pub(super) async fn not_opened(
         &mut self,
         mailbox: &MailboxName,
         step: &str,
@@ -392,8 +394,21 @@ impl Session {
                     .attributes()
                     .iter()
                     .any(|a| matches!(a, NameAttribute::NoSelect)),
+                special_use: n.attributes().iter().find_map(special_use),
             })
             .collect())
+    }
+
+    /// The mailbox the server marks for `purpose`, if one is there.
+    pub async fn special_mailbox(
+        &mut self,
+        purpose: SpecialUse,
+    ) -> Result<Option<MailboxName>, Error> {
+        let listed = self.list().await?;
+        Ok(listed
+            .into_iter()
+            .find(|m| m.special_use == Some(purpose) && m.selectable)
+            .map(|m| MailboxName::new(&m.name)))
     }
 
     /// The hierarchy delimiter of the account's mailboxes (`LIST "" ""`).
@@ -417,6 +432,7 @@ impl Session {
             raw: "INBOX".into(),
             name: "INBOX".into(),
             selectable: true,
+            special_use: None,
         };
         self.status(&inbox).await
     }
@@ -431,6 +447,19 @@ impl Session {
         self.ended("STATUS", mark)?;
         Ok((mb.exists, mb.unseen.unwrap_or(0)))
     }
+}
+
+fn special_use(attribute: &NameAttribute<'_>) -> Option<SpecialUse> {
+    Some(match attribute {
+        NameAttribute::Trash => SpecialUse::Trash,
+        NameAttribute::Sent => SpecialUse::Sent,
+        NameAttribute::Drafts => SpecialUse::Drafts,
+        NameAttribute::Archive => SpecialUse::Archive,
+        NameAttribute::Junk => SpecialUse::Junk,
+        NameAttribute::All => SpecialUse::All,
+        NameAttribute::Flagged => SpecialUse::Flagged,
+        _ => return None,
+    })
 }
 
 /// An error unless the server completed a command since `mark` (see [`Session::ended`]).

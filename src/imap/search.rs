@@ -112,12 +112,6 @@ pub enum Unsupported {
 }
 
 impl Session {
-    fn offers(&self, capability: &str) -> bool {
-        self.capabilities
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(capability))
-    }
-
     /// Whether a query can run here: `gmail:` needs X-GM-EXT-1.
     pub fn can_search(&self, expr: &Expr) -> Result<(), Unsupported> {
         let gmail = expr.terms().iter().any(|t| matches!(t, Term::Gmail(_)));

@@ -139,6 +139,9 @@ pub enum SessionError {
         step: String,
         reason: String,
     },
+    /// The server lacks what the step needs (an IMAP extension).
+    #[error("{addr}: {reason}")]
+    Unsupported { addr: String, reason: String },
     #[error(transparent)]
     Password(#[from] crate::config::Error),
     #[error(transparent)]
@@ -158,7 +161,9 @@ impl SessionError {
         match self {
             SessionError::Net(e) => e.exit(),
             SessionError::Timeout { .. } | SessionError::Broken { .. } => Exit::TempFail,
-            SessionError::Refused { .. } | SessionError::Limit { .. } => Exit::Unavailable,
+            SessionError::Refused { .. }
+            | SessionError::Limit { .. }
+            | SessionError::Unsupported { .. } => Exit::Unavailable,
             SessionError::NoMailbox { .. } => Exit::Data,
             SessionError::AuthRefused(_) => Exit::NoPerm,
             SessionError::Token(e) => e.exit(),

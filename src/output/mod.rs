@@ -2,6 +2,7 @@
 //! display width, so CJK text (two columns a character) lines up.
 
 mod auth;
+mod changes;
 pub mod color;
 mod pager;
 mod setup;
@@ -9,6 +10,7 @@ mod table;
 mod text;
 
 pub use auth::{auth_prompt, auth_status, signed_in, signed_out};
+pub use changes::{deleted, flagged, mailbox_changed, transferred};
 pub use setup::{account_added, check_steps};
 use text::print_json;
 pub use text::{fit, human_size, printable};
@@ -345,34 +347,6 @@ pub fn flushed(sent: usize, left: usize, json: bool, people: bool) {
         print_json(&FlushedJson { sent, left });
     } else if people {
         println!("sent {sent}, {left} left");
-    }
-}
-
-/// `flag add|remove --json`.
-#[derive(Serialize)]
-struct FlaggedJson<'a> {
-    mailbox: &'a str,
-    flag: &'a str,
-    action: &'static str,
-    uids: &'a [u32],
-}
-
-/// `flag`: what changed, as JSON or for a person; a script without `--json` gets
-/// silence (the exit status says it worked).
-pub fn flagged(f: &crate::commands::flag::Flagged, json: bool, people: bool) {
-    let action = if f.added { "add" } else { "remove" };
-    if json {
-        print_json(&FlaggedJson {
-            mailbox: &f.mailbox,
-            flag: &f.flag,
-            action,
-            uids: &f.uids,
-        });
-    } else if people {
-        let n = f.uids.len();
-        let done = if f.added { "set on" } else { "cleared from" };
-        let plural = if n == 1 { "" } else { "s" };
-        println!("{} {done} {n} message{plural} in {}", f.flag, f.mailbox);
     }
 }
 
