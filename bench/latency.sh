@@ -38,6 +38,8 @@ for delay in 0 25; do
 [accounts.tls]
 email = "alice@example.test"
 password = "alicepw"
+# msmtp keeps no copy in Sent either: the same work on both sides.
+save_sent = false
 [accounts.tls.smtp]
 host = "localhost"
 port = ${port[$delay-SUBMISSIONS_PORT]}

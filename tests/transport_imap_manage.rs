@@ -476,3 +476,128 @@ fn a_thousand_messages_move_in_two_round_trips_after_the_login() {
     // known, move: TLS, LOGIN+SELECT, SEARCH, MOVE.
     assert_eq!((trips[0], trips[2]), (5, 4), "{trips:?}");
 }
+
+/// What `send` prints: the Message-ID.
+fn sent_message_id(setup: &common::Setup, args: &[&str]) -> String {
+    let run = setup.mailer(args).run();
+    run.ok();
+    run.stdout().trim().to_string()
+}
+
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(bytes)
+        .replace("\r\n", "\n")
+        .into_bytes()
+}
+
+/// After the server accepts a message, a copy goes to the mailbox marked \Sent, once,
+/// read: the exact bytes the recipients got, with a Bcc header in this copy only;
+/// `save_sent = false` keeps none.
+#[test]
+fn a_copy_of_what_is_sent_lands_in_sent_once() {
+    let stack = stack();
+    let with_sent = |a: Account| a.smtp(stack, "SUBMISSIONS_PORT").imap(stack, "IMAPS_PORT");
+    let setup = with_sent(Account::new("alice")).build();
+    setup.mailer(&["mailboxes", "create", "Sent"]).ok();
+    let id = sent_message_id(
+        &setup,
+        &[
+            "send",
+            "--to",
+            "bob@example.test",
+            "--bcc",
+            "carol@example.test",
+            "-s",
+            "kept in Sent",
+            "--body",
+            "hello",
+        ],
+    );
+    let sent = stack.server_messages("alice", "Sent");
+    assert_eq!(sent.len(), 1);
+    let copy = String::from_utf8(sent[0].clone()).unwrap();
+    assert!(copy.starts_with("Bcc: carol@example.test\n"), "{copy}");
+    assert!(copy.contains(&format!("Message-ID: {id}")), "{copy}");
+    let received = stack.wait_for_message("bob", &id);
+    assert!(!common::contains(&received, b"carol@example.test"));
+    let submitted = copy.strip_prefix("Bcc: carol@example.test\n").unwrap();
+    assert!(
+        crlf_to_lf(&received).ends_with(submitted.as_bytes()),
+        "the copy is not the bytes sent"
+    );
+    let listed = json(setup.mailer(&["list", "-m", "Sent", "--json"]));
+    assert_eq!(listed[0]["flags"], serde_json::json!(["\\Seen"]));
+    let dir = setup.path("state/mailer/alice/sent-copies");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+
+    setup.configure(&with_sent(Account::new("alice")).set("save_sent", false));
+    sent_message_id(
+        &setup,
+        &["send", "--to", "bob@example.test", "--body", "no copy"],
+    );
+    assert_eq!(stack.server_messages("alice", "Sent").len(), 1);
+}
+
+/// When the copy cannot be appended the send still succeeds (exit 0, a warning); the
+/// next flush appends it, and a copy whose APPEND had begun is looked for first, so
+/// Sent never holds two.
+#[test]
+fn a_copy_that_could_not_be_appended_is_appended_by_the_next_flush_exactly_once() {
+    let stack = stack();
+    let good = || {
+        Account::new("bob")
+            .smtp(stack, "SUBMISSIONS_PORT")
+            .imap(stack, "IMAPS_PORT")
+            .set("sent_mailbox", "Sent Items")
+    };
+    let setup = good().build();
+    setup.mailer(&["mailboxes", "create", "Sent Items"]).ok();
+    let down = common::closed_port();
+    setup.configure(&good().server_key("port", down));
+    let run = setup
+        .mailer(&[
+            "send",
+            "--to",
+            "alice@example.test",
+            "--body",
+            "while IMAP is down",
+        ])
+        .run();
+    run.ok();
+    assert!(
+        run.stderr().contains("could not be saved"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(stack.server_messages("bob", "Sent Items").len(), 0);
+
+    setup.configure(&good());
+    let run = setup.mailer(&["-v", "queue", "flush"]).run();
+    run.ok();
+    assert_eq!(stack.server_messages("bob", "Sent Items").len(), 1, "{}", run.stderr());
+    setup.mailer(&["queue", "flush"]).ok();
+    assert_eq!(stack.server_messages("bob", "Sent Items").len(), 1);
+
+    // An APPEND whose answer was lost: the copy is in Sent, and marked begun here.
+    let there = stack.server_messages("bob", "Sent Items").remove(0);
+    let id = {
+        let text = String::from_utf8_lossy(&there);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Message-ID: "))
+            .unwrap();
+        line["Message-ID: ".len()..].to_string()
+    };
+    let dir = setup.path("state/mailer/bob/sent-copies");
+    let mut file = format!("mailer-sent-copy: 1\nmessage-id: {id}\n\n").into_bytes();
+    file.extend_from_slice(&there);
+    std::fs::write(dir.join("1-00000001.tried"), &file).unwrap();
+    let other = b"From: bob@example.test\r\nTo: alice@example.test\r\nSubject: begun, never stored\r\nMessage-ID: <begun@example.test>\r\n\r\nx\r\n";
+    let mut file = b"mailer-sent-copy: 1\nmessage-id: <begun@example.test>\n\n".to_vec();
+    file.extend_from_slice(other);
+    std::fs::write(dir.join("1-00000002.tried"), &file).unwrap();
+    setup.mailer(&["queue", "flush"]).ok();
+    let sent = stack.server_messages("bob", "Sent Items");
+    assert_eq!(sent.len(), 2, "one copy of each, not three");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}

@@ -50,11 +50,25 @@ impl Transport for smtp::Session {
     }
 }
 
-/// The account's outbox, under its state directory.
+/// The account's outbox, under its state directory; it keeps a copy of what the server
+/// accepts when the account saves sent mail ([`super::sent_copies`]).
 pub fn outbox(account: &Account) -> Result<Outbox, Failure> {
-    Ok(Outbox::new(
-        store::account_dir(&account.name)?.join("outbox"),
-    ))
+    let dir = store::account_dir(&account.name)?;
+    let outbox = Outbox::new(dir.join("outbox"));
+    Ok(match super::sent_copies::waiting(account)? {
+        Some(copies) => outbox.keeping_copies(copies),
+        None => outbox,
+    })
+}
+
+/// Keeps the Sent copy of a message the server accepted; a failure costs only the copy.
+fn keep_copy(outbox: &Outbox, message: &Outgoing) {
+    if let Err(e) = outbox.keep_copy(message) {
+        tracing::warn!(
+            "{} was sent, but keeping its copy for the Sent mailbox failed: {e}",
+            message.message_id
+        );
+    }
 }
 
 /// The lock that keeps two flushes of one outbox from sending a message twice.
@@ -153,6 +167,7 @@ fn next_batch(
 
 /// Removes an accepted message from the outbox.
 fn sent(report: &mut FlushReport, outbox: &Outbox, item: Queued) {
+    keep_copy(outbox, &item.message);
     match outbox.remove(&item.id) {
         Ok(()) => report.sent.push((item.id, item.message.message_id)),
         Err(e) => {
@@ -216,18 +231,21 @@ impl From<FlushError> for Failure {
 }
 
 /// Opens a session and flushes the account's outbox; waits a while for another flush.
+/// Then appends the Sent copies that wait, those of this flush and of earlier runs.
 pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
     let outbox = outbox(account)?;
     let waiting = outbox
         .ids()
         .map_err(|e| Failure::io(format!("reading the outbox {}", outbox.dir().display()), e))?;
     if waiting.is_empty() {
+        super::sent_copies::append_waiting(account).await;
         return Ok(FlushReport::default());
     }
     let _lock = lock::acquire(&flush_lock_path(&outbox), Duration::from_secs(10)).await?;
     let mut session = super::open_smtp(account).await?;
     let report = flush_with(&mut session, &outbox).await;
     Transport::quit(session).await;
+    super::sent_copies::append_waiting(account).await;
     Ok(report)
 }
 
@@ -246,7 +264,7 @@ pub enum Delivery {
 }
 
 /// Submits `message` over the account's SMTP server, first flushing older queued
-/// messages over the same connection. A temporary failure queues the message (unless
+/// messages over the same connection, then appends the Sent copies of what was sent. A temporary failure queues the message (unless
 /// `queue` is false); a permanent one is returned as an error.
 pub async fn deliver(
     account: &Account,
@@ -254,7 +272,11 @@ pub async fn deliver(
     queue: bool,
 ) -> Result<Delivery, Failure> {
     let outbox = outbox(account)?;
-    deliver_over(super::open_smtp(account).await, &outbox, message, queue).await
+    let delivery = deliver_over(super::open_smtp(account).await, &outbox, message, queue).await;
+    if let Ok(Delivery::Sent { .. }) = &delivery {
+        super::sent_copies::append_waiting(account).await;
+    }
+    delivery
 }
 
 /// [`deliver`] over a transport that is already open, or failed to open.
@@ -280,6 +302,7 @@ pub async fn deliver_over<T: Transport>(
     transport.quit().await;
     match result {
         Ok(()) => {
+            keep_copy(outbox, message);
             let n = message.recipients.len();
             tracing::info!(
                 "the server took {} for {n} recipient(s)",

@@ -18,6 +18,7 @@ pub mod read;
 pub mod search;
 pub mod send;
 pub mod sendmail;
+pub mod sent_copies;
 pub mod transfer;
 
 use crate::config::Account;

@@ -156,6 +156,11 @@ pub struct Account {
     pub token: Option<TokenSource>,
     pub smtp: Option<Server>,
     pub retrieval: Option<Retrieval>,
+    /// `save_sent`: whether a copy of what is sent goes to the Sent mailbox over IMAP;
+    /// unset, yes unless the server is Gmail's (which files sent mail itself).
+    pub save_sent: Option<bool>,
+    /// `sent_mailbox`: that mailbox, instead of the one the server marks `\Sent`.
+    pub sent_mailbox: Option<String>,
     /// The config file it came from, for error messages that point at it.
     pub config_path: PathBuf,
 }

@@ -37,6 +37,8 @@ struct FileAccount {
     password: Option<Spanned<String>>,
     password_keyring: Option<Spanned<bool>>,
     maildir: Option<Spanned<String>>,
+    save_sent: Option<bool>,
+    sent_mailbox: Option<Spanned<String>>,
     smtp: Option<FileServer>,
     imap: Option<FileServer>,
     pop3: Option<FileServer>,
@@ -228,6 +230,14 @@ fn account(
             .map(|m| maildir_path(places, &key, m))
             .transpose()?,
         token: inherited.token.clone(),
+        save_sent: acc.save_sent,
+        sent_mailbox: match &acc.sent_mailbox {
+            Some(m) if m.get_ref().trim().is_empty() => {
+                let why = "is empty: name the mailbox sent mail is kept in, or leave the key out";
+                return Err(places.at(m.span().start, &format!("{key}.sent_mailbox"), why));
+            }
+            m => m.as_ref().map(|m| m.get_ref().clone()),
+        },
         smtp: section(&acc.smtp, Protocol::Smtp)?,
         retrieval: match (imap, pop3) {
             (Some(imap), _) => Some(Retrieval::Imap(imap)),

@@ -26,7 +26,8 @@ pub enum MoveKind {
 }
 
 impl Session {
-    pub(super) fn offers(&self, capability: &str) -> bool {
+    /// Whether the server listed `capability` after the login.
+    pub fn offers(&self, capability: &str) -> bool {
         self.capabilities
             .iter()
             .any(|c| c.eq_ignore_ascii_case(capability))
@@ -103,6 +104,50 @@ impl Session {
         let _: Vec<u32> =
             super::operations::collect(step, self.inner.uid_expunge(uids.as_str())).await?;
         Ok(())
+    }
+
+    /// Adds `bytes` to `mailbox` as a message, `\Seen` when `seen` (APPEND). Not bounded
+    /// as a whole, since a large message takes long to send: the connection's idle
+    /// bound catches a server that stalls.
+    pub async fn append(
+        &mut self,
+        mailbox: &MailboxName,
+        seen: bool,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        if std::mem::take(&mut self.id_unread) {
+            // The replies to ID first, by a command whose reading passes over them.
+            let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
+            bounded(&addr, t, "NOOP", self.inner.noop())
+                .await?
+                .map_err(|e| self.error("NOOP", e))?;
+            self.ended("NOOP", mark)?;
+        }
+        let raw = encode_mailbox_name(mailbox.as_str());
+        let mark = self.mark();
+        let flags = seen.then_some("(\\Seen)");
+        match self.inner.append(&raw, flags, None, bytes).await {
+            Ok(()) => self.ended("APPEND", mark),
+            Err(e) => Err(self.not_opened(mailbox, "APPEND", mark, e).await),
+        }
+    }
+
+    /// Whether the open mailbox holds a message with this Message-ID.
+    pub async fn holds_message_id(&mut self, message_id: &str) -> Result<bool, Error> {
+        let quoted = message_id.replace('\\', "\\\\").replace('"', "\\\"");
+        let found = self
+            .search_criteria(&format!("HEADER Message-ID \"{quoted}\""))
+            .await?;
+        Ok(!found.is_empty())
+    }
+
+    /// Leaves the open mailbox (CLOSE: after EXAMINE it expunges nothing).
+    pub async fn close_mailbox(&mut self) -> Result<(), Error> {
+        let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
+        bounded(&addr, t, "CLOSE", self.inner.close())
+            .await?
+            .map_err(|e| self.error("CLOSE", e))?;
+        self.ended("CLOSE", mark)
     }
 
     /// `CREATE`, `DELETE` or `RENAME` of a mailbox, and `SUBSCRIBE` to one.

@@ -29,6 +29,9 @@ pub struct Session {
     pub(super) pending: Option<Pending>,
     /// Where the FETCH of envelopes sent with the login started, its replies not read.
     pub(super) speculated: Option<u32>,
+    /// ID was written after the login and no command has been answered since: its
+    /// replies come first, where APPEND (in async-imap) wants its continuation.
+    pub(super) id_unread: bool,
 }
 
 type Client = async_imap::Client<Conn>;
@@ -133,6 +136,7 @@ impl Session {
             capabilities: Vec::new(),
             pending,
             speculated: None,
+            id_unread: false,
         };
         session.identify(before_login).await?;
         net::progress::reached("auth", || {
@@ -180,6 +184,7 @@ impl Session {
             bounded(&addr, t, "ID", write)
                 .await?
                 .map_err(|e| self.error("ID", async_imap::error::Error::Io(e)))?;
+            self.id_unread = true;
         }
         Ok(())
     }

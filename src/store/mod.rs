@@ -8,6 +8,7 @@ pub mod hints;
 pub mod lock;
 pub mod maildir;
 pub mod outbox;
+pub mod sent;
 pub mod state;
 pub mod tokens;
 

@@ -49,11 +49,32 @@ pub enum Unreadable {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     dir: PathBuf,
+    /// Where a copy of each accepted message waits for the Sent mailbox, if the account
+    /// keeps one.
+    copies: Option<super::sent::SentCopies>,
 }
 
 impl Outbox {
     pub fn new(dir: PathBuf) -> Outbox {
-        Outbox { dir }
+        Outbox { dir, copies: None }
+    }
+
+    /// This outbox, keeping a copy of each message the server accepts in `copies`.
+    pub fn keeping_copies(mut self, copies: super::sent::SentCopies) -> Outbox {
+        self.copies = Some(copies);
+        self
+    }
+
+    /// Keeps the Sent copy of `message`, which the server just accepted, durably (before
+    /// any outbox file of it is removed); nothing when the account keeps none.
+    pub fn keep_copy(&self, message: &Outgoing) -> io::Result<()> {
+        match &self.copies {
+            Some(copies) => copies.add(
+                &message.message_id,
+                &crate::message::sent_copy::sent_copy(message),
+            ),
+            None => Ok(()),
+        }
     }
 
     pub fn dir(&self) -> &Path {

@@ -1,0 +1,141 @@
+//! A copy of what mailer sends in the account's Sent mailbox, so that other clients show
+//! it: the exact bytes submitted (a `Bcc:` header added, in this copy only), flagged
+//! `\Seen`, appended over IMAP after the SMTP server accepted the message.
+//!
+//! The copy is kept on disk first ([`crate::store::sent`]), the moment the server
+//! accepts the message; it is appended after the SMTP session, and removed once the
+//! IMAP server holds it. When that fails the send still succeeded (a warning, exit 0),
+//! and the next `send`, `sendmail` or `queue flush` appends what waits, first looking
+//! in the Sent mailbox for a copy whose APPEND had begun: never two copies.
+//!
+//! Which mailbox: `sent_mailbox` in the account's section, else the one the server
+//! marks `\Sent` (RFC 6154). `save_sent = false` turns copies off; left unset, a server
+//! with no `\Sent` mailbox, or Gmail's (X-GM-EXT-1, which files sent mail itself), gets
+//! none.
+
+use crate::config::{Account, Retrieval};
+use crate::error::{Exit, Failure};
+use crate::imap::{self, Access, SpecialUse};
+use crate::mailbox::MailboxName;
+use crate::store::sent::{Copy, SentCopies};
+
+/// Where the account's copies wait; None when it keeps none (`save_sent = false`, or
+/// no IMAP server to keep them on).
+pub fn waiting(account: &Account) -> Result<Option<SentCopies>, Failure> {
+    if account.save_sent == Some(false) || !matches!(account.retrieval, Some(Retrieval::Imap(_))) {
+        return Ok(None);
+    }
+    let dir = crate::store::account_dir(&account.name)?;
+    Ok(Some(SentCopies::new(dir.join("sent-copies"))))
+}
+
+/// Appends every copy that waits. Never fails the command: what goes wrong is a
+/// warning, and the copies wait for the next run.
+pub async fn append_waiting(account: &Account) {
+    let Ok(Some(copies)) = waiting(account) else {
+        return;
+    };
+    let list = match copies.list() {
+        Ok(list) if list.is_empty() => return,
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!("reading {}: {e}", copies.dir().display());
+            return;
+        }
+    };
+    match append(account, &copies, list).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("saved {n} copy(ies) in the Sent mailbox"),
+        Err(e) => tracing::warn!(
+            "sent, but the copy for the Sent mailbox could not be saved: {e}; it waits in {} and is saved by the next send or `mailer queue flush`",
+            copies.dir().display()
+        ),
+    }
+}
+
+async fn append(account: &Account, copies: &SentCopies, list: Vec<Copy>) -> Result<usize, Failure> {
+    let mut session = super::imap_session(account).await?;
+    let appended = append_in(&mut session, account, copies, list).await;
+    super::remember_capabilities(account, &session);
+    session.logout().await;
+    appended
+}
+
+async fn append_in(
+    session: &mut imap::Session,
+    account: &Account,
+    copies: &SentCopies,
+    list: Vec<Copy>,
+) -> Result<usize, Failure> {
+    let io = |e| Failure::io(format!("the Sent copies in {}", copies.dir().display()), e);
+    let Some(mailbox) = sent_mailbox(session, account).await? else {
+        tracing::debug!("no Sent mailbox to keep copies in: {} dropped", list.len());
+        return list
+            .iter()
+            .try_for_each(|c| copies.remove(c))
+            .map(|()| 0)
+            .map_err(io);
+    };
+    let list = not_there_yet(session, &mailbox, copies, list).await?;
+    let mut appended = 0;
+    for mut copy in list {
+        copies.mark_tried(&mut copy).map_err(io)?;
+        session.append(&mailbox, true, &copy.bytes).await?;
+        copies.remove(&copy).map_err(io)?;
+        appended += 1;
+    }
+    Ok(appended)
+}
+
+/// The copies still to append: those whose APPEND had begun before and that the Sent
+/// mailbox holds already are removed.
+async fn not_there_yet(
+    session: &mut imap::Session,
+    mailbox: &MailboxName,
+    copies: &SentCopies,
+    list: Vec<Copy>,
+) -> Result<Vec<Copy>, Failure> {
+    if !list.iter().any(|c| c.tried) {
+        return Ok(list);
+    }
+    session.select(mailbox, Access::ReadOnly).await?;
+    let mut left = Vec::with_capacity(list.len());
+    for copy in list {
+        if copy.tried && session.holds_message_id(&copy.message_id).await? {
+            tracing::info!("{} is in {mailbox} already", copy.message_id);
+            copies.remove(&copy).map_err(|e| {
+                Failure::io(format!("removing a Sent copy of {}", copy.message_id), e)
+            })?;
+        } else {
+            left.push(copy);
+        }
+    }
+    session.close_mailbox().await?;
+    Ok(left)
+}
+
+/// The mailbox copies go to: the account's `sent_mailbox`, else the server's `\Sent`.
+async fn sent_mailbox(
+    session: &mut imap::Session,
+    account: &Account,
+) -> Result<Option<MailboxName>, Failure> {
+    if let Some(name) = &account.sent_mailbox {
+        return Ok(Some(MailboxName::new(name)));
+    }
+    if account.save_sent.is_none() && session.offers("X-GM-EXT-1") {
+        tracing::debug!("Gmail files sent mail itself: no copy appended");
+        return Ok(None);
+    }
+    match session.special_mailbox(SpecialUse::Sent).await? {
+        Some(mailbox) => Ok(Some(mailbox)),
+        None if account.save_sent == Some(true) => Err(Failure::new(
+            Exit::Config,
+            format!(
+                "save_sent = true, but the server marks no mailbox \\Sent: name one with sent_mailbox = \"NAME\" in [accounts.{}] of {}",
+                account.name,
+                account.config_path.display()
+            ),
+        )),
+        None => Ok(None),
+    }
+}
