@@ -574,7 +574,12 @@ fn a_copy_that_could_not_be_appended_is_appended_by_the_next_flush_exactly_once(
     setup.configure(&good());
     let run = setup.mailer(&["-v", "queue", "flush"]).run();
     run.ok();
-    assert_eq!(stack.server_messages("bob", "Sent Items").len(), 1, "{}", run.stderr());
+    assert_eq!(
+        stack.server_messages("bob", "Sent Items").len(),
+        1,
+        "{}",
+        run.stderr()
+    );
     setup.mailer(&["queue", "flush"]).ok();
     assert_eq!(stack.server_messages("bob", "Sent Items").len(), 1);
 
@@ -600,4 +605,97 @@ fn a_copy_that_could_not_be_appended_is_appended_by_the_next_flush_exactly_once(
     let sent = stack.server_messages("bob", "Sent Items");
     assert_eq!(sent.len(), 2, "one copy of each, not three");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+/// The headers Python's `email` package reads from a message: a second opinion.
+fn python_headers(message: &[u8], names: &[&str]) -> Value {
+    use std::io::Write;
+    let script = "import email, json, sys\nfrom email import policy\nm = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)\nout = {n: (str(m[n]) if m[n] is not None else None) for n in sys.argv[1:]}\nout['_parts'] = [p.get_content_type() for p in m.walk()]\nout['_inner_subjects'] = [str(p.get_content()['Subject']) for p in m.walk() if p.get_content_type() == 'message/rfc822']\nprint(json.dumps(out))\n";
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(names)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(message).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const ASKED: &[u8] = b"From: Dora <dora@example.test>\r\nReply-To: bob@example.test\r\nTo: carol@example.test\r\nCc: alice@example.test\r\nSubject: Re: AW: the plan\r\nDate: Tue, 01 Dec 2026 09:15:00 +0000\r\nMessage-ID: <three@example.test>\r\nIn-Reply-To: <two@example.test>\r\nReferences: <one@example.test> <two@example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nShall we?\r\n";
+
+/// `reply --all` goes to Reply-To, with the others in Cc and the account left out, as
+/// Python's `email` reads it: threaded (In-Reply-To, References), `Re:` once, the
+/// original quoted; the original is then flagged \Answered. `forward --as-attachment`
+/// carries the original whole, and flags it $Forwarded.
+#[test]
+fn reply_and_forward_answer_the_original() {
+    let stack = stack();
+    stack.deliver("carol", "Answer", &[ASKED]);
+    let setup = account(stack, "carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let id = sent_message_id(
+        &setup,
+        &[
+            "reply",
+            "--all",
+            "-m",
+            "Answer",
+            "1",
+            "--body",
+            "Yes, Tuesday.",
+        ],
+    );
+    let got = stack.wait_for_message("bob", &id);
+    let h = python_headers(&got, &["To", "Cc", "Subject", "In-Reply-To", "References"]);
+    assert_eq!(h["To"], "bob@example.test", "{h}");
+    assert_eq!(h["Cc"], "alice@example.test", "{h}");
+    assert_eq!(h["Subject"], "Re: the plan");
+    assert_eq!(h["In-Reply-To"], "<three@example.test>");
+    assert_eq!(
+        h["References"],
+        "<one@example.test> <two@example.test> <three@example.test>"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.contains("Yes, Tuesday."), "{text}");
+    assert!(
+        text.contains("Dora wrote:") && text.contains("> Shall we?"),
+        "{text}"
+    );
+    let flags = || json(setup.mailer(&["list", "-m", "Answer", "--json"]))[0]["flags"].clone();
+    assert_eq!(flags(), serde_json::json!(["\\Answered"]));
+
+    let id = sent_message_id(
+        &setup,
+        &[
+            "forward",
+            "-m",
+            "Answer",
+            "1",
+            "--to",
+            "alice@example.test",
+            "--as-attachment",
+        ],
+    );
+    let got = stack.wait_for_message("alice", &id);
+    let h = python_headers(&got, &["Subject", "To"]);
+    assert_eq!(h["Subject"], "Fwd: the plan");
+    assert_eq!(
+        h["_inner_subjects"],
+        serde_json::json!(["Re: AW: the plan"]),
+        "{h}"
+    );
+    let flags = flags();
+    assert!(
+        flags.as_array().unwrap().contains(&"$Forwarded".into()),
+        "{flags}"
+    );
+    let err = setup
+        .mailer(&["reply", "-m", "Answer", "99", "--body", "x"])
+        .fails_with(65);
+    assert!(err.contains("no message with UID 99 in Answer"), "{err}");
 }

@@ -2,6 +2,7 @@
 //! a typed request before anything touches the network.
 
 mod account;
+mod answer;
 mod attachments;
 mod auth;
 mod check;
@@ -98,6 +99,8 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Send(Box<send::SendArgs>),
+    Reply(Box<answer::ReplyArgs>),
+    Forward(Box<answer::ForwardArgs>),
     Fetch(fetch::FetchArgs),
     List(list::ListArgs),
     Read(read::ReadArgs),
@@ -181,6 +184,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     };
     match cli.command {
         Command::Send(args) => args.run(&ctx),
+        Command::Reply(args) => args.run(&ctx),
+        Command::Forward(args) => args.run(&ctx),
         Command::Fetch(args) => args.run(&ctx),
         Command::List(args) => args.run(&ctx),
         Command::Read(args) => args.run(&ctx),

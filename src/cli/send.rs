@@ -168,12 +168,23 @@ impl SendArgs {
     /// The body text: --body, --body-file, or standard input when it is not a terminal.
     /// With HTML or attachments, no text at all is fine.
     fn body_text(&self, may_be_empty: bool) -> Result<String, Failure> {
-        match (&self.body, &self.body_file) {
-            (Some(b), _) => Ok(b.clone()),
-            (None, Some(p)) => utf8_text("--body-file", p, read_file("body file", p)?),
-            (None, None) if !std::io::stdin().is_terminal() => {
-                let bytes = read_stdin()?;
-                String::from_utf8(bytes).map_err(|e| {
+        body_text(&self.body, &self.body_file, may_be_empty)
+    }
+}
+
+/// The body text: `body`, the file `body_file`, or standard input when it is not a
+/// terminal; with `may_be_empty`, no text at all is fine.
+pub(super) fn body_text(
+    body: &Option<String>,
+    body_file: &Option<PathBuf>,
+    may_be_empty: bool,
+) -> Result<String, Failure> {
+    match (body, body_file) {
+        (Some(b), _) => Ok(b.clone()),
+        (None, Some(p)) => utf8_text("--body-file", p, read_file("body file", p)?),
+        (None, None) if !std::io::stdin().is_terminal() => {
+            let bytes = read_stdin()?;
+            String::from_utf8(bytes).map_err(|e| {
                     Failure::new(
                         Exit::Data,
                         format!(
@@ -182,13 +193,12 @@ impl SendArgs {
                         ),
                     )
                 })
-            }
-            (None, None) if may_be_empty => Ok(String::new()),
-            (None, None) => Err(Failure::new(
-                Exit::Usage,
-                "no body: give --body TEXT, --body-file PATH, or pipe the body on standard input",
-            )),
         }
+        (None, None) if may_be_empty => Ok(String::new()),
+        (None, None) => Err(Failure::new(
+            Exit::Usage,
+            "no body: give --body TEXT, --body-file PATH, or pipe the body on standard input",
+        )),
     }
 }
 
@@ -263,7 +273,7 @@ fn utf8_text(flag: &str, path: &Path, bytes: Vec<u8>) -> Result<String, Failure>
     })
 }
 
-fn read_attachment(path: &Path) -> Result<AttachmentFile, Failure> {
+pub(super) fn read_attachment(path: &Path) -> Result<AttachmentFile, Failure> {
     let data = read_file("attachment", path)?;
     let filename = path
         .file_name()

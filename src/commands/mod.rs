@@ -3,6 +3,7 @@
 //! here (sessions) or in a file of its own (`deliver`).
 
 pub mod account;
+pub mod answer;
 pub mod attachments;
 pub mod auth;
 pub mod check;

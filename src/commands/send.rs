@@ -82,14 +82,7 @@ pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, 
 fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
     let sender = &account.email;
     match content {
-        Content::Draft(draft) => compose::build(*draft, sender, account.display_name.as_deref())
-            .map_err(|e| {
-                let exit = match e {
-                    compose::Error::Build(_) => Exit::Data,
-                    _ => Exit::Usage,
-                };
-                Failure::with_cause(exit, e)
-            }),
+        Content::Draft(draft) => build(account, *draft),
         Content::Raw { bytes, recipients } => {
             let recipients = match recipients {
                 Some(r) => raw::Recipients::Given(r),
@@ -100,4 +93,15 @@ fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {
                 .map_err(|e| Failure::with_cause(Exit::Data, e).context("--raw"))
         }
     }
+}
+
+/// The message of `draft`, from the account.
+pub fn build(account: &Account, draft: compose::Draft) -> Result<Outgoing, Failure> {
+    compose::build(draft, &account.email, account.display_name.as_deref()).map_err(|e| {
+        let exit = match e {
+            compose::Error::Build(_) => Exit::Data,
+            _ => Exit::Usage,
+        };
+        Failure::with_cause(exit, e)
+    })
 }

@@ -5,6 +5,7 @@ pub mod compose;
 pub mod parse;
 pub mod raw;
 mod repair;
+pub mod reply;
 pub mod sent_copy;
 
 use lettre::Address;
