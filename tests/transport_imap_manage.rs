@@ -699,3 +699,139 @@ fn reply_and_forward_answer_the_original() {
         .fails_with(65);
     assert!(err.contains("no message with UID 99 in Answer"), "{err}");
 }
+
+/// Waits (10 s at most) until `done` says yes of what mailer wrote to stderr so far.
+fn wait_for_log(
+    lines: &std::sync::Arc<std::sync::Mutex<String>>,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = lines.lock().unwrap().clone();
+        if done(&log) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "waited for {what}; the log:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `watch --fetch` holds an IDLE, connects again after its connection is cut (the
+/// first IDLE never reaches the server), stores a message delivered through Postfix
+/// within 2 s of its sending, hands it to `--exec` as JSON, and ends with exit 0 on
+/// SIGTERM.
+#[test]
+fn watch_fetches_new_mail_as_it_comes_and_survives_a_cut() {
+    use std::io::Read;
+    let stack = stack();
+    let port = common::fault::cut_first_on(stack.port("IMAP_PORT"), b"IDLE");
+    let setup = Account::new("alice")
+        .maildir()
+        .imap(stack, "IMAP_PORT")
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .server_key("port", port)
+        .build();
+    let told = setup.path("told.json");
+    let exec = format!("cat >> '{}'", told.display());
+    let mut child = setup
+        .mailer(&["-v", "watch", "--fetch", "--exec", &exec])
+        .spawn();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    wait_for_log(&log, "a second session after the cut", |l| {
+        l.contains("connecting again in 1 s") && l.matches("watching INBOX").count() >= 2
+    });
+
+    let sender = account(stack, "carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let sent_at = std::time::Instant::now();
+    let id = sent_message_id(
+        &sender,
+        &[
+            "send",
+            "--to",
+            "alice@example.test",
+            "-s",
+            "watched",
+            "--body",
+            "hi",
+        ],
+    );
+    let stored = || {
+        common::message_files(&setup.local_folder("INBOX"))
+            .iter()
+            .any(|m| common::contains(m, id.as_bytes()))
+    };
+    while !stored() {
+        assert!(
+            sent_at.elapsed() < std::time::Duration::from_secs(2),
+            "not stored within 2 s; the log:\n{}",
+            log.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !std::fs::read_to_string(&told)
+        .unwrap_or_default()
+        .contains(&id)
+    {
+        assert!(
+            std::time::Instant::now() < until,
+            "--exec was not given {id}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // One array per run of the command, each a document of its own.
+    let text = std::fs::read_to_string(&told).unwrap();
+    let runs: Vec<Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect();
+    let ours: Vec<&Value> = runs
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .filter(|m| m["message_id"] == id.as_str())
+        .collect();
+    assert_eq!(ours.len(), 1, "{text}");
+    assert_eq!(ours[0]["subject"], "watched");
+    assert!(ours[0]["path"].is_string());
+
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "watch did not end on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0), "{}", log.lock().unwrap());
+}

@@ -22,6 +22,7 @@ mod search;
 mod send;
 mod sendmail;
 mod transfer;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -112,6 +113,7 @@ pub enum Command {
     Copy(transfer::CopyArgs),
     Delete(delete::DeleteArgs),
     Queue(queue::QueueArgs),
+    Watch(watch::WatchArgs),
     Digest(digest::DigestArgs),
     Sendmail(sendmail::SendmailArgs),
     Auth(auth::AuthArgs),
@@ -197,6 +199,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Copy(args) => args.run(&ctx),
         Command::Delete(args) => args.run(&ctx),
         Command::Queue(args) => args.run(&ctx),
+        Command::Watch(args) => args.run(&ctx),
         Command::Digest(args) => args.run(&ctx),
         // sendmail has no --help of its own, so the word is free for ours.
         Command::Sendmail(args) if args.wants_help() => {

@@ -21,6 +21,7 @@ pub mod send;
 pub mod sendmail;
 pub mod sent_copies;
 pub mod transfer;
+pub mod watch;
 
 use crate::config::Account;
 use crate::error::{Exit, Failure};

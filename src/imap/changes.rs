@@ -117,11 +117,7 @@ impl Session {
     ) -> Result<(), Error> {
         if std::mem::take(&mut self.id_unread) {
             // The replies to ID first, by a command whose reading passes over them.
-            let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
-            bounded(&addr, t, "NOOP", self.inner.noop())
-                .await?
-                .map_err(|e| self.error("NOOP", e))?;
-            self.ended("NOOP", mark)?;
+            self.noop().await?;
         }
         let raw = encode_mailbox_name(mailbox.as_str());
         let mark = self.mark();

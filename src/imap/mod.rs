@@ -10,6 +10,7 @@
 //! - `fetched`: a fetched message and the attachments its BODYSTRUCTURE names.
 //! - `uids`: UID sets and SEARCH queries.
 //! - `changes`: copy, move, expunge by UID; create, rename, delete mailboxes.
+//! - `watch`: IDLE, renewed, or NOOP.
 //! - `search`: a query of `mailer search` compiled to one UID SEARCH.
 //! - `error`: errors with the server's own words, taken from its reply by `tap`.
 
@@ -25,6 +26,7 @@ mod session;
 mod tap;
 mod uids;
 mod utf7;
+mod watch;
 
 pub use ahead::Expected;
 pub use changes::{MailboxChange, MoveKind};
@@ -36,3 +38,4 @@ pub use search::Unsupported;
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};
+pub use watch::Woke;

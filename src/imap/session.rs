@@ -298,6 +298,7 @@ async fn connect(
         Some(o) => o,
         None => {
             let tcp = net::connect(server).await?;
+            Seen::keep_idle_switch(seen, tcp.switch());
             match server.security {
                 Security::Tls => net::Opened::Tls(
                     bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??,
@@ -349,6 +350,7 @@ async fn connect_for(
 async fn connect_unread(server: &Server, seen: &Shared) -> Result<Client, Error> {
     let (addr, t) = (server.address(), server.timeout);
     let tcp = net::connect(server).await?;
+    Seen::keep_idle_switch(seen, tcp.switch());
     let tls = bounded(&addr, t, "TLS handshake", net::tls_wrap(server, tcp)).await??;
     Ok(async_imap::Client::new(
         Box::new(Tap::new(tls, seen.clone())) as Conn,

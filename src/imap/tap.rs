@@ -41,6 +41,8 @@ pub struct Seen {
     /// Commands to go out right after the next one, in the same write (see
     /// [`Seen::follow_next_command`]).
     trailer: Vec<u8>,
+    /// The connection's idle bound, which IDLE turns off while it waits.
+    idle_switch: Option<crate::net::IdleSwitch>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,19 @@ struct Shape {
 pub type Shared = Arc<Mutex<Seen>>;
 
 impl Seen {
+    /// Keeps the switch of the connection's idle bound.
+    pub fn keep_idle_switch(shared: &Shared, switch: crate::net::IdleSwitch) {
+        shared.lock().unwrap_or_else(|e| e.into_inner()).idle_switch = Some(switch);
+    }
+
+    /// Turns the connection's idle bound off (`paused`) or on again.
+    pub fn pause_idle_bound(shared: &Shared, paused: bool) {
+        let seen = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(switch) = &seen.idle_switch {
+            switch.pause(paused);
+        }
+    }
+
     /// How many commands the server has completed so far.
     pub fn completions(shared: &Shared) -> u64 {
         shared.lock().unwrap_or_else(|e| e.into_inner()).completions

@@ -4,6 +4,8 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,6 +20,20 @@ pub struct Idle<S> {
     inner: S,
     timeout: Duration,
     deadline: Pin<Box<Sleep>>,
+    /// Set while silence is what is asked for (IMAP IDLE): no bound then.
+    paused: Arc<AtomicBool>,
+}
+
+/// Turns a connection's idle bound off and on from outside its stream (IMAP keeps it
+/// while an IDLE waits for the server, which may rightly say nothing for minutes).
+#[derive(Debug, Clone, Default)]
+pub struct IdleSwitch(Arc<AtomicBool>);
+
+impl IdleSwitch {
+    /// No bound while `paused`; the clock starts again with the next byte either way.
+    pub fn pause(&self, paused: bool) {
+        self.0.store(paused, Ordering::SeqCst);
+    }
 }
 
 impl<S> Idle<S> {
@@ -26,7 +42,13 @@ impl<S> Idle<S> {
             inner,
             timeout,
             deadline: Box::pin(tokio::time::sleep(timeout)),
+            paused: Arc::default(),
         }
+    }
+
+    /// The switch of this connection's bound.
+    pub fn switch(&self) -> IdleSwitch {
+        IdleSwitch(self.paused.clone())
     }
 
     pub fn get_ref(&self) -> &S {
@@ -66,6 +88,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
                 }
                 Poll::Ready(r)
             }
+            Poll::Pending if this.paused.load(Ordering::SeqCst) => Poll::Pending,
             Poll::Pending => match this.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,

@@ -28,7 +28,7 @@ use crate::error::{Exit, Failure};
 
 pub use cork::Cork;
 pub use held::Held;
-pub use idle::Idle;
+pub use idle::{Idle, IdleSwitch};
 pub use unsent::Unsent;
 
 /// TLS over a stream, the handshake's last flight sent with the first command (see

@@ -201,6 +201,21 @@ impl Drop for FetchPrinter {
     }
 }
 
+/// `watch`: each new message as it comes, a line, or with `--json` an object a line
+/// (the run never ends, so there is no array to close).
+pub fn watched(list: &[Envelope], json: bool) {
+    let mut out = std::io::stdout().lock();
+    let table = table::Table::new(table::width(), 6);
+    for e in list {
+        let line = match json {
+            true => serde_json::to_string(e).unwrap_or_default(),
+            false => table.line(e),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+}
+
 /// `list`: a line per envelope, or a JSON array.
 pub fn envelopes(list: &[Envelope], json: bool, people: bool) {
     if json {

@@ -137,6 +137,49 @@ pub fn cut_proxy(target_port: u16, trigger: &'static [u8]) -> u16 {
     port
 }
 
+/// A loopback proxy to `target_port` whose first connection is cut, without forwarding
+/// it, when the client sends `trigger` (e.g. `IDLE`); every later connection passes
+/// uncut, so a client that reconnects gets through. Returns the port.
+pub fn cut_first_on(target_port: u16, trigger: &'static [u8]) -> u16 {
+    use std::io::Read;
+    use std::net::{Shutdown, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (n, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            std::thread::spawn(move || {
+                let (mut from_server, mut to_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(Shutdown::Both);
+                });
+                let (mut from_client, mut to_server) = (client, server);
+                let mut buf = [0u8; 16384];
+                loop {
+                    let k = match from_client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => k,
+                    };
+                    if n == 0 && buf[..k].windows(trigger.len()).any(|w| w == trigger) {
+                        break;
+                    }
+                    if to_server.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                }
+                let _ = from_client.shutdown(Shutdown::Both);
+                let _ = to_server.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
 /// A direction through a [`CutProxy`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {
