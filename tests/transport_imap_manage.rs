@@ -835,3 +835,70 @@ fn watch_fetches_new_mail_as_it_comes_and_survives_a_cut() {
     };
     assert_eq!(status.code(), Some(0), "{}", log.lock().unwrap());
 }
+
+/// With no body on a terminal, `send` and `reply` open `$EDITOR` on a template; what
+/// comes back is checked and sent; a template left unchanged sends nothing (exit 0).
+#[test]
+fn send_and_reply_compose_in_the_editor() {
+    let stack = stack();
+    stack.deliver("carol", "Edited", &[ASKED]);
+    let setup = account(stack, "carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let send_editor = setup.write(
+        "send-editor.sh",
+        b"#!/bin/sh\nsed -i 's/^To: $/To: bob@example.test/; s/^Subject: .*/Subject: typed in vi/' \"$1\"\nprintf 'written in the editor\\n' >> \"$1\"\n",
+    );
+    let reply_editor = setup.write(
+        "reply-editor.sh",
+        b"#!/bin/sh\nawk 'body == 0 && /^$/ { print; print \"Sounds good.\"; body = 1; next } { print }' \"$1\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n",
+    );
+    for script in [&send_editor, &reply_editor] {
+        common::set_mode(script, 0o755);
+    }
+    let mailer = format!(
+        "{} -c {}",
+        env!("CARGO_BIN_EXE_mailer"),
+        setup.config().display()
+    );
+    let editor = |script: &std::path::Path| vec![("EDITOR", script.to_str().unwrap().to_string())];
+    let env = editor(&send_editor);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let screen = common::on_a_terminal(&setup, &format!("{mailer} send"), &env, b"");
+    let id = screen.trim().to_string();
+    let got = stack.wait_for_message("bob", &id);
+    let h = python_headers(&got, &["Subject", "To"]);
+    assert_eq!(h["Subject"], "typed in vi", "{screen}");
+    assert!(common::contains(&got, b"written in the editor"));
+
+    let unchanged = [("EDITOR", "true")];
+    let screen = common::on_a_terminal(
+        &setup,
+        &format!("{mailer} send --to bob@example.test"),
+        &unchanged,
+        b"",
+    );
+    assert!(screen.contains("nothing sent"), "{screen}");
+
+    let env = editor(&reply_editor);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let screen = common::on_a_terminal(&setup, &format!("{mailer} reply -m Edited 1"), &env, b"");
+    let id = screen.trim().to_string();
+    let got = String::from_utf8(stack.wait_for_message("bob", &id)).unwrap();
+    let (typed, quote) = (
+        got.find("Sounds good.").unwrap(),
+        got.find("> Shall we?").unwrap(),
+    );
+    assert!(
+        typed < got.find("Dora wrote:").unwrap() && typed < quote,
+        "{got}"
+    );
+    assert!(got.contains("> Shall we?"), "{got}");
+    let screen = common::on_a_terminal(
+        &setup,
+        &format!("{mailer} reply -m Edited 1"),
+        &unchanged,
+        b"",
+    );
+    assert!(screen.contains("nothing sent"), "{screen}");
+}

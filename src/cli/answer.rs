@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::commands::answer::{AnswerRequest, Kind};
+use crate::commands::answer::{AnswerRequest, Edit, Kind};
 use crate::error::{Exit, Failure};
 use crate::mailbox::MailboxName;
-use crate::message::compose;
+use crate::message::compose::{self, Draft};
+use crate::message::template::Template;
 
 /// Reply to a message: to its Reply-To (or From), quoted, threaded; --all for everyone
 ///
@@ -79,7 +80,14 @@ impl Common {
             .map(|p| super::send::read_attachment(p))
             .collect::<Result<Vec<_>, _>>()?;
         let may_be_empty = may_be_empty || !attachments.is_empty();
-        let text = super::send::body_text(&self.body, &self.body_file, may_be_empty)?;
+        let composing = self.body.is_none() && self.body_file.is_none() && super::editor::wanted();
+        let (text, edit) = match composing {
+            true => (String::new(), Some(Box::new(edit_answer) as Edit)),
+            false => {
+                let text = super::send::body_text(&self.body, &self.body_file, may_be_empty)?;
+                (text, None)
+            }
+        };
         Ok(AnswerRequest {
             mailbox: self.mailbox.clone(),
             uid,
@@ -88,13 +96,45 @@ impl Common {
             attachments,
             dry_run: self.dry_run,
             queue: !self.no_queue,
+            edit,
         })
     }
+}
+
+/// The answer in the editor: its recipients, subject and body (the quote below) as a
+/// template, read back and checked.
+fn edit_answer(mut draft: Draft) -> Result<Option<Draft>, Failure> {
+    let join = |list: &[lettre::message::Mailbox]| {
+        list.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let template = Template {
+        to: join(&draft.to),
+        cc: join(&draft.cc),
+        bcc: join(&draft.bcc),
+        subject: draft.subject.clone().unwrap_or_default(),
+        // Two lines to type on, above the attribution and the quote.
+        body: format!("\n\n{}", draft.text),
+    };
+    let Some(edited) = super::editor::edit(&template)? else {
+        return Ok(None);
+    };
+    draft.to = super::send::addresses("To", &edited.to)?;
+    draft.cc = super::send::addresses("Cc", &edited.cc)?;
+    draft.bcc = super::send::addresses("Bcc", &edited.bcc)?;
+    draft.subject = Some(edited.subject).filter(|s| !s.is_empty());
+    draft.text = edited.body.trim_start_matches('\n').to_string();
+    Ok(Some(draft))
 }
 
 fn answer(ctx: &super::context::Context, request: AnswerRequest) -> Result<(), Failure> {
     let report =
         ctx.on_account(async |account| crate::commands::answer::run(account, request).await)?;
+    let Some(report) = report else {
+        return super::send::nothing_sent();
+    };
     crate::output::send_report(&report, ctx.json);
     report.outcome()
 }

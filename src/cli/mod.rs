@@ -11,6 +11,7 @@ mod config;
 mod context;
 mod delete;
 mod digest;
+mod editor;
 mod fetch;
 mod flag;
 mod list;

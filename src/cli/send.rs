@@ -10,6 +10,7 @@ use crate::error::{Exit, Failure};
 use lettre::message::Mailbox;
 
 use crate::message::compose::{self, AttachmentFile, Draft};
+use crate::message::template::Template;
 
 /// Compose a message and submit it over SMTP
 ///
@@ -82,7 +83,9 @@ impl SendArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let account = ctx.account().map_err(|e| attach_meant(ctx, e))?;
         // Files and standard input are read before the runtime starts.
-        let request = self.to_request()?;
+        let Some(request) = self.to_request()? else {
+            return nothing_sent();
+        };
         let report = ctx.block_on(crate::commands::send::run(&account, request))??;
         crate::output::send_report(&report, ctx.json);
         report.outcome()
@@ -107,19 +110,52 @@ fn attach_meant(ctx: &super::context::Context, e: Failure) -> Failure {
 
 impl SendArgs {
     /// Checks every flag and reads every file, so that nothing fails after connecting.
-    pub fn to_request(&self) -> Result<SendRequest, Failure> {
-        let to = compose::parse_mailboxes("--to", &self.to).map_err(usage)?;
-        let cc = compose::parse_mailboxes("--cc", &self.cc).map_err(usage)?;
-        let bcc = compose::parse_mailboxes("--bcc", &self.bcc).map_err(usage)?;
+    /// With no body on a terminal, the message is composed in the editor first; None
+    /// when it was left empty or unchanged.
+    pub fn to_request(&self) -> Result<Option<SendRequest>, Failure> {
+        let composing = self.raw.is_none()
+            && self.body.is_none()
+            && self.body_file.is_none()
+            && super::editor::wanted();
+        let edited = match composing {
+            true => match super::editor::edit(&self.template())? {
+                Some(edited) => Some(edited),
+                None => return Ok(None),
+            },
+            false => None,
+        };
+        let (to, cc, bcc) = match &edited {
+            Some(t) => (
+                addresses("To", &t.to)?,
+                addresses("Cc", &t.cc)?,
+                addresses("Bcc", &t.bcc)?,
+            ),
+            None => (
+                compose::parse_mailboxes("--to", &self.to).map_err(usage)?,
+                compose::parse_mailboxes("--cc", &self.cc).map_err(usage)?,
+                compose::parse_mailboxes("--bcc", &self.bcc).map_err(usage)?,
+            ),
+        };
         let content = match &self.raw {
             Some(raw) => raw_content(raw, [to.as_slice(), &cc, &bcc].concat())?,
-            None => Content::Draft(Box::new(self.draft(to, cc, bcc)?)),
+            None => Content::Draft(Box::new(self.draft(to, cc, bcc, edited)?)),
         };
-        Ok(SendRequest {
+        Ok(Some(SendRequest {
             content,
             dry_run: self.dry_run,
             queue: !self.no_queue,
-        })
+        }))
+    }
+
+    /// What the editor starts from: the flags given.
+    fn template(&self) -> Template {
+        Template {
+            to: self.to.join(", "),
+            cc: self.cc.join(", "),
+            bcc: self.bcc.join(", "),
+            subject: self.subject.clone().unwrap_or_default(),
+            body: String::new(),
+        }
     }
 
     /// A new message from the flags, its files read.
@@ -128,6 +164,7 @@ impl SendArgs {
         to: Vec<Mailbox>,
         cc: Vec<Mailbox>,
         bcc: Vec<Mailbox>,
+        edited: Option<Template>,
     ) -> Result<Draft, Failure> {
         let from = optional_mailbox("--from", &self.from)?;
         let reply_to = optional_mailbox("--reply-to", &self.reply_to)?;
@@ -150,14 +187,17 @@ impl SendArgs {
             .map(|p| read_attachment(p))
             .collect::<Result<Vec<_>, _>>()?;
         let may_be_empty = html.is_some() || !attachments.is_empty();
-        let text = self.body_text(may_be_empty)?;
+        let (text, subject) = match edited {
+            Some(t) => (t.body, Some(t.subject).filter(|s| !s.is_empty())),
+            None => (self.body_text(may_be_empty)?, self.subject.clone()),
+        };
         Ok(Draft {
             from,
             reply_to,
             to,
             cc,
             bcc,
-            subject: self.subject.clone(),
+            subject,
             text,
             html,
             attachments,
@@ -199,6 +239,20 @@ pub(super) fn body_text(
             Exit::Usage,
             "no body: give --body TEXT, --body-file PATH, or pipe the body on standard input",
         )),
+    }
+}
+
+/// A message left empty or unchanged in the editor: exit 0, and a word on stderr.
+pub(super) fn nothing_sent() -> Result<(), Failure> {
+    eprintln!("mailer: the message was left empty or unchanged: nothing sent");
+    Ok(())
+}
+
+/// The addresses of an edited header line (`To`, `Cc`, `Bcc`), checked as the flags are.
+pub(super) fn addresses(name: &'static str, line: &str) -> Result<Vec<Mailbox>, Failure> {
+    match line.trim().is_empty() {
+        true => Ok(Vec::new()),
+        false => compose::parse_mailboxes(name, &[line.to_string()]).map_err(usage),
     }
 }
 

@@ -11,11 +11,13 @@ use crate::config::Account;
 use crate::error::{Exit, Failure};
 use crate::imap::{Access, UidSet};
 use crate::mailbox::MailboxName;
-use crate::message::compose::AttachmentFile;
+use crate::message::compose::{AttachmentFile, Draft};
 use crate::message::reply::{self, Answer};
 
+/// Has a person edit the answer before it leaves (the editor); None: send nothing.
+pub type Edit = Box<dyn Fn(Draft) -> Result<Option<Draft>, Failure>>;
+
 /// What to answer, and how.
-#[derive(Debug)]
 pub struct AnswerRequest {
     pub mailbox: MailboxName,
     pub uid: u32,
@@ -24,6 +26,8 @@ pub struct AnswerRequest {
     pub attachments: Vec<AttachmentFile>,
     pub dry_run: bool,
     pub queue: bool,
+    /// The editor, when the answer is composed in one.
+    pub edit: Option<Edit>,
 }
 
 #[derive(Debug)]
@@ -38,9 +42,10 @@ pub enum Kind {
     },
 }
 
-pub async fn run(account: &Account, request: AnswerRequest) -> Result<SendReport, Failure> {
+/// Sends the answer; None when it was left empty or unchanged in the editor.
+pub async fn run(account: &Account, request: AnswerRequest) -> Result<Option<SendReport>, Failure> {
     let original = original(account, &request.mailbox, request.uid).await?;
-    let draft = match &request.kind {
+    let mut draft = match &request.kind {
         Kind::Reply { all } => {
             let answer = Answer {
                 all: *all,
@@ -61,6 +66,12 @@ pub async fn run(account: &Account, request: AnswerRequest) -> Result<SendReport
             draft
         }
     };
+    if let Some(edit) = &request.edit {
+        match edit(draft)? {
+            Some(edited) => draft = edited,
+            None => return Ok(None),
+        }
+    }
     if draft.to.is_empty() && draft.cc.is_empty() {
         return Err(Failure::new(
             Exit::Data,
@@ -72,10 +83,10 @@ pub async fn run(account: &Account, request: AnswerRequest) -> Result<SendReport
     }
     let message = super::send::build(account, draft)?;
     if request.dry_run {
-        return Ok(SendReport {
+        return Ok(Some(SendReport {
             message,
             delivery: None,
-        });
+        }));
     }
     let delivery = deliver(account, &message, request.queue).await?;
     if let Delivery::Sent { .. } = delivery {
@@ -85,10 +96,10 @@ pub async fn run(account: &Account, request: AnswerRequest) -> Result<SendReport
         };
         mark_original(account, &request.mailbox, request.uid, flag).await;
     }
-    Ok(SendReport {
+    Ok(Some(SendReport {
         message,
         delivery: Some(delivery),
-    })
+    }))
 }
 
 /// The message answered, whole, left unread (`BODY.PEEK[]`).

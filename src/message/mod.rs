@@ -7,6 +7,7 @@ pub mod raw;
 mod repair;
 pub mod reply;
 pub mod sent_copy;
+pub mod template;
 
 use lettre::Address;
 
