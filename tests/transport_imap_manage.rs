@@ -902,3 +902,39 @@ fn send_and_reply_compose_in_the_editor() {
     );
     assert!(screen.contains("nothing sent"), "{screen}");
 }
+
+/// `--draft` saves the message in the mailbox marked \Drafts, flagged \Draft and read,
+/// Bcc kept, instead of sending it; with no such mailbox it says so (69).
+#[test]
+fn a_draft_is_saved_in_drafts_not_sent() {
+    let stack = stack();
+    let setup = account(stack, "carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .build();
+    let args = [
+        "send",
+        "--to",
+        "bob@example.test",
+        "--bcc",
+        "alice@example.test",
+        "-s",
+        "half written",
+        "--body",
+        "to be continued",
+        "--draft",
+        "--json",
+    ];
+    let err = setup.mailer(&args).fails_with(69);
+    assert!(err.contains("no mailbox \\Drafts"), "{err}");
+    setup.mailer(&["mailboxes", "create", "Drafts"]).ok();
+    let saved = json(setup.mailer(&args));
+    assert_eq!(saved["sent"], false);
+    assert_eq!(saved["draft_mailbox"], "Drafts");
+    let drafts = stack.server_messages("carol", "Drafts");
+    assert_eq!(drafts.len(), 1);
+    assert!(drafts[0].starts_with(b"Bcc: alice@example.test\n"));
+    let listed = json(setup.mailer(&["list", "-m", "Drafts", "--json"]));
+    let mut flags: Vec<String> = serde_json::from_value(listed[0]["flags"].clone()).unwrap();
+    flags.sort();
+    assert_eq!(flags, ["\\Draft", "\\Seen"]);
+}

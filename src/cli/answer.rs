@@ -70,6 +70,11 @@ struct Common {
     /// Fail instead of queueing the message when the server is temporarily unreachable
     #[arg(long)]
     no_queue: bool,
+
+    /// Save the message in the Drafts mailbox (the one the server marks \Drafts)
+    /// instead of sending it
+    #[arg(long, conflicts_with = "dry_run")]
+    draft: bool,
 }
 
 impl Common {
@@ -96,6 +101,7 @@ impl Common {
             attachments,
             dry_run: self.dry_run,
             queue: !self.no_queue,
+            draft: self.draft,
             edit,
         })
     }

@@ -77,6 +77,11 @@ pub struct SendArgs {
     /// Fail instead of queueing the message when the server is temporarily unreachable
     #[arg(long)]
     no_queue: bool,
+
+    /// Save the message in the Drafts mailbox (the one the server marks \Drafts)
+    /// instead of sending it
+    #[arg(long, conflicts_with = "dry_run")]
+    draft: bool,
 }
 
 impl SendArgs {
@@ -144,6 +149,7 @@ impl SendArgs {
             content,
             dry_run: self.dry_run,
             queue: !self.no_queue,
+            draft: self.draft,
         }))
     }
 

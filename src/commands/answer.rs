@@ -5,7 +5,7 @@
 
 use lettre::message::Mailbox;
 
-use super::deliver::{Delivery, deliver};
+use super::deliver::Delivery;
 use super::send::SendReport;
 use crate::config::Account;
 use crate::error::{Exit, Failure};
@@ -25,6 +25,8 @@ pub struct AnswerRequest {
     pub text: String,
     pub attachments: Vec<AttachmentFile>,
     pub dry_run: bool,
+    /// Save it in the Drafts mailbox instead of sending it.
+    pub draft: bool,
     pub queue: bool,
     /// The editor, when the answer is composed in one.
     pub edit: Option<Edit>,
@@ -82,24 +84,22 @@ pub async fn run(account: &Account, request: AnswerRequest) -> Result<Option<Sen
         ));
     }
     let message = super::send::build(account, draft)?;
-    if request.dry_run {
-        return Ok(Some(SendReport {
-            message,
-            delivery: None,
-        }));
-    }
-    let delivery = deliver(account, &message, request.queue).await?;
-    if let Delivery::Sent { .. } = delivery {
+    let report = SendReport::of(
+        account,
+        message,
+        request.dry_run,
+        request.draft,
+        request.queue,
+    )
+    .await?;
+    if let Some(Delivery::Sent { .. }) = report.delivery {
         let flag = match request.kind {
             Kind::Reply { .. } => "\\Answered",
             Kind::Forward { .. } => "$Forwarded",
         };
         mark_original(account, &request.mailbox, request.uid, flag).await;
     }
-    Ok(Some(SendReport {
-        message,
-        delivery: Some(delivery),
-    }))
+    Ok(Some(report))
 }
 
 /// The message answered, whole, left unread (`BODY.PEEK[]`).

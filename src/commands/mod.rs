@@ -10,6 +10,7 @@ pub mod check;
 pub mod delete;
 pub mod deliver;
 pub mod digest;
+pub mod drafts;
 pub mod fetch;
 pub mod flag;
 pub mod list;

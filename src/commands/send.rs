@@ -16,6 +16,8 @@ pub struct SendRequest {
     pub dry_run: bool,
     /// Queue the message when the server is temporarily unreachable (the default).
     pub queue: bool,
+    /// Save it in the Drafts mailbox instead of sending it.
+    pub draft: bool,
 }
 
 #[derive(Debug)]
@@ -33,8 +35,10 @@ pub enum Content {
 #[derive(Debug)]
 pub struct SendReport {
     pub message: Outgoing,
-    /// None for `--dry-run`: nothing was sent.
+    /// None for `--dry-run` and `--draft`: nothing was sent.
     pub delivery: Option<Delivery>,
+    /// `--draft`: the mailbox it was saved in.
+    pub drafted: Option<String>,
 }
 
 impl SendReport {
@@ -66,17 +70,36 @@ impl SendReport {
 /// Builds the message and submits it.
 pub async fn run(account: &Account, request: SendRequest) -> Result<SendReport, Failure> {
     let message = prepare(account, request.content)?;
-    if request.dry_run {
-        return Ok(SendReport {
-            message,
-            delivery: None,
-        });
-    }
-    let delivery = deliver(account, &message, request.queue).await?;
-    Ok(SendReport {
+    SendReport::of(
+        account,
         message,
-        delivery: Some(delivery),
-    })
+        request.dry_run,
+        request.draft,
+        request.queue,
+    )
+    .await
+}
+
+impl SendReport {
+    /// Sends `message`, or only shows it (`dry_run`), or saves it in Drafts (`draft`).
+    pub async fn of(
+        account: &Account,
+        message: Outgoing,
+        dry_run: bool,
+        draft: bool,
+        queue: bool,
+    ) -> Result<SendReport, Failure> {
+        let (delivery, drafted) = match (dry_run, draft) {
+            (true, _) => (None, None),
+            (false, true) => (None, Some(super::drafts::save(account, &message).await?)),
+            (false, false) => (Some(deliver(account, &message, queue).await?), None),
+        };
+        Ok(SendReport {
+            message,
+            delivery,
+            drafted,
+        })
+    }
 }
 
 fn prepare(account: &Account, content: Content) -> Result<Outgoing, Failure> {

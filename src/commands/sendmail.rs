@@ -40,5 +40,6 @@ pub async fn run(account: &Account, request: SendmailRequest) -> Result<SendRepo
     Ok(SendReport {
         message,
         delivery: Some(delivery),
+        drafted: None,
     })
 }

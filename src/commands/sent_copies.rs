@@ -80,7 +80,7 @@ async fn append_in(
     let mut appended = 0;
     for mut copy in list {
         copies.mark_tried(&mut copy).map_err(io)?;
-        session.append(&mailbox, true, &copy.bytes).await?;
+        session.append(&mailbox, "(\\Seen)", &copy.bytes).await?;
         copies.remove(&copy).map_err(io)?;
         appended += 1;
     }

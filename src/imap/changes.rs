@@ -106,13 +106,13 @@ impl Session {
         Ok(())
     }
 
-    /// Adds `bytes` to `mailbox` as a message, `\Seen` when `seen` (APPEND). Not bounded
+    /// Adds `bytes` to `mailbox` as a message with `flags` (`(\Seen)`) (APPEND). Not bounded
     /// as a whole, since a large message takes long to send: the connection's idle
     /// bound catches a server that stalls.
     pub async fn append(
         &mut self,
         mailbox: &MailboxName,
-        seen: bool,
+        flags: &str,
         bytes: &[u8],
     ) -> Result<(), Error> {
         if std::mem::take(&mut self.id_unread) {
@@ -121,8 +121,7 @@ impl Session {
         }
         let raw = encode_mailbox_name(mailbox.as_str());
         let mark = self.mark();
-        let flags = seen.then_some("(\\Seen)");
-        match self.inner.append(&raw, flags, None, bytes).await {
+        match self.inner.append(&raw, Some(flags), None, bytes).await {
             Ok(()) => self.ended("APPEND", mark),
             Err(e) => Err(self.not_opened(mailbox, "APPEND", mark, e).await),
         }

@@ -39,6 +39,9 @@ struct SendJson<'a> {
     reason: Option<&'a str>,
     /// The exact bytes, for `--dry-run`.
     message: Option<String>,
+    /// `--draft`: the mailbox it was saved in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    draft_mailbox: Option<&'a str>,
 }
 
 /// `send`: the Message-ID once the server accepted the message (nothing on stdout when
@@ -61,12 +64,15 @@ pub fn send_report(report: &SendReport, json: bool) {
             sent: matches!(report.delivery, Some(Delivery::Sent { .. })),
             queue_id: queued.map(|(id, _)| id),
             reason: queued.map(|(_, reason)| reason),
-            message: report
-                .delivery
-                .is_none()
+            message: (report.delivery.is_none() && report.drafted.is_none())
                 .then(|| String::from_utf8_lossy(&report.message.bytes).into_owned()),
+            draft_mailbox: report.drafted.as_deref(),
         };
         let _ = writeln!(out, "{}", text::json_text(&value));
+    } else if let Some(mailbox) = &report.drafted {
+        let id = &report.message.message_id;
+        let _ = writeln!(out, "{id}");
+        eprintln!("mailer: saved in {}, not sent", printable(mailbox, false));
     } else if report.delivery.is_none() {
         let _ = out.write_all(&report.message.bytes);
     } else if queued.is_none() {
