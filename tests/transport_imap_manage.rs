@@ -938,3 +938,53 @@ fn a_draft_is_saved_in_drafts_not_sent() {
     flags.sort();
     assert_eq!(flags, ["\\Draft", "\\Seen"]);
 }
+
+/// `--local` answers from the Maildir `fetch` filled, without the network: `search`
+/// finds what the server finds, `list` and `read` show the stored messages, also with
+/// the server out of reach.
+#[test]
+fn local_search_list_and_read_need_no_network() {
+    let stack = stack();
+    seeded_search_box(stack, "bob", "LocalSearch");
+    let setup = account(stack, "bob").build();
+    setup.mailer(&["fetch", "-m", "LocalSearch"]).ok();
+    for query in [
+        "from:ann",
+        "subject:会议",
+        "明天",
+        "tacos not from:ann",
+        "(from:ann or cc:bob) numbers",
+        "is:flagged",
+        "is:unread",
+        "has:attachment",
+        "larger:100K",
+        "uid:2:4,7",
+        "to:carol",
+        "body:trip",
+    ] {
+        let on_server =
+            json(setup.mailer(&["search", "-m", "LocalSearch", "-l", "100", "--json", query]));
+        let local = json(setup.mailer(&[
+            "search",
+            "--local",
+            "-m",
+            "LocalSearch",
+            "-l",
+            "100",
+            "--json",
+            query,
+        ]));
+        assert_eq!(uids_of(&local), uids_of(&on_server), "{query}");
+    }
+    setup.configure(&account(stack, "bob").server_key("port", common::closed_port()));
+    let listed = json(setup.mailer(&["list", "--local", "-m", "LocalSearch", "--json"]));
+    assert_eq!(uids_of(&listed), (1..=8).collect());
+    assert_eq!(listed[0]["uid"], 8, "newest first");
+    let read = json(setup.mailer(&["read", "--local", "-m", "LocalSearch", "3", "--json"]));
+    assert_eq!(read["subject"], "会议通知");
+    assert!(read["text"].as_str().unwrap().contains("明天下午开会"));
+    let err = setup
+        .mailer(&["list", "--local", "-m", "NeverFetched"])
+        .fails_with(66);
+    assert!(err.contains("mailer fetch -m NeverFetched"), "{err}");
+}

@@ -22,6 +22,10 @@ pub struct ListArgs {
     /// Page P of --limit messages each, 1 the newest
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..))]
     page: Option<u32>,
+
+    /// List the copy `fetch` stored in the Maildir, without the network
+    #[arg(long)]
+    local: bool,
 }
 
 impl ListArgs {
@@ -30,9 +34,12 @@ impl ListArgs {
             Some(p) => (p - 1).saturating_mul(self.limit),
             None => self.offset,
         };
-        let envelopes = ctx.on_account(async |account| {
-            crate::commands::list::run(account, &self.mailbox, self.limit, skip).await
-        })?;
+        let envelopes = match self.local {
+            true => crate::commands::local::list(&ctx.account()?, &self.mailbox, self.limit, skip)?,
+            false => ctx.on_account(async |account| {
+                crate::commands::list::run(account, &self.mailbox, self.limit, skip).await
+            })?,
+        };
         crate::output::envelopes(&envelopes, ctx.json, ctx.people);
         Ok(())
     }

@@ -28,12 +28,25 @@ pub struct ReadArgs {
     /// Print straight to the terminal, without $PAGER (default `less -FRX`)
     #[arg(long)]
     no_pager: bool,
+
+    /// Read the copy `fetch` stored in the Maildir, by its UID, without the network
+    #[arg(long, conflicts_with = "file")]
+    local: bool,
 }
 
 impl ReadArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let full = match (&self.file, &self.id) {
             (Some(path), _) => crate::commands::read::from_file(path)?,
+            (None, Some(id)) if self.local => {
+                let uid = id.parse().map_err(|_| {
+                    Failure::new(
+                        crate::error::Exit::Usage,
+                        format!("{id:?} is not a UID: --local reads messages by the UIDs `mailer list --local` shows"),
+                    )
+                })?;
+                crate::commands::local::read(&ctx.account()?, &self.mailbox, uid)?
+            }
             (None, Some(id)) => {
                 let account = ctx.account()?;
                 ctx.block_on(crate::commands::read::from_server(

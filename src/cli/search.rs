@@ -28,14 +28,23 @@ pub struct SearchArgs {
     /// How many of the newest matches to show
     #[arg(short, long, value_name = "N", default_value_t = 20)]
     limit: u32,
+
+    /// Search the copy `fetch` stored in the Maildir, without the network
+    #[arg(long)]
+    local: bool,
 }
 
 impl SearchArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let query = parse_query(&self.query)?;
-        let envelopes = ctx.on_account(async |account| {
-            crate::commands::search::run(account, &self.mailbox, &query, self.limit).await
-        })?;
+        let envelopes = match self.local {
+            true => {
+                crate::commands::local::search(&ctx.account()?, &self.mailbox, &query, self.limit)?
+            }
+            false => ctx.on_account(async |account| {
+                crate::commands::search::run(account, &self.mailbox, &query, self.limit).await
+            })?,
+        };
         crate::output::envelopes(&envelopes, ctx.json, ctx.people);
         Ok(())
     }

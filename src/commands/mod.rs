@@ -14,6 +14,7 @@ pub mod drafts;
 pub mod fetch;
 pub mod flag;
 pub mod list;
+pub mod local;
 pub mod mailboxes;
 pub mod queue;
 pub mod read;

@@ -80,7 +80,7 @@ fn pop3_cannot_search(account: &Account) -> Failure {
     Failure::new(
         Exit::Usage,
         format!(
-            "account {:?} uses POP3, which cannot search on the server: `mailer fetch` the mail and search it with --local",
+            "account {:?} uses POP3, which cannot search on the server: `mailer fetch` the mail, then `mailer search --local`",
             account.name
         ),
     )

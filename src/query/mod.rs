@@ -10,7 +10,9 @@
 //! tighter; parentheses group. A bare word or quoted phrase is `text:`.
 
 mod expr;
+mod matches;
 mod parse;
 
 pub use expr::{Expr, Header, QueryError, State, Term};
+pub use matches::Candidate;
 pub use parse::parse;
