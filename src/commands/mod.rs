@@ -35,6 +35,7 @@ pub fn expected(hints: &crate::store::hints::Hints) -> imap::Expected {
     imap::Expected {
         capabilities: Some(hints.capabilities.clone()).filter(|c| !c.is_empty()),
         newest_from: None,
+        search: None,
     }
 }
 

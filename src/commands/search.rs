@@ -20,7 +20,8 @@ pub async fn run(
         Retrieval::Imap(server) => server,
         Retrieval::Pop3(_) => return Err(pop3_cannot_search(account)),
     };
-    let expected = super::expected_of(account);
+    let mut expected = super::expected_of(account);
+    expected.search = imap::criteria_ahead(query);
     let mut session = imap::Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
     let found = matching(&mut session, mailbox, query, limit).await;
     super::remember_capabilities(account, &session);

@@ -25,12 +25,17 @@ pub struct Expected {
     /// For `list`: the position to fetch the newest envelopes from (the count the
     /// mailbox had, less the limit).
     pub newest_from: Option<u32>,
+    /// For `search`: the UID SEARCH criteria to send with the login (ASCII only, see
+    /// `Session::criteria_ahead`).
+    pub search: Option<String>,
 }
 
 /// The tag of the pipelined EXAMINE or SELECT; the tap keeps its refusal apart.
 pub(super) const TAG: &str = "E1";
 /// The tag of the pipelined FETCH of the newest envelopes.
 pub(super) const FETCH_TAG: &str = "F1";
+/// The tag of the pipelined UID SEARCH.
+pub(super) const SEARCH_TAG: &str = "S1";
 
 /// A mailbox asked for in the login's write, whose replies are still to be read.
 #[derive(Debug)]
@@ -41,6 +46,8 @@ pub struct Pending {
     pub id_sent: bool,
     /// The position the pipelined FETCH of envelopes starts at, if one went too.
     pub(super) newest_from: Option<u32>,
+    /// The criteria of the pipelined UID SEARCH, if one went too.
+    pub(super) search: Option<String>,
 }
 
 impl Pending {
@@ -52,8 +59,9 @@ impl Pending {
         caps: &[String],
         mailbox: &MailboxName,
         access: Access,
-        newest_from: Option<u32>,
+        expected: &Expected,
     ) -> Option<Pending> {
+        let newest_from = expected.newest_from;
         let raw = encode_mailbox_name(mailbox.as_str());
         if !raw.bytes().all(|b| (b' '..=b'~').contains(&b)) {
             return None;
@@ -73,12 +81,17 @@ impl Pending {
             let items = ENVELOPES;
             lines.push_str(&format!("{FETCH_TAG} FETCH {}:* {items}\r\n", from.max(1)));
         }
+        let search = expected.search.clone().filter(|c| is_one_line(c));
+        if let Some(criteria) = &search {
+            lines.push_str(&format!("{SEARCH_TAG} UID SEARCH {criteria}\r\n"));
+        }
         Seen::follow_next_command(seen, lines.as_bytes());
         Some(Pending {
             mailbox: mailbox.clone(),
             access,
             id_sent,
             newest_from,
+            search,
         })
     }
 
@@ -86,6 +99,11 @@ impl Pending {
     pub fn is(&self, mailbox: &MailboxName, access: Access) -> bool {
         self.mailbox == *mailbox && self.access == access
     }
+}
+
+/// Printable ASCII: what can go on a command line as it is (no literal).
+pub(super) fn is_one_line(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
 /// What `list` shows of a message: its headers, flags, size and structure.

@@ -34,7 +34,7 @@ pub use error::Error;
 pub use fetched::Fetched;
 pub use mailbox_state::{Access, MailboxInfo, SpecialUse};
 pub use operations::{ListedMailbox, PIECE};
-pub use search::Unsupported;
+pub use search::{Unsupported, criteria_ahead};
 pub use session::Session;
 pub use uids::{Query, UidSet};
 pub use utf7::{decode as decode_mailbox_name, encode as encode_mailbox_name};

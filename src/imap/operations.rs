@@ -62,6 +62,10 @@ impl Session {
             self.speculated.is_none(),
             "read the envelopes fetched with the login first"
         );
+        debug_assert!(
+            self.searched.is_none(),
+            "read the search sent with the login first"
+        );
         Seen::completions(&self.seen)
     }
 
@@ -95,8 +99,12 @@ impl Session {
             }
             // Another mailbox after all: what became of the first does not matter.
             tracing::debug!("the mailbox opened in the login's write is not the one used");
-            if let (Ok(_), Some(from)) = (opened, self.speculated.take()) {
+            if let (Ok(_), Some(from)) = (&opened, self.speculated.take()) {
                 self.speculated_envelopes(from, 0, 0, 0).await?;
+            }
+            if let (Ok(_), Some(_)) = (&opened, self.searched.take()) {
+                // Its answer is not wanted, but its replies must be read.
+                let _ = self.searched_uids().await;
             }
         }
         let raw = encode_mailbox_name(mailbox.as_str());

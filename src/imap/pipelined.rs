@@ -3,7 +3,7 @@
 
 use async_imap::imap_proto::types::{MailboxDatum, Response, ResponseCode, Status};
 
-use super::ahead::{FETCH_TAG, Pending, TAG};
+use super::ahead::{FETCH_TAG, Pending, SEARCH_TAG, TAG};
 use super::error::Error;
 use super::fetched::Fetched;
 use super::mailbox_state::{Access, MailboxInfo};
@@ -47,6 +47,7 @@ impl Session {
         let exists = exists.ok_or_else(|| missing("EXISTS"))?;
         tracing::info!("opened {} with {step}: {exists} messages", pending.mailbox);
         self.speculated = pending.newest_from.map(|from| from.max(1));
+        self.searched = pending.search.clone();
         Ok(MailboxInfo {
             uidvalidity,
             exists,
@@ -90,6 +91,30 @@ impl Session {
             return self.envelopes_between(first, last, skip).await;
         }
         Ok(kept)
+    }
+
+    /// The answer to the UID SEARCH sent with the login: its UIDs, ascending, or the
+    /// server's refusal.
+    pub(super) async fn searched_uids(&mut self) -> Result<Vec<u32>, Error> {
+        let mut uids = Vec::new();
+        let refused = self
+            .read_until("UID SEARCH", SEARCH_TAG, |response| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = response {
+                    uids.extend_from_slice(found);
+                }
+            })
+            .await?;
+        if let Some(said) = refused {
+            let reply = Seen::take_pipelined_refusal(&self.seen).unwrap_or(said);
+            return Err(Error::Refused {
+                addr: self.addr.clone(),
+                step: "UID SEARCH".into(),
+                reply,
+            });
+        }
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
     }
 
     /// Reads responses, each shown to `each`, up to the one tagged `tag`: None when it

@@ -104,6 +104,24 @@ fn command(expr: &Expr, attached: &str, spelling: Spelling) -> String {
     }
 }
 
+/// The criteria of `expr` to send with the login, before the server's capabilities
+/// after it are known: only a query that needs nothing of them (no `has:attachment`, no
+/// `gmail:`) and is ASCII (no literal), which every server spells alike.
+pub fn criteria_ahead(expr: &Expr) -> Option<String> {
+    let plain = expr
+        .terms()
+        .iter()
+        .all(|t| !matches!(t, Term::HasAttachment | Term::Gmail(_)));
+    let text = command(expr, "", PLAIN);
+    (plain && super::ahead::is_one_line(&text)).then_some(text)
+}
+
+/// Strings as every server takes them: quoted, ASCII.
+const PLAIN: Spelling = Spelling {
+    literal_plus: false,
+    literal_minus: false,
+};
+
 /// Why a query cannot run on this server.
 #[derive(Debug)]
 pub enum Unsupported {
@@ -129,6 +147,14 @@ impl Session {
             literal_minus: self.offers("LITERAL-"),
         };
         let needs_structures = expr.terms().iter().any(|t| **t == Term::HasAttachment);
+        if let Some(sent) = self.searched.take() {
+            // Sent with the login: its answer is this query's when it was this query.
+            let answer = self.searched_uids().await;
+            if !needs_structures && command(expr, "", spelling) == sent {
+                return answer;
+            }
+            answer?;
+        }
         let attached = match needs_structures {
             true => match self.with_attachments().await? {
                 uids if uids.is_empty() => "NOT ALL".to_string(),
@@ -170,11 +196,6 @@ mod tests {
     use super::*;
     use crate::query::parse;
 
-    const PLAIN: Spelling = Spelling {
-        literal_plus: false,
-        literal_minus: false,
-    };
-
     fn imap(q: &str, spelling: Spelling) -> String {
         command(&parse(q).unwrap(), "UID 3,9", spelling)
     }
@@ -214,5 +235,17 @@ mod tests {
             "CHARSET UTF-8 SUBJECT {6+}\r\n会议 FROM \"ann\""
         );
         assert_eq!(imap("会议", PLAIN), "CHARSET UTF-8 TEXT \"会议\"");
+    }
+
+    #[test]
+    fn only_plain_ascii_queries_go_with_the_login() {
+        let ahead = |q: &str| criteria_ahead(&parse(q).unwrap());
+        assert_eq!(
+            ahead("from:ann since:2026-11-01").as_deref(),
+            Some("FROM \"ann\" SINCE 1-Nov-2026")
+        );
+        assert_eq!(ahead("会议"), None);
+        assert_eq!(ahead("has:attachment"), None);
+        assert_eq!(ahead("gmail:x"), None);
     }
 }

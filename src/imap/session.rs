@@ -29,6 +29,8 @@ pub struct Session {
     pub(super) pending: Option<Pending>,
     /// Where the FETCH of envelopes sent with the login started, its replies not read.
     pub(super) speculated: Option<u32>,
+    /// The criteria of the UID SEARCH sent with the login, its replies not read.
+    pub(super) searched: Option<String>,
     /// ID was written after the login and no command has been answered since: its
     /// replies come first, where APPEND (in async-imap) wants its continuation.
     pub(super) id_unread: bool,
@@ -103,8 +105,7 @@ impl Session {
                 if let (true, Some(caps), Some((mailbox, access, expected))) =
                     (ascii, &greeting.caps, first)
                 {
-                    let from = expected.newest_from;
-                    pending = Pending::send_after_login(&seen, caps, mailbox, access, from);
+                    pending = Pending::send_after_login(&seen, caps, mailbox, access, expected);
                 }
                 log_in(client, server.user.clone(), password.expose().to_string()).boxed()
             }
@@ -136,6 +137,7 @@ impl Session {
             capabilities: Vec::new(),
             pending,
             speculated: None,
+            searched: None,
             id_unread: false,
         };
         session.identify(before_login).await?;

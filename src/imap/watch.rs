@@ -39,6 +39,7 @@ impl Session {
             capabilities,
             pending,
             speculated,
+            searched,
             id_unread,
         } = self;
         let mut handle = inner.idle();
@@ -73,6 +74,7 @@ impl Session {
             capabilities,
             pending,
             speculated,
+            searched,
             id_unread,
         };
         Ok((session, woke))
