@@ -31,25 +31,29 @@ pub struct WatchArgs {
     #[arg(long)]
     fetch: bool,
 
-    /// How often to ask a server that does not offer IDLE (NOOP), in seconds
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    poll_secs: u64,
+    /// How often to ask a server that does not offer IDLE (NOOP), in seconds [default:
+    /// the account's poll_secs, else 60]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_secs: Option<u64>,
 }
 
 impl WatchArgs {
     pub fn run(&self, ctx: &super::context::Context) -> Result<(), Failure> {
         let mut mailboxes = self.mailbox.clone();
         mailboxes.dedup();
-        let request = WatchRequest {
-            mailboxes,
-            exec: self.exec.clone(),
-            fetch: self.fetch,
-            poll: std::time::Duration::from_secs(self.poll_secs),
-        };
         let json = ctx.json;
         let told = move |list: &[crate::message::parse::Envelope]| {
             crate::output::watched(list, json);
         };
-        ctx.on_account(async |account| crate::commands::watch::run(account, &request, &told).await)
+        ctx.on_account(async |account| {
+            let poll = self.poll_secs.or(account.poll_secs).unwrap_or(60);
+            let request = WatchRequest {
+                mailboxes,
+                exec: self.exec.clone(),
+                fetch: self.fetch,
+                poll: std::time::Duration::from_secs(poll),
+            };
+            crate::commands::watch::run(account, &request, &told).await
+        })
     }
 }

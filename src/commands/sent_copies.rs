@@ -119,12 +119,16 @@ async fn sent_mailbox(
     session: &mut imap::Session,
     account: &Account,
 ) -> Result<Option<MailboxName>, Failure> {
-    if let Some(name) = &account.sent_mailbox {
-        return Ok(Some(MailboxName::new(name)));
-    }
-    if account.save_sent.is_none() && session.offers("X-GM-EXT-1") {
-        tracing::debug!("Gmail files sent mail itself: no copy appended");
-        return Ok(None);
+    let gmail = session.offers("X-GM-EXT-1");
+    match choose(account.save_sent, account.sent_mailbox.as_deref(), gmail) {
+        Where::Named(name) => return Ok(Some(name)),
+        Where::Nowhere => {
+            tracing::debug!(
+                "no copy appended (save_sent = false, or Gmail, which files sent mail itself)"
+            );
+            return Ok(None);
+        }
+        Where::MarkedSent => {}
     }
     match session.special_mailbox(SpecialUse::Sent).await? {
         Some(mailbox) => Ok(Some(mailbox)),
@@ -137,5 +141,42 @@ async fn sent_mailbox(
             ),
         )),
         None => Ok(None),
+    }
+}
+
+/// Where copies go, by the account's keys and whether the server is Gmail's.
+#[derive(Debug, PartialEq, Eq)]
+enum Where {
+    Named(MailboxName),
+    /// The mailbox the server marks `\Sent`.
+    MarkedSent,
+    Nowhere,
+}
+
+fn choose(save_sent: Option<bool>, sent_mailbox: Option<&str>, gmail: bool) -> Where {
+    match (save_sent, sent_mailbox) {
+        (Some(false), _) => Where::Nowhere,
+        (_, Some(name)) => Where::Named(MailboxName::new(name)),
+        // Gmail's SMTP server files what it sends in Sent Mail itself: a copy would
+        // show twice.
+        (None, None) if gmail => Where::Nowhere,
+        _ => Where::MarkedSent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gmail_gets_no_copy_unless_asked() {
+        assert_eq!(choose(None, None, true), Where::Nowhere);
+        assert_eq!(choose(None, None, false), Where::MarkedSent);
+        assert_eq!(choose(Some(true), None, true), Where::MarkedSent);
+        assert_eq!(
+            choose(None, Some("[Gmail]/Sent Mail"), true),
+            Where::Named(MailboxName::new("[Gmail]/Sent Mail"))
+        );
+        assert_eq!(choose(Some(false), Some("Sent"), false), Where::Nowhere);
     }
 }

@@ -161,6 +161,8 @@ pub struct Account {
     pub save_sent: Option<bool>,
     /// `sent_mailbox`: that mailbox, instead of the one the server marks `\Sent`.
     pub sent_mailbox: Option<String>,
+    /// `poll_secs`: how often `watch` asks a server without IDLE.
+    pub poll_secs: Option<u64>,
     /// The config file it came from, for error messages that point at it.
     pub config_path: PathBuf,
 }

@@ -39,6 +39,7 @@ struct FileAccount {
     maildir: Option<Spanned<String>>,
     save_sent: Option<bool>,
     sent_mailbox: Option<Spanned<String>>,
+    poll_secs: Option<Spanned<u64>>,
     smtp: Option<FileServer>,
     imap: Option<FileServer>,
     pop3: Option<FileServer>,
@@ -231,6 +232,13 @@ fn account(
             .transpose()?,
         token: inherited.token.clone(),
         save_sent: acc.save_sent,
+        poll_secs: match &acc.poll_secs {
+            Some(p) if *p.get_ref() == 0 => {
+                let why = "must be at least 1: how many seconds `watch` waits between NOOPs where IDLE is not offered (60 if left out)";
+                return Err(places.at(p.span().start, &format!("{key}.poll_secs"), why));
+            }
+            p => p.as_ref().map(|p| *p.get_ref()),
+        },
         sent_mailbox: match &acc.sent_mailbox {
             Some(m) if m.get_ref().trim().is_empty() => {
                 let why = "is empty: name the mailbox sent mail is kept in, or leave the key out";

@@ -40,6 +40,23 @@ password_env = "IMAP_PW"
 }
 
 #[test]
+fn sent_copy_and_watch_keys_are_read_and_checked() {
+    let text = "[accounts.a]\nemail = \"a@example.org\"\nsave_sent = false\nsent_mailbox = \"Sent Items\"\npoll_secs = 120\n";
+    let cfg = parse_str(text).unwrap();
+    let a = cfg.account(None).unwrap();
+    assert_eq!(a.save_sent, Some(false));
+    assert_eq!(a.sent_mailbox.as_deref(), Some("Sent Items"));
+    assert_eq!(a.poll_secs, Some(120));
+    let err = error_of("[accounts.a]\nemail = \"a@example.org\"\npoll_secs = 0\n");
+    assert!(
+        err.starts_with("config.toml:3:13: accounts.a.poll_secs: must be at least 1"),
+        "{err}"
+    );
+    let err = error_of("[accounts.a]\nemail = \"a@example.org\"\nsent_mailbox = \" \"\n");
+    assert!(err.contains("accounts.a.sent_mailbox: is empty"), "{err}");
+}
+
+#[test]
 fn unknown_key_names_line_and_key() {
     let err =
         error_of("[accounts.a]\nemail = \"a@example.org\"\n[accounts.a.smtp]\nhots = \"x\"\n");
