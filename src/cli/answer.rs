@@ -64,17 +64,8 @@ struct Common {
     /// File to attach; repeatable
     #[arg(short = 'A', long, value_name = "PATH")]
     attach: Vec<PathBuf>,
-    /// Print the exact message that would be sent, and send nothing
-    #[arg(long)]
-    dry_run: bool,
-    /// Fail instead of queueing the message when the server is temporarily unreachable
-    #[arg(long)]
-    no_queue: bool,
-
-    /// Save the message in the Drafts mailbox (the one the server marks \Drafts)
-    /// instead of sending it
-    #[arg(long, conflicts_with = "dry_run")]
-    draft: bool,
+    #[command(flatten)]
+    leaving: super::send::Leaving,
 }
 
 impl Common {
@@ -99,9 +90,9 @@ impl Common {
             kind,
             text,
             attachments,
-            dry_run: self.dry_run,
-            queue: !self.no_queue,
-            draft: self.draft,
+            dry_run: self.leaving.dry_run,
+            queue: !self.leaving.no_queue,
+            draft: self.leaving.draft,
             edit,
         })
     }

@@ -70,18 +70,26 @@ pub struct SendArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "subject")]
     raw: Option<PathBuf>,
 
+    #[command(flatten)]
+    leaving: Leaving,
+}
+
+/// What becomes of a composed message, for `send`, `reply` and `forward`: sent (queued
+/// while the server is out of reach), only shown, or kept as a draft.
+#[derive(Debug, Args)]
+pub(super) struct Leaving {
     /// Print the exact message that would be sent, and send nothing
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
 
     /// Fail instead of queueing the message when the server is temporarily unreachable
     #[arg(long)]
-    no_queue: bool,
+    pub no_queue: bool,
 
     /// Save the message in the Drafts mailbox (the one the server marks \Drafts)
     /// instead of sending it
     #[arg(long, conflicts_with = "dry_run")]
-    draft: bool,
+    pub draft: bool,
 }
 
 impl SendArgs {
@@ -147,9 +155,9 @@ impl SendArgs {
         };
         Ok(Some(SendRequest {
             content,
-            dry_run: self.dry_run,
-            queue: !self.no_queue,
-            draft: self.draft,
+            dry_run: self.leaving.dry_run,
+            queue: !self.leaving.no_queue,
+            draft: self.leaving.draft,
         }))
     }
 

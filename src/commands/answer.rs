@@ -104,15 +104,12 @@ pub async fn run(account: &Account, request: AnswerRequest) -> Result<Option<Sen
 
 /// The message answered, whole, left unread (`BODY.PEEK[]`).
 async fn original(account: &Account, mailbox: &MailboxName, uid: u32) -> Result<Vec<u8>, Failure> {
-    let mut session = super::imap_session_in(account, mailbox, Access::ReadOnly).await?;
-    let fetched = async {
-        session.select(mailbox, Access::ReadOnly).await?;
-        session.bodies(&UidSet::one(uid)).await
-    }
-    .await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
-    let body = fetched?
+    let opened = Some((mailbox, Access::ReadOnly));
+    let fetched = super::with_imap(account, opened, async |session| {
+        Ok(session.bodies(&UidSet::one(uid)).await?)
+    })
+    .await?;
+    let body = fetched
         .into_iter()
         .find(|f| f.uid() == Some(uid))
         .and_then(|f| f.body().map(<[u8]>::to_vec));
@@ -129,16 +126,10 @@ async fn original(account: &Account, mailbox: &MailboxName, uid: u32) -> Result<
 /// Flags the original once the answer has left; a failure is only a warning, since the
 /// answer was sent.
 async fn mark_original(account: &Account, mailbox: &MailboxName, uid: u32, flag: &str) {
-    let marked = async {
-        let mut session = super::imap_session_in(account, mailbox, Access::ReadWrite).await?;
-        let stored = async {
-            session.select(mailbox, Access::ReadWrite).await?;
-            session.store_flag(&UidSet::one(uid), flag, true).await
-        }
-        .await;
-        session.logout().await;
-        Ok::<_, Failure>(stored?)
-    }
+    let opened = Some((mailbox, Access::ReadWrite));
+    let marked = super::with_imap(account, opened, async |session| {
+        Ok(session.store_flag(&UidSet::one(uid), flag, true).await?)
+    })
     .await;
     if let Err(e) = marked {
         tracing::warn!("sent, but flagging message {uid} of {mailbox} {flag} failed: {e}");

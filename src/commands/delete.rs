@@ -27,10 +27,9 @@ pub async fn run(
     chosen: &Chosen,
     expunge: bool,
 ) -> Result<Deleted, Failure> {
-    let mut session = super::imap_session_in(account, mailbox, Access::ReadWrite).await?;
-    let done = async {
-        session.select(mailbox, Access::ReadWrite).await?;
-        let uids = super::search::chosen(&mut session, chosen).await?;
+    let opened = Some((mailbox, Access::ReadWrite));
+    let (uids, trash, kind) = super::with_imap(account, opened, async |session| {
+        let uids = super::search::chosen(session, chosen).await?;
         if uids.is_empty() {
             return Ok((uids, None, MoveKind::Moved));
         }
@@ -39,14 +38,11 @@ pub async fn run(
             session.expunge_uids(&set).await?;
             return Ok((uids, None, MoveKind::Moved));
         }
-        let trash = trash(&mut session, mailbox).await?;
+        let trash = trash(session, mailbox).await?;
         let kind = session.move_to(&set, &trash).await?;
-        Ok::<_, Failure>((uids, Some(trash.to_string()), kind))
-    }
-    .await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
-    let (uids, trash, kind) = done?;
+        Ok((uids, Some(trash.to_string()), kind))
+    })
+    .await?;
     Ok(Deleted {
         mailbox: mailbox.to_string(),
         trash,

@@ -10,8 +10,7 @@ use crate::message::sent_copy::sent_copy;
 
 /// Saves `message` in Drafts; the mailbox's name.
 pub async fn save(account: &Account, message: &Outgoing) -> Result<String, Failure> {
-    let mut session = super::imap_session(account).await?;
-    let saved = async {
+    super::with_imap(account, None, async |session| {
         let Some(drafts) = session.special_mailbox(SpecialUse::Drafts).await? else {
             return Err(Failure::new(
                 Exit::Unavailable,
@@ -20,9 +19,6 @@ pub async fn save(account: &Account, message: &Outgoing) -> Result<String, Failu
         };
         session.append(&drafts, "(\\Draft \\Seen)", &sent_copy(message)).await?;
         Ok(drafts.to_string())
-    }
-    .await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
-    saved
+    })
+    .await
 }

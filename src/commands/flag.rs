@@ -49,26 +49,23 @@ pub async fn run(
     chosen: &Chosen,
     add: bool,
 ) -> Result<Flagged, Failure> {
-    let mut session = super::imap_session_in(account, mailbox, Access::ReadWrite).await?;
-    let changed = async {
-        session.select(mailbox, Access::ReadWrite).await?;
+    let opened = Some((mailbox, Access::ReadWrite));
+    let changed = super::with_imap(account, opened, async |session| {
         let uids = match chosen {
             Chosen::Uids(uids) => uids.clone(),
-            Chosen::Query(_) => match super::search::chosen(&mut session, chosen).await? {
+            Chosen::Query(_) => match super::search::chosen(session, chosen).await? {
                 found if found.is_empty() => return Ok(found),
                 found => UidSet::from_sorted(&found),
             },
         };
-        Ok::<_, Failure>(session.store_flag(&uids, flag, add).await?)
-    }
-    .await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
+        Ok(session.store_flag(&uids, flag, add).await?)
+    })
+    .await?;
     Ok(Flagged {
         mailbox: mailbox.to_string(),
         flag: flag.to_string(),
         added: add,
-        uids: changed?,
+        uids: changed,
     })
 }
 

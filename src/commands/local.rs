@@ -204,8 +204,8 @@ impl Candidate for Stored {
             Header::Subject => e.subject.clone().unwrap_or_default(),
         }
     }
-    fn body(&self) -> String {
-        self.full.text.clone().unwrap_or_default()
+    fn body(&self) -> &str {
+        self.full.text.as_deref().unwrap_or("")
     }
     fn day(&self) -> Option<Day> {
         Day::parse_iso(self.full.envelope.date.as_deref()?.get(..10)?)

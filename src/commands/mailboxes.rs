@@ -61,10 +61,9 @@ pub async fn change(account: &Account, asked: &Change) -> Result<(), Failure> {
             "the INBOX cannot be deleted or renamed: move its messages with `mailer move`",
         ));
     }
-    let mut session = super::imap_session(account).await?;
-    let result = async {
+    super::with_imap(account, None, async |session| {
         if let (MailboxChange::Delete(m), false) = (&asked.change, asked.force) {
-            let held = held_messages(&mut session, m).await?;
+            let held = held_messages(session, m).await?;
             if held > 0 {
                 return Err(Failure::new(
                     Exit::Usage,
@@ -77,10 +76,8 @@ pub async fn change(account: &Account, asked: &Change) -> Result<(), Failure> {
             session.manage(&MailboxChange::Subscribe(m.clone())).await?;
         }
         Ok(())
-    }
-    .await;
-    session.logout().await;
-    result
+    })
+    .await
 }
 
 /// How many messages `mailbox` holds (STATUS); 0 when the server knows no such mailbox,

@@ -60,6 +60,30 @@ pub fn remember_capabilities(account: &Account, session: &imap::Session) {
     }
 }
 
+/// Runs `work` in a logged-in IMAP session of the account, with `mailbox` opened first
+/// when one is given (in the login's own write where the server allows); then keeps
+/// the server's capabilities for next time and logs out, whatever `work` returned.
+pub async fn with_imap<T>(
+    account: &Account,
+    mailbox: Option<(&crate::mailbox::MailboxName, imap::Access)>,
+    work: impl AsyncFnOnce(&mut imap::Session) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut session = match mailbox {
+        Some((m, access)) => imap_session_in(account, m, access).await?,
+        None => imap_session(account).await?,
+    };
+    let result = async {
+        if let Some((m, access)) = mailbox {
+            session.select(m, access).await?;
+        }
+        work(&mut session).await
+    }
+    .await;
+    remember_capabilities(account, &session);
+    session.logout().await;
+    result
+}
+
 /// A logged-in IMAP session for the account.
 pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
     if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {

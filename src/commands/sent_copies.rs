@@ -54,11 +54,10 @@ pub async fn append_waiting(account: &Account) {
 }
 
 async fn append(account: &Account, copies: &SentCopies, list: Vec<Copy>) -> Result<usize, Failure> {
-    let mut session = super::imap_session(account).await?;
-    let appended = append_in(&mut session, account, copies, list).await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
-    appended
+    super::with_imap(account, None, async |session| {
+        append_in(session, account, copies, list).await
+    })
+    .await
 }
 
 async fn append_in(

@@ -45,10 +45,8 @@ pub async fn run(
     } else {
         Access::ReadOnly
     };
-    let mut session = super::imap_session_in(account, mailbox, access).await?;
-    let done = async {
-        session.select(mailbox, access).await?;
-        let uids = super::search::chosen(&mut session, chosen).await?;
+    let (uids, kind) = super::with_imap(account, Some((mailbox, access)), async |session| {
+        let uids = super::search::chosen(session, chosen).await?;
         let mut kind = MoveKind::Moved;
         if !uids.is_empty() {
             let set = UidSet::from_sorted(&uids);
@@ -57,12 +55,9 @@ pub async fn run(
                 false => session.copy_to(&set, target).await?,
             }
         }
-        Ok::<_, Failure>((uids, kind))
-    }
-    .await;
-    super::remember_capabilities(account, &session);
-    session.logout().await;
-    let (uids, kind) = done?;
+        Ok((uids, kind))
+    })
+    .await?;
     Ok(Transferred {
         mailbox: mailbox.to_string(),
         target: target.to_string(),

@@ -50,12 +50,17 @@ pub async fn run(
         let _ = until_signal().await;
         let _ = stop_tx.send(true);
     };
-    let watching = futures::future::try_join_all(
-        request
-            .mailboxes
-            .iter()
-            .map(|m| watch_mailbox(account, server, m, request, told, stop.clone())),
-    );
+    let watching = futures::future::try_join_all(request.mailboxes.iter().map(|mailbox| {
+        let watcher = Watcher {
+            account,
+            server,
+            mailbox,
+            request,
+            told,
+            stop: stop.clone(),
+        };
+        async move { watcher.run().await }
+    }));
     tokio::select! {
         done = watching => done.map(|_| ()),
         () = signals => Ok(()),
@@ -79,100 +84,113 @@ async fn stopped(mut stop: signal::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// One mailbox, session after session, until stopped or a failure no retry can mend.
-async fn watch_mailbox(
-    account: &Account,
-    server: &Server,
-    mailbox: &MailboxName,
-    request: &WatchRequest,
-    told: &dyn Fn(&[Envelope]),
+/// One watched mailbox and what to do with its new mail.
+struct Watcher<'a> {
+    account: &'a Account,
+    server: &'a Server,
+    mailbox: &'a MailboxName,
+    request: &'a WatchRequest,
+    told: &'a dyn Fn(&[Envelope]),
     stop: signal::Receiver<bool>,
-) -> Result<(), Failure> {
-    let mut last: Option<(u32, u32)> = None;
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let failure = match session(
-            account,
-            server,
-            mailbox,
-            request,
-            told,
-            &stop,
-            &mut last,
-            &mut backoff,
-        )
-        .await
-        {
-            Ok(()) => return Ok(()),
-            Err(f) => f,
-        };
-        if !matches!(failure.exit(), Exit::TempFail | Exit::Unavailable) {
-            return Err(failure);
-        }
-        tracing::info!(
-            "{mailbox}: {failure}; connecting again in {} s",
-            backoff.as_secs()
-        );
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            () = stopped(stop.clone()) => return Ok(()),
-        }
-        backoff = (backoff * 2).min(MOST_BACKOFF);
-    }
 }
 
-/// One connection: opens the mailbox, tells what arrived since `last` (UIDVALIDITY,
-/// highest UID), then waits for changes until stopped (Ok) or the connection fails.
-#[allow(clippy::too_many_arguments)]
-async fn session(
-    account: &Account,
-    server: &Server,
-    mailbox: &MailboxName,
-    request: &WatchRequest,
-    told: &dyn Fn(&[Envelope]),
-    stop: &signal::Receiver<bool>,
-    last: &mut Option<(u32, u32)>,
-    backoff: &mut Duration,
-) -> Result<(), Failure> {
-    let expected = super::expected_of(account);
-    let mut session = imap::Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
-    let info = session.select(mailbox, Access::ReadOnly).await?;
-    super::remember_capabilities(account, &session);
-    tracing::info!("watching {mailbox}");
-    *backoff = Duration::from_secs(1);
-    let highest = info.uid_next.map_or(0, |n| n.saturating_sub(1));
-    let mut seen_up_to = match *last {
-        Some((validity, uid)) if validity == info.uidvalidity => uid,
-        _ => highest,
-    };
-    if request.fetch {
-        tell(account, mailbox, request, told, Vec::new()).await?;
-    }
-    let idle = session.offers("IDLE");
-    loop {
-        *last = Some((info.uidvalidity, seen_up_to));
-        let new = new_since(&mut session, seen_up_to).await?;
-        if let Some(&top) = new.last() {
-            seen_up_to = top;
-            *last = Some((info.uidvalidity, seen_up_to));
-            let envelopes = match request.fetch {
-                true => Vec::new(),
-                false => envelopes(&mut session, mailbox, &new).await?,
-            };
-            tell(account, mailbox, request, told, envelopes).await?;
-        }
-        let woke = match idle {
-            true => {
-                let (back, woke) = session.idle(RENEW, stopped(stop.clone())).await?;
-                session = back;
-                woke
-            }
-            false => poll(&mut session, request.poll, stop).await?,
+/// What carries over from one connection to the next.
+struct Progress {
+    /// The mailbox's UIDVALIDITY and the highest UID told of.
+    last: Option<(u32, u32)>,
+    /// The wait before connecting again.
+    backoff: Duration,
+}
+
+impl Watcher<'_> {
+    /// Session after session, until stopped or a failure no retry can mend.
+    async fn run(&self) -> Result<(), Failure> {
+        let mut progress = Progress {
+            last: None,
+            backoff: Duration::from_secs(1),
         };
-        if woke == Woke::Stopped {
-            session.logout().await;
+        loop {
+            let failure = match self.session(&mut progress).await {
+                Ok(()) => return Ok(()),
+                Err(f) => f,
+            };
+            if !matches!(failure.exit(), Exit::TempFail | Exit::Unavailable) {
+                return Err(failure);
+            }
+            let wait = progress.backoff;
+            tracing::info!(
+                "{}: {failure}; connecting again in {} s",
+                self.mailbox,
+                wait.as_secs()
+            );
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stopped(self.stop.clone()) => return Ok(()),
+            }
+            progress.backoff = (wait * 2).min(MOST_BACKOFF);
+        }
+    }
+
+    /// One connection: opens the mailbox, tells what arrived since the last one, then
+    /// waits for changes until stopped (Ok) or the connection fails.
+    async fn session(&self, progress: &mut Progress) -> Result<(), Failure> {
+        let (mailbox, request) = (self.mailbox, self.request);
+        let expected = super::expected_of(self.account);
+        let mut session =
+            imap::Session::open_in(self.server, mailbox, Access::ReadOnly, &expected).await?;
+        let info = session.select(mailbox, Access::ReadOnly).await?;
+        super::remember_capabilities(self.account, &session);
+        tracing::info!("watching {mailbox}");
+        progress.backoff = Duration::from_secs(1);
+        let highest = info.uid_next.map_or(0, |n| n.saturating_sub(1));
+        let mut seen_up_to = match progress.last {
+            Some((validity, uid)) if validity == info.uidvalidity => uid,
+            _ => highest,
+        };
+        if request.fetch {
+            self.tell(Vec::new()).await?;
+        }
+        let idle = session.offers("IDLE");
+        loop {
+            progress.last = Some((info.uidvalidity, seen_up_to));
+            let new = new_since(&mut session, seen_up_to).await?;
+            if let Some(&top) = new.last() {
+                seen_up_to = top;
+                progress.last = Some((info.uidvalidity, seen_up_to));
+                let envelopes = match request.fetch {
+                    true => Vec::new(),
+                    false => envelopes(&mut session, mailbox, &new).await?,
+                };
+                self.tell(envelopes).await?;
+            }
+            let woke = match idle {
+                true => {
+                    let (back, woke) = session.idle(RENEW, stopped(self.stop.clone())).await?;
+                    session = back;
+                    woke
+                }
+                false => poll(&mut session, request.poll, &self.stop).await?,
+            };
+            if woke == Woke::Stopped {
+                session.logout().await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Tells of new mail: with `--fetch`, fetches first and tells what was stored.
+    async fn tell(&self, mut envelopes: Vec<Envelope>) -> Result<(), Failure> {
+        if self.request.fetch {
+            envelopes = fetch(self.account, self.mailbox).await?;
+        }
+        if envelopes.is_empty() {
             return Ok(());
         }
+        (self.told)(&envelopes);
+        if let Some(command) = &self.request.exec {
+            exec(command, self.account, self.mailbox, &envelopes).await;
+        }
+        Ok(())
     }
 }
 
@@ -209,27 +227,6 @@ async fn envelopes(
     let mut list = super::list::newest_first(&fetched, mailbox);
     list.reverse();
     Ok(list)
-}
-
-/// Tells of new mail: with `--fetch`, fetches first and tells what was stored.
-async fn tell(
-    account: &Account,
-    mailbox: &MailboxName,
-    request: &WatchRequest,
-    told: &dyn Fn(&[Envelope]),
-    mut envelopes: Vec<Envelope>,
-) -> Result<(), Failure> {
-    if request.fetch {
-        envelopes = fetch(account, mailbox).await?;
-    }
-    if envelopes.is_empty() {
-        return Ok(());
-    }
-    told(&envelopes);
-    if let Some(command) = &request.exec {
-        exec(command, account, mailbox, &envelopes).await;
-    }
-    Ok(())
 }
 
 /// `fetch -m MAILBOX`, collecting what it stored.

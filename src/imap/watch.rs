@@ -31,22 +31,14 @@ impl Session {
         renew: Duration,
         stop: impl Future<Output = ()>,
     ) -> Result<(Session, Woke), Error> {
-        let Session {
-            inner,
-            addr,
-            timeout,
-            seen,
-            capabilities,
-            pending,
-            speculated,
-            searched,
-            id_unread,
-        } = self;
-        let mut handle = inner.idle();
-        bounded(&addr, timeout, "IDLE", handle.init())
+        // The connection goes into the IDLE handle and comes back out of it; the rest of
+        // the session waits here.
+        let mut handle = self.inner.idle();
+        let (addr, timeout, seen) = (&self.addr, self.timeout, &self.seen);
+        bounded(addr, timeout, "IDLE", handle.init())
             .await?
-            .map_err(|e| imap_error(&addr, "IDLE", e, &seen))?;
-        Seen::pause_idle_bound(&seen, true);
+            .map_err(|e| imap_error(addr, "IDLE", e, seen))?;
+        Seen::pause_idle_bound(seen, true);
         let woke = {
             let (wait, _interrupt) = handle.wait_with_timeout(renew);
             tokio::select! {
@@ -54,30 +46,19 @@ impl Session {
                     Ok(IdleResponse::NewData(_)) => Ok(Woke::Changed),
                     Ok(IdleResponse::Timeout) => Ok(Woke::Renew),
                     // The stream ended: the connection is gone.
-                    Ok(IdleResponse::ManualInterrupt) => Err(broken(&addr, "IDLE", &"the server closed the connection")),
-                    Err(e) => Err(imap_error(&addr, "IDLE", e, &seen)),
+                    Ok(IdleResponse::ManualInterrupt) => Err(broken(addr, "IDLE", &"the server closed the connection")),
+                    Err(e) => Err(imap_error(addr, "IDLE", e, seen)),
                 },
                 () = stop => Ok(Woke::Stopped),
             }
         };
-        Seen::pause_idle_bound(&seen, false);
+        Seen::pause_idle_bound(seen, false);
         let woke = woke?;
-        let inner = bounded(&addr, timeout, "DONE", handle.done())
+        let inner = bounded(addr, timeout, "DONE", handle.done())
             .await?
-            .map_err(|e| imap_error(&addr, "DONE", e, &seen))?;
+            .map_err(|e| imap_error(addr, "DONE", e, seen))?;
         tracing::debug!("IDLE ended: {woke:?}");
-        let session = Session {
-            inner,
-            addr,
-            timeout,
-            seen,
-            capabilities,
-            pending,
-            speculated,
-            searched,
-            id_unread,
-        };
-        Ok((session, woke))
+        Ok((Session { inner, ..self }, woke))
     }
 
     /// NOOP: lets a server without IDLE report what changed.

@@ -9,7 +9,7 @@ pub trait Candidate {
     /// The header's text (names and addresses of an address header), decoded.
     fn header(&self, header: Header) -> String;
     /// The body's text, decoded.
-    fn body(&self) -> String;
+    fn body(&self) -> &str;
     /// The day it was sent (its Date header), if known.
     fn day(&self) -> Option<Day>;
     fn size(&self) -> u64;
@@ -40,9 +40,9 @@ fn term(t: &Term, m: &impl Candidate) -> bool {
     const HEADERS: [Header; 4] = [Header::From, Header::To, Header::Cc, Header::Subject];
     match t {
         Term::Header(h, text) => contains(&m.header(*h), text),
-        Term::Body(text) => contains(&m.body(), text),
+        Term::Body(text) => contains(m.body(), text),
         Term::Text(text) => {
-            HEADERS.iter().any(|h| contains(&m.header(*h), text)) || contains(&m.body(), text)
+            HEADERS.iter().any(|h| contains(&m.header(*h), text)) || contains(m.body(), text)
         }
         Term::Since(d) => m.day().is_some_and(|day| day >= *d),
         Term::Before(d) => m.day().is_some_and(|day| day < *d),
@@ -80,8 +80,8 @@ mod tests {
                 _ => String::new(),
             }
         }
-        fn body(&self) -> String {
-            "The Numbers".into()
+        fn body(&self) -> &str {
+            "The Numbers"
         }
         fn day(&self) -> Option<Day> {
             Day::parse_iso("2026-11-20")

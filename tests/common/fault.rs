@@ -5,7 +5,7 @@
 //! exactly N bytes in either direction.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 /// One step of the conversation.
@@ -101,38 +101,12 @@ fn play(stream: std::net::TcpStream, script: Vec<Step>) {
 /// A loopback proxy to `target_port` that cuts both connections, without forwarding it,
 /// as soon as the client sends `trigger` (e.g. `QUIT`). Serves one client. Returns the port.
 pub fn cut_proxy(target_port: u16, trigger: &'static [u8]) -> u16 {
-    use std::io::Read;
-    use std::net::{Shutdown, TcpStream};
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let Ok((client, _)) = listener.accept() else {
-            return;
-        };
-        let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-            return;
-        };
-        let (mut from_server, mut to_client) =
-            (server.try_clone().unwrap(), client.try_clone().unwrap());
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut from_server, &mut to_client);
-        });
-        let (mut from_client, mut to_server) = (client, server);
-        let mut buf = [0u8; 16384];
-        loop {
-            let n = match from_client.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
-                break;
-            }
-            if to_server.write_all(&buf[..n]).is_err() {
-                break;
-            }
+        if let Ok((client, _)) = listener.accept() {
+            relay_until(client, target_port, Some(trigger));
         }
-        let _ = from_client.shutdown(Shutdown::Both);
-        let _ = to_server.shutdown(Shutdown::Both);
     });
     port
 }
@@ -141,43 +115,48 @@ pub fn cut_proxy(target_port: u16, trigger: &'static [u8]) -> u16 {
 /// it, when the client sends `trigger` (e.g. `IDLE`); every later connection passes
 /// uncut, so a client that reconnects gets through. Returns the port.
 pub fn cut_first_on(target_port: u16, trigger: &'static [u8]) -> u16 {
-    use std::io::Read;
-    use std::net::{Shutdown, TcpStream};
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for (n, client) in listener.incoming().enumerate() {
             let Ok(client) = client else { continue };
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                continue;
-            };
-            std::thread::spawn(move || {
-                let (mut from_server, mut to_client) =
-                    (server.try_clone().unwrap(), client.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut from_server, &mut to_client);
-                    let _ = to_client.shutdown(Shutdown::Both);
-                });
-                let (mut from_client, mut to_server) = (client, server);
-                let mut buf = [0u8; 16384];
-                loop {
-                    let k = match from_client.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => k,
-                    };
-                    if n == 0 && buf[..k].windows(trigger.len()).any(|w| w == trigger) {
-                        break;
-                    }
-                    if to_server.write_all(&buf[..k]).is_err() {
-                        break;
-                    }
-                }
-                let _ = from_client.shutdown(Shutdown::Both);
-                let _ = to_server.shutdown(Shutdown::Both);
-            });
+            let trigger = (n == 0).then_some(trigger);
+            std::thread::spawn(move || relay_until(client, target_port, trigger));
         }
     });
     port
+}
+
+/// Relays `client` to `target_port` both ways until either side closes, or until the
+/// client sends `trigger`, which is not forwarded: then both connections are cut.
+fn relay_until(client: TcpStream, target_port: u16, trigger: Option<&[u8]>) {
+    use std::io::Read;
+    use std::net::Shutdown;
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+        return;
+    };
+    let (mut from_server, mut to_client) =
+        (server.try_clone().unwrap(), client.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Both);
+    });
+    let (mut from_client, mut to_server) = (client, server);
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = match from_client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if trigger.is_some_and(|t| buf[..n].windows(t.len()).any(|w| w == t)) {
+            break;
+        }
+        if to_server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = from_client.shutdown(Shutdown::Both);
+    let _ = to_server.shutdown(Shutdown::Both);
 }
 
 /// A direction through a [`CutProxy`].
