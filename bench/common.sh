@@ -23,7 +23,7 @@ fi
 need python3 python3
 need time /usr/bin/time
 
-cargo build --release --locked -q
+cargo build --release --locked -q --bin mailer --example delay-proxy
 mailer=$PWD/target/release/mailer
 
 work=$(mktemp -d /tmp/mailer-bench.XXXXXX)
@@ -44,12 +44,12 @@ tests/mailstack.sh start "$stack" >/dev/null
 source "$stack/stack.env"
 export XDG_STATE_HOME=$work/state
 
-# delay_proxy ONE_WAY_MS TARGET_PORT: starts bench/delay-proxy.py on a free port in
+# delay_proxy ONE_WAY_MS TARGET_PORT: starts bench/delay_proxy.rs on a free port in
 # front of TARGET_PORT, prints that port once it listens (ended with the stack).
 delay_proxy() {
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    python3 bench/delay-proxy.py "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
+    target/release/examples/delay-proxy "$port" "$2" "$1" >"$work/proxy-$port" 2>&1 &
     echo $! >>"$work/helpers.pid"
     for _ in $(seq 1 100); do
         grep -q ready "$work/proxy-$port" 2>/dev/null && break

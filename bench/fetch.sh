@@ -3,7 +3,7 @@
 # on one private mail stack. Not part of CI; run by hand:
 #
 #   bench/fetch.sh [N] [RTT]  # N messages, default 10000 (~70 KB each); RTT in ms,
-#                             # default 0: through bench/delay-proxy.py when set
+#                             # default 0: through bench/delay_proxy.rs when set
 #
 # Prints wall time and peak RSS of:
 #   raw     one `UID FETCH 1:* BODY.PEEK[]` over IMAPS, bodies discarded (Python imaplib)

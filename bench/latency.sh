@@ -4,7 +4,7 @@
 #
 #   bench/latency.sh [RUNS]      # runs per command and delay, default 7
 #
-# Each client goes through bench/delay-proxy.py (25 ms each way, TCP's own round trip
+# Each client goes through bench/delay_proxy.rs (25 ms each way, TCP's own round trip
 # included), and the runs of mailer and its peer alternate. Printed: the median wall
 # time of each, and mailer's as a ratio of the peer's.
 #
@@ -167,7 +167,7 @@ flushes = statistics.median(flush_mailer(25, 100)() for _ in range(3))
 rows.append(("queue flush of 100, STARTTLS, 50 ms", flushes, "100 msmtp runs", flush_msmtp(25, 100)()))
 
 print()
-print(f"medians of {runs} alternating runs, release build, loopback through bench/delay-proxy.py")
+print(f"medians of {runs} alternating runs, release build, loopback through bench/delay_proxy.rs")
 print(f"{'':34} {'mailer':>9} {'peer':>9}  ratio")
 for label, ours, peer, theirs in rows:
     if theirs is None:

@@ -2,6 +2,7 @@
 //! Nothing here knows about the network; the result is bytes plus an envelope.
 
 pub mod compose;
+mod lines;
 pub mod parse;
 pub mod raw;
 mod repair;

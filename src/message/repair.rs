@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use super::lines::lines;
+
 mod addresses;
 mod multipart;
 
@@ -69,7 +71,7 @@ fn header_blocks(bytes: &[u8], tree: &multipart::Tree) -> Option<Vec<u8>> {
         ..Blocks::default()
     };
     let mut at = 0;
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
+    for line in lines(bytes) {
         let range = at..at + line.len();
         at = range.end;
         match r.in_headers {
@@ -214,10 +216,7 @@ impl<'a> Blocks<'a> {
             self.emit(range.start, range.end, &fixed);
             return;
         } else if self.base64.is_some() {
-            let n = text
-                .iter()
-                .filter(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
-                .count();
+            let n = text.iter().filter(|b| BASE64[usize::from(**b)]).count();
             let end = self.len() + text.trim_ascii_end().len();
             if let Some((chars, last)) = self.base64.as_mut().filter(|_| n > 0) {
                 *chars += n;
@@ -274,6 +273,19 @@ impl<'a> Blocks<'a> {
         }
     }
 }
+
+/// Which bytes are base64's characters (RFC 2045 6.8), `=` included: a table, so that
+/// counting them in a large attachment is one load a byte.
+const BASE64: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
+        b += 1;
+    }
+    table
+};
 
 /// An encoded word (RFC 2047): where it is, its charset, its encoding and its text.
 struct Word {

@@ -8,12 +8,13 @@
 use mail_parser::{MessageParser, MimeHeaders};
 
 use super::parts::{self, AttachmentInfo, Leaf};
+use crate::message::lines::lines;
 
 /// The leaves of the message, in order.
 pub fn leaves(message: &[u8]) -> Vec<Leaf> {
     let mut scan = Scan::default();
     let mut at = 0;
-    for line in message.split_inclusive(|b| *b == b'\n') {
+    for line in lines(message) {
         scan.line(message, at, line);
         at += line.len();
     }

@@ -3,6 +3,7 @@
 //! by walking the MIME tree from the message's own Content-Type (not by every
 //! `boundary=` in the text, which a bounce quoting a message is full of).
 
+use crate::message::lines::lines;
 use crate::message::parse::parts::{MAX_DEPTH, delimiter};
 
 /// The multiparts of a message, by boundary, outermost first.
@@ -42,7 +43,7 @@ impl Tree {
         let mut starts = Vec::new();
         let mut closed = false;
         let mut line_at = 0;
-        for line in body.split_inclusive(|b| *b == b'\n') {
+        for line in lines(body) {
             match delimiter(line, &boundary) {
                 Some(true) => {
                     closed = true;
@@ -76,7 +77,7 @@ impl Tree {
 /// only white space (as the header repair reads it).
 fn split(entity: &[u8]) -> (&[u8], &[u8]) {
     let mut at = 0;
-    for line in entity.split_inclusive(|b| *b == b'\n') {
+    for line in lines(entity) {
         if line.iter().all(u8::is_ascii_whitespace) {
             return (&entity[..at], &entity[at + line.len()..]);
         }
