@@ -433,6 +433,32 @@ fn list_waits_for_the_network_only_where_it_must() {
     assert_eq!(proxy.of_connections(1)[0], 4);
 }
 
+/// Round trips of `fetch --inbox`, counted exactly: the TLS handshake's two (the
+/// greeting answers the second), then LOGIN with ID, EXAMINE and the UID SEARCH for
+/// what is new since the saved state in one write, then the UID FETCH of the new
+/// messages; LOGOUT is not waited for. The next fetch knows the server's capabilities
+/// from this one, so it does not wait for the greeting.
+#[test]
+fn fetch_waits_for_the_network_only_where_it_must() {
+    let stack = stack();
+    let setup = carol(stack).build();
+    let fetch = |want_trips: usize| -> usize {
+        let proxy = RoundTrips::to(stack.port("IMAPS_PORT"));
+        setup.configure(&carol(stack).server_key("port", proxy.port()));
+        let stored = json(setup.mailer(&["fetch", "--inbox", "--json"])).len();
+        assert_eq!(proxy.of_connections(1)[0], want_trips);
+        stored
+    };
+    stack.seed("carol", 2, "INBOX");
+    assert!(fetch(4) >= 2);
+    stack.seed("carol", 1, "INBOX");
+    assert!(fetch(3) >= 1);
+    assert_eq!(
+        message_files(&setup.local_folder("INBOX")),
+        stack.server_messages("carol", "INBOX")
+    );
+}
+
 /// What a `list` learns (the server's capabilities, the mailbox's count) lets the next
 /// one skip waiting for the greeting and fetch the envelopes in the login's own write:
 /// one round trip after the TLS handshake. When the mailbox grew since, the list is

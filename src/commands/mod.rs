@@ -50,13 +50,17 @@ pub fn expected_of(account: &Account) -> imap::Expected {
 /// Keeps what the server said it can do, so that the account's next session need not
 /// wait for the greeting ([`expected_of`]).
 pub fn remember_capabilities(account: &Account, session: &imap::Session) {
-    let Ok(dir) = crate::store::account_dir(&account.name) else {
-        return;
-    };
-    let mut hints = crate::store::hints::load(&dir);
+    if let Ok(dir) = crate::store::account_dir(&account.name) {
+        remember_capabilities_in(&dir, session);
+    }
+}
+
+/// [`remember_capabilities`] in the account's state directory `dir`.
+pub fn remember_capabilities_in(dir: &std::path::Path, session: &imap::Session) {
+    let mut hints = crate::store::hints::load(dir);
     if hints.capabilities != session.capabilities {
         hints.capabilities = session.capabilities.clone();
-        crate::store::hints::save(&dir, &hints);
+        crate::store::hints::save(dir, &hints);
     }
 }
 

@@ -13,7 +13,9 @@
 
 use super::mailbox_state::Access;
 use super::tap::{Seen, Shared};
+use super::uids::Query;
 use super::utf7::encode as encode_mailbox_name;
+use crate::date::Day;
 use crate::mailbox::MailboxName;
 
 /// What an earlier session with the server leaves to go on: with both, `list` is one
@@ -25,9 +27,19 @@ pub struct Expected {
     /// For `list`: the position to fetch the newest envelopes from (the count the
     /// mailbox had, less the limit).
     pub newest_from: Option<u32>,
-    /// For `search`: the UID SEARCH criteria to send with the login (ASCII only, see
-    /// `Session::criteria_ahead`).
+    /// For `search`, `fetch` and `digest`: the UID SEARCH criteria to send with the
+    /// login (ASCII only, see `Session::criteria_ahead`); the first search of the same
+    /// criteria takes its answer.
     pub search: Option<String>,
+}
+
+impl Expected {
+    /// With the UID SEARCH for messages above `after` (see [`Query::new_after`]) in
+    /// the login's write, for `fetch` and `digest`, which ask it first.
+    pub fn with_new_after(mut self, after: u32, since: Option<Day>) -> Expected {
+        self.search = Some(Query::new_after(after, since).to_string());
+        self
+    }
 }
 
 /// The tag of the pipelined EXAMINE or SELECT; the tap keeps its refusal apart.

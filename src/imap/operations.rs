@@ -191,6 +191,14 @@ impl Session {
 
     /// UIDs matching SEARCH `criteria` as IMAP spells them, ascending.
     pub(super) async fn search_criteria(&mut self, criteria: &str) -> Result<Vec<u32>, Error> {
+        if let Some(sent) = self.searched.take() {
+            // Sent with the login: its answer is this search's when it asked the same.
+            let answer = self.searched_uids().await;
+            if sent == criteria {
+                return answer;
+            }
+            answer?;
+        }
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         tracing::debug!("UID SEARCH {}", criteria.escape_debug());
         let set = bounded(&addr, t, "UID SEARCH", self.inner.uid_search(criteria))
@@ -213,9 +221,7 @@ impl Session {
         info: &MailboxInfo,
     ) -> Result<Vec<u32>, Error> {
         let from = after.saturating_add(1);
-        let mut found = self
-            .search(&Query::uids_from(from).and_since(since))
-            .await?;
+        let mut found = self.search(&Query::new_after(after, since)).await?;
         // "N:*" always matches the last message, so an empty answer without a date
         // means the server's SEARCH is broken; so does finding fewer than EXISTS
         // messages from UID 1 on.

@@ -147,14 +147,6 @@ impl Session {
             literal_minus: self.offers("LITERAL-"),
         };
         let needs_structures = expr.terms().iter().any(|t| **t == Term::HasAttachment);
-        if let Some(sent) = self.searched.take() {
-            // Sent with the login: its answer is this query's when it was this query.
-            let answer = self.searched_uids().await;
-            if !needs_structures && command(expr, "", spelling) == sent {
-                return answer;
-            }
-            answer?;
-        }
         let attached = match needs_structures {
             true => match self.with_attachments().await? {
                 uids if uids.is_empty() => "NOT ALL".to_string(),

@@ -96,6 +96,12 @@ impl Query {
         }
     }
 
+    /// What [`Session::new_uids`](super::Session::new_uids) asks for: UIDs above
+    /// `after`, received since `since` if given.
+    pub fn new_after(after: u32, since: Option<Day>) -> Query {
+        Query::uids_from(after.saturating_add(1)).and_since(since)
+    }
+
     /// Messages received on or after `day`.
     pub fn since(day: Day) -> Query {
         Query {

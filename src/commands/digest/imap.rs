@@ -26,7 +26,13 @@ pub async fn collect(
     saved: Option<DigestState>,
     window: Window,
 ) -> Result<(Vec<Item>, usize, DigestState), Failure> {
-    let expected = crate::imap::Expected::default();
+    // The search for what is new goes in the login's write, as the saved state has it:
+    // when the UIDVALIDITY changed, its answer is passed over and the right one asked.
+    let since = saved
+        .is_none()
+        .then(|| Day::from_timestamp(window.first_run_since));
+    let after = saved.as_ref().map_or(0, |s| s.last_uid);
+    let expected = crate::imap::Expected::default().with_new_after(after, since);
     let mut session = Session::open_in(server, mailbox, Access::ReadOnly, &expected).await?;
     let collected = from_session(&mut session, mailbox, saved, window).await;
     session.logout().await;

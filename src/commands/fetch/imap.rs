@@ -23,20 +23,37 @@ pub async fn run(
     job: &Job<'_>,
     sink: Box<dyn Sink>,
 ) -> Result<FetchReport, Failure> {
-    // The inbox is opened in the login's write: nothing else needs asking first (another
-    // mailbox's folder name needs the server's hierarchy delimiter).
+    // The inbox is opened in the login's write, with the search for what is new since
+    // the saved state: nothing else needs asking first (another mailbox's folder name
+    // needs the server's hierarchy delimiter). Where the last session left the server's
+    // capabilities, its greeting is not waited for either.
     let request = job.request;
     let mut session = match request.mailbox.is_inbox() {
         true => {
             let access = access_for(request);
-            let expected = crate::imap::Expected::default();
+            let expected = expected_search(job);
             Session::open_in(server, &request.mailbox, access, &expected).await?
         }
         false => Session::open(server).await?,
     };
     let result = fetch_mailbox(&mut session, job, sink).await;
+    crate::commands::remember_capabilities_in(job.account_dir, &session);
     session.logout().await;
     result
+}
+
+/// The account's hints, and the search `plan` will make if the saved state still
+/// holds (the same UIDVALIDITY, the same folder): when it does not, the answer is
+/// passed over and the right search made.
+fn expected_search(job: &Job<'_>) -> crate::imap::Expected {
+    let request = job.request;
+    let saved = state::path(job.account_dir, "imap", &request.mailbox);
+    let after = match state::load::<MailboxState>(&saved) {
+        Ok(Some(state)) => state.last_uid,
+        _ => 0,
+    };
+    let hints = crate::store::hints::load(job.account_dir);
+    crate::commands::expected(&hints).with_new_after(after, request.since)
 }
 
 /// SELECT when fetched messages are to be marked read, else EXAMINE.
