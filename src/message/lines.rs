@@ -19,6 +19,39 @@ pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The line that starts at `at`, with its `\n`.
+pub fn line_at(bytes: &[u8], at: usize) -> &[u8] {
+    let rest = &bytes[at..];
+    match memchr::memchr(b'\n', rest) {
+        Some(newline) => &rest[..=newline],
+        None => rest,
+    }
+}
+
+/// Finds the lines that begin with `--`. Only such a line can be a MIME delimiter line
+/// (RFC 2046 5.1.1), so a scan for those passes over a part's body at memmem's pace
+/// instead of line by line.
+pub struct DashLines(memchr::memmem::Finder<'static>);
+
+impl Default for DashLines {
+    fn default() -> Self {
+        DashLines(memchr::memmem::Finder::new(b"\n--"))
+    }
+}
+
+impl DashLines {
+    /// The first line beginning with `--` that starts at or after `from` (itself the
+    /// start of a line): where it starts, and the line with its `\n`.
+    pub fn next<'a>(&self, bytes: &'a [u8], from: usize) -> Option<(usize, &'a [u8])> {
+        let rest = bytes.get(from..)?;
+        let start = match rest.starts_with(b"--") {
+            true => from,
+            false => from + self.0.find(rest)? + 1,
+        };
+        Some((start, line_at(bytes, start)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +63,16 @@ mod tests {
             let split: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
             assert_eq!(lines(text).collect::<Vec<_>>(), split, "{text:?}");
         }
+    }
+
+    #[test]
+    fn dash_lines_are_found_from_a_line_start_on() {
+        let text = b"--a\nx--b\n--c\r\n\n--";
+        let dashes = DashLines::default();
+        assert_eq!(dashes.next(text, 0), Some((0, &b"--a\n"[..])));
+        assert_eq!(dashes.next(text, 4), Some((9, &b"--c\r\n"[..])));
+        assert_eq!(dashes.next(text, 14), Some((15, &b"--"[..])));
+        assert_eq!(dashes.next(text, 17), None);
+        assert_eq!(dashes.next(b"no dashes\n", 0), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
 
-use super::repair::repaired;
+use super::repair::{repaired, repaired_structure};
 use serde::Serialize;
 
 /// A name and address, decoded.
@@ -181,7 +181,7 @@ fn repeated(msg: &mail_parser::Message<'_>) -> Vec<String> {
 /// which is what `fetch` needs for every message it stores.
 pub fn summary(original: &[u8]) -> Envelope {
     let size = original.len() as u64;
-    let bytes = &repaired(original);
+    let bytes = &repaired_structure(original);
     let Some(head) = MessageParser::default().parse_headers(bytes) else {
         return empty(size);
     };

@@ -6,13 +6,32 @@
 
 use std::borrow::Cow;
 
-use super::lines::lines;
+use super::lines::{DashLines, line_at};
 
 mod addresses;
 mod multipart;
 
 /// The message with every repair below applied.
 pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
+    repair(bytes, Bodies::Read)
+}
+
+/// The message with the repairs that its headers and MIME structure need, for reading
+/// those only (`fetch`'s summary of each message): what is inside a part's body (its
+/// base64 padding, its UTF-7) is left alone, so a body is passed over, not read.
+pub fn repaired_structure(bytes: &[u8]) -> Cow<'_, [u8]> {
+    repair(bytes, Bodies::PassOver)
+}
+
+/// Whether the repairs inside parts' bodies are made.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    #[default]
+    Read,
+    PassOver,
+}
+
+fn repair(bytes: &[u8], bodies: Bodies) -> Cow<'_, [u8]> {
     let mut out = Cow::Borrowed(bytes);
     if let Some(fixed) = crlf_for_bare_cr(&out) {
         out = Cow::Owned(fixed);
@@ -20,7 +39,7 @@ pub fn repaired(bytes: &[u8]) -> Cow<'_, [u8]> {
     // The MIME tree is walked once; again only when a header repair changed the bytes
     // (a boundary folded after its `=`), since its places are offsets into them.
     let mut tree = multipart::Tree::of(&out);
-    if let Some(fixed) = header_blocks(&out, &tree) {
+    if let Some(fixed) = header_blocks(&out, &tree, bodies) {
         out = Cow::Owned(fixed);
         tree = multipart::Tree::of(&out);
     }
@@ -62,17 +81,31 @@ fn crlf_for_bare_cr(bytes: &[u8]) -> Option<Vec<u8>> {
 /// boundary line): a white-space-only separator line, a parameter folded right after
 /// its `=`, a `Date:` in the zone `UT` or `Z`, a `Content-Type:` without a subtype; and
 /// in a base64 body, its missing `=` padding.
-fn header_blocks(bytes: &[u8], tree: &multipart::Tree) -> Option<Vec<u8>> {
+fn header_blocks(bytes: &[u8], tree: &multipart::Tree, bodies: Bodies) -> Option<Vec<u8>> {
     let mut r = Blocks {
         src: bytes,
         tree: Some(tree),
         in_headers: true,
         top: true,
+        bodies,
         ..Blocks::default()
     };
-    let mut at = 0;
-    for line in lines(bytes) {
-        let range = at..at + line.len();
+    let (dashes, mut at) = (DashLines::default(), 0);
+    while at < bytes.len() {
+        // A body that no repair reads is passed over up to its next delimiter line.
+        let start = match r.in_headers || r.reads_body_lines() {
+            true => at,
+            false => dashes
+                .next(bytes, at)
+                .map_or(bytes.len(), |(start, _)| start),
+        };
+        if start > at {
+            r.emit(at, start, &bytes[at..start]);
+        }
+        if start == bytes.len() {
+            break;
+        }
+        let range = start..start + line_at(bytes, start).len();
         at = range.end;
         match r.in_headers {
             true => r.header_line(range),
@@ -109,6 +142,7 @@ struct Blocks<'a> {
     top: bool,
     /// In a base64 body: the base64 characters so far, and where its last one is.
     base64: Option<(usize, usize)>,
+    bodies: Bodies,
 }
 
 impl<'a> Blocks<'a> {
@@ -128,6 +162,11 @@ impl<'a> Blocks<'a> {
             }
             Some(out) => out.extend_from_slice(bytes),
         }
+    }
+
+    /// Whether the body being read has lines a repair reads (base64, UTF-7).
+    fn reads_body_lines(&self) -> bool {
+        self.utf7 || self.base64.is_some()
     }
 
     /// The length of the output so far.
@@ -163,8 +202,9 @@ impl<'a> Blocks<'a> {
             self.emit(range.start, range.end, &line[text.len()..]);
             self.in_headers = false;
             let end = self.len();
-            self.utf7 = std::mem::take(&mut self.utf7_block) && !self.base64_block;
-            self.base64 = std::mem::take(&mut self.base64_block).then_some((0, end));
+            let read = self.bodies == Bodies::Read;
+            self.utf7 = std::mem::take(&mut self.utf7_block) && !self.base64_block && read;
+            self.base64 = (std::mem::take(&mut self.base64_block) && read).then_some((0, end));
             self.top = false;
             return;
         }
@@ -197,9 +237,11 @@ impl<'a> Blocks<'a> {
     fn body_line(&mut self, range: std::ops::Range<usize>) {
         let line = &self.src[range.clone()];
         let text = trim_eol(line);
-        if self.tree.is_some_and(|t| t.is_delimiter(text)) {
+        if let Some(closing) = self.tree.and_then(|t| t.delimiter(text)) {
             self.end_body();
-            self.in_headers = true;
+            // A closing delimiter is followed by its multipart's epilogue, still body
+            // text; any other, by a part's header section.
+            self.in_headers = !closing;
             self.utf7 = false;
             let padded = text.trim_ascii_end().len();
             if padded < text.len() {

@@ -8,15 +8,23 @@
 use mail_parser::{MessageParser, MimeHeaders};
 
 use super::parts::{self, AttachmentInfo, Leaf};
-use crate::message::lines::lines;
+use crate::message::lines::{DashLines, line_at};
 
 /// The leaves of the message, in order.
 pub fn leaves(message: &[u8]) -> Vec<Leaf> {
     let mut scan = Scan::default();
-    let mut at = 0;
-    for line in lines(message) {
-        scan.line(message, at, line);
-        at += line.len();
+    let (dashes, mut at) = (DashLines::default(), 0);
+    // A header section is read line by line; a body only at its delimiter lines.
+    while at < message.len() {
+        let (start, line) = match scan.state {
+            State::Headers => (at, line_at(message, at)),
+            _ => match dashes.next(message, at) {
+                Some(found) => found,
+                None => break,
+            },
+        };
+        scan.line(message, start, line);
+        at = start + line.len();
     }
     scan.end_part(message, message.len());
     scan.leaves
@@ -170,5 +178,12 @@ fn decoded_size(body: &[u8]) -> usize {
         .take(2)
         .filter(|&&b| b == b'=')
         .count();
-    (body.len().saturating_sub(breaks) / 4 * 3).saturating_sub(padding)
+    // Without its `=` padding, a last group of 2 or 3 characters is 1 or 2 bytes.
+    let chars = body.len().saturating_sub(breaks);
+    let unpadded = match chars % 4 {
+        2 => 1,
+        3 => 2,
+        _ => 0,
+    };
+    (chars / 4 * 3 + unpadded).saturating_sub(padding)
 }

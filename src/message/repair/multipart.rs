@@ -3,7 +3,7 @@
 //! by walking the MIME tree from the message's own Content-Type (not by every
 //! `boundary=` in the text, which a bounce quoting a message is full of).
 
-use crate::message::lines::lines;
+use crate::message::lines::{DashLines, lines};
 use crate::message::parse::parts::{MAX_DEPTH, delimiter};
 
 /// The multiparts of a message, by boundary, outermost first.
@@ -25,9 +25,9 @@ impl Tree {
     }
 
     /// Whether a body line is a delimiter line of one of the multiparts (a line such
-    /// as `-----BEGIN PGP SIGNATURE-----` is not).
-    pub fn is_delimiter(&self, line: &[u8]) -> bool {
-        self.opened.iter().any(|b| delimiter(line, b).is_some())
+    /// as `-----BEGIN PGP SIGNATURE-----` is not), and if so whether a closing one.
+    pub fn delimiter(&self, line: &[u8]) -> Option<bool> {
+        self.opened.iter().find_map(|b| delimiter(line, b))
     }
 
     /// Walks `entity`, which starts `at` bytes into the message. Its multipart's parts
@@ -41,29 +41,29 @@ impl Tree {
         };
         let body_at = at + (entity.len() - body.len());
         let mut starts = Vec::new();
-        let mut closed = false;
-        let mut line_at = 0;
-        for line in lines(body) {
+        let mut closing = None;
+        let (dashes, mut at) = (DashLines::default(), 0);
+        while let Some((start, line)) = dashes.next(body, at) {
             match delimiter(line, &boundary) {
                 Some(true) => {
-                    closed = true;
+                    closing = Some(start);
                     break;
                 }
-                Some(false) => starts.push(line_at),
+                Some(false) => starts.push(start),
                 None => {}
             }
-            line_at += line.len();
+            at = start + line.len();
         }
         if starts.is_empty() {
             return;
         }
-        if !closed {
+        if closing.is_none() {
             self.unclosed.push((body_at + body.len(), boundary.clone()));
         }
         if self.opened.len() < 64 {
             self.opened.push(boundary);
         }
-        let end = if closed { line_at } else { body.len() };
+        let end = closing.unwrap_or(body.len());
         for (i, &start) in starts.iter().enumerate() {
             let next = starts.get(i + 1).copied().unwrap_or(end);
             let part = &body[start..next];
@@ -140,8 +140,12 @@ mod tests {
             ends,
             [(cut.len(), b"b1".to_vec()), (cut.len(), b"b2".to_vec())]
         );
-        assert!(Tree::of(cut).is_delimiter(b"--b2"));
-        assert!(!Tree::of(cut).is_delimiter(b"-----BEGIN PGP SIGNATURE-----"));
+        assert_eq!(Tree::of(cut).delimiter(b"--b2"), Some(false));
+        assert_eq!(Tree::of(cut).delimiter(b"--b2--"), Some(true));
+        assert_eq!(
+            Tree::of(cut).delimiter(b"-----BEGIN PGP SIGNATURE-----"),
+            None
+        );
         let closed = b"Content-Type: multipart/mixed; boundary=b1\n\n--b1\n\nx\n--b1--\n";
         assert!(Tree::of(closed).unclosed.is_empty());
         // A bounce quoting a message's headers in its text: nothing is opened.
