@@ -114,7 +114,11 @@ async fn read(mut from: OwnedReadHalf, sender: mpsc::UnboundedSender<Chunk>, del
 
 async fn deliver(mut receiver: mpsc::UnboundedReceiver<Chunk>, mut to: OwnedWriteHalf) {
     while let Some((due, data)) = receiver.recv().await {
-        tokio::time::sleep_until(due).await;
+        // A deadline already passed is not handed to the timer, whose turn would hold
+        // back every chunk of a bulk download by up to a millisecond.
+        if due > Instant::now() {
+            tokio::time::sleep_until(due).await;
+        }
         let Some(data) = data else { break };
         if to.write_all(&data).await.is_err() {
             // The other side is gone: what is still in flight is dropped with it.

@@ -2,8 +2,9 @@
 # Fetch benchmark: mailer against mbsync and against the server's own pace, in one run,
 # on one private mail stack. Not part of CI; run by hand:
 #
-#   bench/fetch.sh [N] [RTT]  # N messages, default 10000 (~70 KB each); RTT in ms,
-#                             # default 0: through bench/delay_proxy.rs when set
+#   bench/fetch.sh [N] [RTT] [RUNS]  # N messages, default 10000 (~70 KB each); RTT
+#                                    # in ms, default 0: through bench/delay_proxy.rs
+#                                    # when set; RUNS of each, default 5: medians
 #
 # Prints wall time and peak RSS of:
 #   raw     one `UID FETCH 1:* BODY.PEEK[]` over IMAPS, bodies discarded (Python imaplib)
@@ -14,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 rtt=${2:-0}
+runs=${3:-5}
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
@@ -45,20 +47,23 @@ if [[ $rtt -gt 0 ]]; then
     echo "through a delay proxy: $rtt ms round-trip time"
 fi
 
-cat >"$work/mailer.toml" <<TOML
+# One run of each into empty folders of its own: mailer with a fresh state (no hints
+# from an earlier session), mbsync with its sync state in its folder.
+configure_run() {
+    local dir=$1
+    mkdir -p "$dir/mbsync-mail"
+    cat >"$dir/mailer.toml" <<TOML
 [accounts.carol]
 email = "carol@example.test"
 password = "carolpw"
-maildir = "$work/mailer-mail"
+maildir = "$dir/mailer-mail"
 [accounts.carol.imap]
 host = "localhost"
 port = $IMAPS_PORT
 ca_file = "$CA_FILE"
 TOML
-chmod 600 "$work/mailer.toml"
-
-mkdir -p "$work/mbsync-mail"
-cat >"$work/mbsyncrc" <<RC
+    chmod 600 "$dir/mailer.toml"
+    cat >"$dir/mbsyncrc" <<RC
 IMAPAccount carol
 Host localhost
 Port $IMAPS_PORT
@@ -71,8 +76,8 @@ IMAPStore remote
 Account carol
 
 MaildirStore local
-Path $work/mbsync-mail/
-Inbox $work/mbsync-mail/INBOX
+Path $dir/mbsync-mail/
+Inbox $dir/mbsync-mail/INBOX
 
 Channel carol
 Far :remote:
@@ -82,15 +87,35 @@ Sync Pull
 Create Near
 SyncState *
 RC
+}
 
 export -f raw_fetch
 export IMAPS_PORT CA_FILE
-read -r raw_s raw_mb < <(measure bash -c raw_fetch)
-read -r mailer_s mailer_mb < <(measure env XDG_STATE_HOME="$work/state" "$mailer" -c "$work/mailer.toml" fetch --inbox)
-read -r mbsync_s mbsync_mb < <(measure mbsync -c "$work/mbsyncrc" -a)
-
-stored_mailer=$(find "$work/mailer-mail/new" "$work/mailer-mail/cur" -type f | wc -l)
-stored_mbsync=$(find "$work/mbsync-mail/INBOX/new" "$work/mbsync-mail/INBOX/cur" -type f | wc -l)
+raw_all=() mailer_all=() mbsync_all=() mailer_mb=0 raw_mb=0 mbsync_mb=0
+for run in $(seq 1 "$runs"); do
+    dir=$work/run$run
+    configure_run "$dir"
+    # The order turns each run, so that none of the three always goes first.
+    for who in $(python3 -c "w=['raw','mailer','mbsync']; r=$run % 3; print(' '.join(w[r:]+w[:r]))"); do
+        case $who in
+        raw) read -r s mb < <(measure bash -c raw_fetch) ;;
+        mailer) read -r s mb < <(measure env XDG_STATE_HOME="$dir/state" "$mailer" -c "$dir/mailer.toml" fetch --inbox) ;;
+        mbsync) read -r s mb < <(measure mbsync -c "$dir/mbsyncrc" -a) ;;
+        esac
+        eval "${who}_all+=($s)"
+        eval "(( mb > ${who}_mb )) && ${who}_mb=$mb" || true
+    done
+    stored_mailer=$(find "$dir/mailer-mail/new" "$dir/mailer-mail/cur" -type f | wc -l)
+    stored_mbsync=$(find "$dir/mbsync-mail/INBOX/new" "$dir/mbsync-mail/INBOX/cur" -type f | wc -l)
+    [[ $stored_mailer -eq $n && $stored_mbsync -eq $n ]] ||
+        { echo "bench: run $run stored $stored_mailer (mailer) and $stored_mbsync (mbsync) of $n" >&2; exit 1; }
+    [[ $run -lt $runs ]] && rm -rf "$dir"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+raw_s=$(median "${raw_all[@]}")
+mailer_s=$(median "${mailer_all[@]}")
+mbsync_s=$(median "${mbsync_all[@]}")
+cp "$dir/mailer.toml" "$work/mailer.toml"
 
 # list --limit 50: the whole command, and the part after the TLS handshake (from the
 # timestamps of mailer's own -vv log), best of 10 each.
@@ -115,11 +140,13 @@ PY
 )
 
 echo
-echo "fetch of $n messages ($size MB in the server's Maildir), IMAPS on loopback"
+echo "fetch of $n messages ($size MB in the server's Maildir), IMAPS on loopback, $rtt ms RTT;"
+echo "medians of $runs alternating runs, each into an empty folder"
 printf '%-8s %9s %9s %10s\n' "" "wall (s)" "RSS (MB)" "stored"
 printf '%-8s %9s %9s %10s\n' raw "$raw_s" "$raw_mb" "-"
 printf '%-8s %9s %9s %10s\n' mailer "$mailer_s" "$mailer_mb" "$stored_mailer"
 printf '%-8s %9s %9s %10s\n' mbsync "$mbsync_s" "$mbsync_mb" "$stored_mbsync"
+echo "all runs (s): raw ${raw_all[*]}; mailer ${mailer_all[*]}; mbsync ${mbsync_all[*]}"
 echo
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.40 at 50 ms RTT)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
