@@ -120,3 +120,47 @@ fn sasl_ir_false_sends_the_token_after_the_go_ahead() {
     let out = setup.mailer(&["list"]).ok();
     assert_eq!(out, "");
 }
+
+/// A server may run the SEARCH and the FETCH sent with the login at once (RFC 3501
+/// 5.5): here a message comes before the SEARCH's answer and the SEARCH's tagged reply
+/// after the FETCH's. Both messages are stored, once, and the next command's reply is
+/// read as its own.
+#[test]
+fn a_search_answered_among_the_messages_it_found() {
+    let port = serve(vec![
+        Step::Send(b"* OK [CAPABILITY IMAP4rev1] ready\r\n"),
+        Step::Answer(b"", "OK [CAPABILITY IMAP4rev1] LOGIN done"),
+        Step::Expect(b"E1 EXAMINE", b""),
+        Step::Expect(b"S1 UID SEARCH UID 1:*", b""),
+        Step::Expect(
+            b"B1 UID FETCH 1:4294967295 ",
+            b"* 2 EXISTS\r\n* OK [UIDVALIDITY 5] ok\r\n* OK [UIDNEXT 3] ok\r\n\
+              E1 OK [READ-ONLY] done\r\n\
+              * 1 FETCH (UID 1 FLAGS () RFC822.SIZE 23 BODY[]<0> {23}\r\n\
+              Subject: one\r\n\r\nfirst\r\n)\r\n\
+              * SEARCH 1 2\r\n\
+              * 2 FETCH (UID 2 FLAGS () RFC822.SIZE 24 BODY[]<0> {24}\r\n\
+              Subject: two\r\n\r\nsecond\r\n)\r\n\
+              B1 OK fetched\r\nS1 OK searched\r\n",
+        ),
+        Step::Answer(b"* BYE\r\n", "OK bye"),
+    ]);
+    let setup = account(port).maildir().build();
+    let run = setup.mailer(&["fetch", "--inbox", "--json"]).run();
+    run.ok();
+    let stored: Vec<serde_json::Value> = serde_json::from_str(&run.stdout()).unwrap();
+    let subjects: Vec<&str> = stored
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["one", "two"], "{}", run.stdout());
+    let mut bodies = common::message_files(&setup.path("Mail"));
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            b"Subject: one\n\nfirst\n".to_vec(),
+            b"Subject: two\n\nsecond\n".to_vec()
+        ]
+    );
+}

@@ -36,6 +36,7 @@ pub fn expected(hints: &crate::store::hints::Hints) -> imap::Expected {
         capabilities: Some(hints.capabilities.clone()).filter(|c| !c.is_empty()),
         newest_from: None,
         search: None,
+        bodies_from: None,
     }
 }
 

@@ -11,6 +11,7 @@
 //! mailbox had, the FETCH of the newest goes in the same write too, from that count on
 //! (`FETCH n:*`), and only the envelopes the real count calls for are kept.
 
+use super::fetched::Fetched;
 use super::mailbox_state::Access;
 use super::tap::{Seen, Shared};
 use super::uids::Query;
@@ -31,6 +32,11 @@ pub struct Expected {
     /// login (ASCII only, see `Session::criteria_ahead`); the first search of the same
     /// criteria takes its answer.
     pub search: Option<String>,
+    /// For `fetch`, with `search`: the UID from which the new messages themselves are
+    /// fetched in the login's write, up to the highest UID there can be (not `*`,
+    /// which names the last message even when it is older), so that nothing comes
+    /// when nothing is new.
+    pub bodies_from: Option<u32>,
 }
 
 impl Expected {
@@ -48,6 +54,8 @@ pub(super) const TAG: &str = "E1";
 pub(super) const FETCH_TAG: &str = "F1";
 /// The tag of the pipelined UID SEARCH.
 pub(super) const SEARCH_TAG: &str = "S1";
+/// The tag of the pipelined UID FETCH of bodies.
+pub(super) const BODIES_TAG: &str = "B1";
 
 /// A mailbox asked for in the login's write, whose replies are still to be read.
 #[derive(Debug)]
@@ -60,6 +68,8 @@ pub struct Pending {
     pub(super) newest_from: Option<u32>,
     /// The criteria of the pipelined UID SEARCH, if one went too.
     pub(super) search: Option<String>,
+    /// Where the pipelined UID FETCH of bodies starts, if one went too.
+    pub(super) bodies_from: Option<u32>,
 }
 
 impl Pending {
@@ -97,6 +107,14 @@ impl Pending {
         if let Some(criteria) = &search {
             lines.push_str(&format!("{SEARCH_TAG} UID SEARCH {criteria}\r\n"));
         }
+        let bodies_from = expected.bodies_from.filter(|_| search.is_some());
+        if let Some(from) = bodies_from {
+            let items = FIRST_PIECES;
+            lines.push_str(&format!(
+                "{BODIES_TAG} UID FETCH {from}:{} {items}\r\n",
+                u32::MAX
+            ));
+        }
         Seen::follow_next_command(seen, lines.as_bytes());
         Some(Pending {
             mailbox: mailbox.clone(),
@@ -104,6 +122,7 @@ impl Pending {
             id_sent,
             newest_from,
             search,
+            bodies_from,
         })
     }
 
@@ -113,10 +132,62 @@ impl Pending {
     }
 }
 
+/// The replies to the UID SEARCH and the UID FETCH of bodies sent with the login. A
+/// server may run the two at once (RFC 3501 5.5; Dovecot does), so their responses
+/// interleave: the SEARCH's answer may come after messages, its tagged reply after
+/// the last of them.
+#[derive(Debug, Default)]
+pub(super) struct Interleaved {
+    /// The SEARCH's answer, once its untagged response came.
+    pub found: Option<Vec<u32>>,
+    /// The SEARCH's tagged reply came; its text if it was a refusal.
+    pub search_ended: bool,
+    pub search_refused: Option<String>,
+    /// Messages that came before the SEARCH's answer (at most [`EARLY_BYTES`] of them),
+    /// and the UIDs of those beyond, which are to be fetched again.
+    pub early: std::collections::VecDeque<Fetched>,
+    early_bytes: usize,
+    pub dropped: Vec<u32>,
+    /// The FETCH's tagged reply, once it came.
+    pub bodies_end: Option<Ahead>,
+}
+
+/// What of the messages that come before the SEARCH's answer is kept.
+const EARLY_BYTES: usize = 16 << 20;
+
+impl Interleaved {
+    /// Keeps a message that came before the SEARCH's answer, or notes it for a second
+    /// FETCH where keeping it would pass [`EARLY_BYTES`].
+    pub fn keep_early(&mut self, fetched: Fetched) {
+        let size = fetched.body().map_or(0, <[u8]>::len);
+        if self.early_bytes + size <= EARLY_BYTES {
+            self.early_bytes += size;
+            self.early.push_back(fetched);
+        } else if let Some(uid) = fetched.uid() {
+            self.dropped.push(uid);
+        }
+    }
+}
+
+/// What the UID FETCH of bodies sent with the login gives next.
+#[derive(Debug)]
+pub enum Ahead {
+    Message(Fetched),
+    /// Its tagged OK: every message it had came (but those it had to leave for a
+    /// second FETCH, see [`Session::bodies_dropped`](super::Session::bodies_dropped)).
+    Done,
+    /// Its refusal (a server that takes no UID up to 4294967295, say): the messages
+    /// are to be fetched the ordinary way.
+    Refused(String),
+}
+
 /// Printable ASCII: what can go on a command line as it is (no literal).
 pub(super) fn is_one_line(text: &str) -> bool {
     text.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
+
+/// What `fetch` downloads: each message whole, up to its first `PIECE`, left unread.
+pub(super) const FIRST_PIECES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[]<0.8388608>)";
 
 /// What `list` shows of a message: its headers, flags, size and structure.
 pub(super) const ENVELOPES: &str = "(UID FLAGS RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])";

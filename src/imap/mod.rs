@@ -28,7 +28,7 @@ mod uids;
 mod utf7;
 mod watch;
 
-pub use ahead::Expected;
+pub use ahead::{Ahead, Expected};
 pub use changes::{MailboxChange, MoveKind};
 pub use error::Error;
 pub use fetched::Fetched;

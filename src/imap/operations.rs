@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_imap::types::{Fetch, Name, NameAttribute};
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::ahead::ENVELOPES;
+use super::ahead::{ENVELOPES, FIRST_PIECES};
 use super::error::{Error, imap_error};
 use super::fetched::Fetched;
 use super::mailbox_state::{Access, MailboxInfo, SpecialUse};
@@ -41,9 +41,6 @@ const BODIES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[])";
 /// while parsing it).
 pub const PIECE: u32 = 8 << 20;
 
-/// What `fetch` downloads: each message whole, up to its first [`PIECE`], left unread.
-const FIRST_PIECES: &str = "(UID FLAGS RFC822.SIZE BODY.PEEK[]<0.8388608>)";
-
 #[cfg(test)]
 #[test]
 fn the_first_piece_is_a_piece() {
@@ -65,6 +62,10 @@ impl Session {
         debug_assert!(
             self.searched.is_none(),
             "read the search sent with the login first"
+        );
+        debug_assert!(
+            self.bodies_ahead.is_none(),
+            "read the bodies fetched with the login first"
         );
         Seen::completions(&self.seen)
     }
@@ -105,6 +106,9 @@ impl Session {
             if let (Ok(_), Some(_)) = (&opened, self.searched.take()) {
                 // Its answer is not wanted, but its replies must be read.
                 let _ = self.searched_uids().await;
+            }
+            if opened.is_ok() {
+                self.pass_over_bodies_ahead().await?;
             }
         }
         let raw = encode_mailbox_name(mailbox.as_str());
@@ -227,6 +231,8 @@ impl Session {
         // messages from UID 1 on.
         let short = found.is_empty() || (after == 0 && found.len() < info.exists as usize);
         if short && since.is_none() && info.exists > 0 {
+            // A second opinion is a command: what was fetched with the login goes first.
+            self.pass_over_bodies_ahead().await?;
             tracing::warn!(
                 "the server's UID SEARCH found {} of the mailbox's {} message(s); asking with UID FETCH instead",
                 found.len(),

@@ -3,13 +3,23 @@
 
 use async_imap::imap_proto::types::{MailboxDatum, Response, ResponseCode, Status};
 
-use super::ahead::{FETCH_TAG, Pending, SEARCH_TAG, TAG};
+use super::ahead::{Ahead, BODIES_TAG, FETCH_TAG, Interleaved, Pending, SEARCH_TAG, TAG};
 use super::error::Error;
 use super::fetched::Fetched;
 use super::mailbox_state::{Access, MailboxInfo};
 use super::session::Session;
 use super::tap::Seen;
 use crate::net::{bounded, broken, io_failure};
+
+/// One response to the SEARCH or the FETCH sent with the login.
+enum Heard {
+    Message(Fetched),
+    Found(Vec<u32>),
+    /// The SEARCH's tagged reply: its text when it refused.
+    SearchEnd(Option<String>),
+    BodiesEnd(Ahead),
+    Other,
+}
 
 impl Session {
     /// Reads the replies to the pipelined EXAMINE or SELECT (passing over ID's), up to
@@ -48,6 +58,7 @@ impl Session {
         tracing::info!("opened {} with {step}: {exists} messages", pending.mailbox);
         self.speculated = pending.newest_from.map(|from| from.max(1));
         self.searched = pending.search.clone();
+        self.bodies_ahead = pending.bodies_from;
         Ok(MailboxInfo {
             uidvalidity,
             exists,
@@ -96,6 +107,9 @@ impl Session {
     /// The answer to the UID SEARCH sent with the login: its UIDs, ascending, or the
     /// server's refusal.
     pub(super) async fn searched_uids(&mut self) -> Result<Vec<u32>, Error> {
+        if self.bodies_ahead.is_some() {
+            return self.searched_interleaved().await;
+        }
         let mut uids = Vec::new();
         let refused = self
             .read_until("UID SEARCH", SEARCH_TAG, |response| {
@@ -117,6 +131,126 @@ impl Session {
         Ok(uids)
     }
 
+    /// Where the UID FETCH of bodies sent with the login starts, while its replies are
+    /// still to be read: no other command may be sent until they are.
+    pub fn bodies_ahead(&self) -> Option<u32> {
+        self.bodies_ahead
+    }
+
+    /// The SEARCH's answer while the FETCH of bodies sent with it may be running: the
+    /// messages that come first are kept for [`Session::next_body_ahead`].
+    async fn searched_interleaved(&mut self) -> Result<Vec<u32>, Error> {
+        loop {
+            let i = &mut self.interleaved;
+            if let Some(reply) = i.search_refused.take() {
+                return Err(Error::Refused {
+                    addr: self.addr.clone(),
+                    step: "UID SEARCH".into(),
+                    reply,
+                });
+            }
+            if let Some(mut found) = i.found.take() {
+                found.sort_unstable();
+                found.dedup();
+                return Ok(found);
+            }
+            if i.search_ended {
+                return Ok(Vec::new());
+            }
+            if let Some(fetched) = self.read_interleaved().await? {
+                self.interleaved.keep_early(fetched);
+            }
+        }
+    }
+
+    /// The next message of the UID FETCH of bodies sent with the login (responses that
+    /// hold no message are passed over), its end, or the server's refusal of it. Its
+    /// end comes once the SEARCH's tagged reply came too, so that the next command's
+    /// replies are the next to come.
+    pub async fn next_body_ahead(&mut self) -> Result<Ahead, Error> {
+        if self.bodies_ahead.is_none() {
+            return Ok(Ahead::Done);
+        }
+        loop {
+            if let Some(fetched) = self.interleaved.early.pop_front() {
+                return Ok(Ahead::Message(fetched));
+            }
+            if self.interleaved.search_ended
+                && let Some(end) = self.interleaved.bodies_end.take()
+            {
+                self.bodies_ahead = None;
+                return Ok(end);
+            }
+            if let Some(fetched) = self.read_interleaved().await? {
+                return Ok(Ahead::Message(fetched));
+            }
+        }
+    }
+
+    /// The messages the FETCH sent with the login had to leave out (see
+    /// [`Interleaved::keep_early`]): to be fetched again.
+    pub fn bodies_dropped(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.interleaved.dropped)
+    }
+
+    /// Reads what is left of the UID FETCH of bodies sent with the login, keeping
+    /// none of it: for when what it fetched is not what is wanted after all.
+    pub async fn pass_over_bodies_ahead(&mut self) -> Result<(), Error> {
+        if self.bodies_ahead.is_some() {
+            tracing::debug!("passing over the bodies fetched with the login");
+        }
+        while let Ahead::Message(_) = self.next_body_ahead().await? {}
+        self.interleaved = Interleaved::default();
+        Ok(())
+    }
+
+    /// Reads one response to the SEARCH or the FETCH sent with the login: a message,
+    /// or None when it was another of their responses (noted in `interleaved`).
+    async fn read_interleaved(&mut self) -> Result<Option<Fetched>, Error> {
+        let heard = self
+            .read_until_picked("UID FETCH", |response| {
+                let text = |info: &Option<std::borrow::Cow<'_, str>>| {
+                    info.as_deref().unwrap_or("").to_string()
+                };
+                Some(match response {
+                    Response::MailboxData(MailboxDatum::Search(found)) => {
+                        Heard::Found(found.clone())
+                    }
+                    Response::Done {
+                        tag,
+                        status,
+                        information,
+                        ..
+                    } if tag.0 == SEARCH_TAG => {
+                        Heard::SearchEnd((*status != Status::Ok).then(|| text(information)))
+                    }
+                    Response::Done {
+                        tag,
+                        status,
+                        information,
+                        ..
+                    } if tag.0 == BODIES_TAG => Heard::BodiesEnd(match status {
+                        Status::Ok => Ahead::Done,
+                        _ => Ahead::Refused(text(information)),
+                    }),
+                    other => Fetched::from_response(other).map_or(Heard::Other, Heard::Message),
+                })
+            })
+            .await?;
+        let i = &mut self.interleaved;
+        match heard {
+            Heard::Message(fetched) => return Ok(Some(fetched)),
+            Heard::Found(found) => i.found.get_or_insert_with(Vec::new).extend(found),
+            Heard::SearchEnd(refused) => {
+                i.search_ended = true;
+                i.search_refused = refused;
+            }
+            Heard::BodiesEnd(end) => i.bodies_end = Some(end),
+            Heard::Other => {}
+        }
+        Ok(None)
+    }
+
     /// Reads responses, each shown to `each`, up to the one tagged `tag`: None when it
     /// is OK, else its text.
     async fn read_until(
@@ -125,6 +259,30 @@ impl Session {
         tag: &str,
         mut each: impl FnMut(&Response<'_>),
     ) -> Result<Option<String>, Error> {
+        self.read_until_picked(step, |response| match response {
+            Response::Done {
+                tag: done,
+                status,
+                information,
+                ..
+            } if done.0 == tag => {
+                let text = information.as_deref().unwrap_or("").to_string();
+                Some((*status != Status::Ok).then_some(text))
+            }
+            other => {
+                each(other);
+                None
+            }
+        })
+        .await
+    }
+
+    /// Reads responses until `pick` makes something of one.
+    async fn read_until_picked<R>(
+        &mut self,
+        step: &str,
+        mut pick: impl FnMut(&Response<'_>) -> Option<R>,
+    ) -> Result<R, Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         loop {
             let response = match bounded(&addr, t, step, self.inner.read_response()).await? {
@@ -132,17 +290,8 @@ impl Session {
                 Ok(None) => return Err(broken(&addr, step, &"the server closed the connection")),
                 Err(e) => return Err(io_failure(&addr, step, &e)),
             };
-            match response.parsed() {
-                Response::Done {
-                    tag: done,
-                    status,
-                    information,
-                    ..
-                } if done.0 == tag => {
-                    let text = information.as_deref().unwrap_or("").to_string();
-                    return Ok((*status != Status::Ok).then_some(text));
-                }
-                other => each(other),
+            if let Some(picked) = pick(response.parsed()) {
+                return Ok(picked);
             }
         }
     }

@@ -31,6 +31,11 @@ pub struct Session {
     pub(super) speculated: Option<u32>,
     /// The criteria of the UID SEARCH sent with the login, its replies not read.
     pub(super) searched: Option<String>,
+    /// Where the UID FETCH of bodies sent with the login started, its replies not
+    /// read to the end.
+    pub(super) bodies_ahead: Option<u32>,
+    /// What came of it, and of the SEARCH sent with it, so far.
+    pub(super) interleaved: super::ahead::Interleaved,
     /// ID was written after the login and no command has been answered since: its
     /// replies come first, where APPEND (in async-imap) wants its continuation.
     pub(super) id_unread: bool,
@@ -138,6 +143,8 @@ impl Session {
             pending,
             speculated: None,
             searched: None,
+            bodies_ahead: None,
+            interleaved: Default::default(),
             id_unread: false,
         };
         session.identify(before_login).await?;

@@ -131,6 +131,17 @@ pub fn exists(folder: &Path) -> bool {
     folder.join("cur").is_dir()
 }
 
+/// Whether a folder holds no message (or is not there): nothing stored in it needs
+/// to be matched against the server's messages before new ones are fetched.
+pub fn holds_no_mail(folder: &Path) -> bool {
+    ["cur", "new"]
+        .iter()
+        .all(|sub| match std::fs::read_dir(folder.join(sub)) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        })
+}
+
 /// The folder path of `mailbox` under the Maildir `root`: INBOX is the root itself; other
 /// names, `encoded` as the server spells them, use Maildir++'s `.` separator in place of
 /// the server's hierarchy `delimiter`.

@@ -13,7 +13,7 @@ use super::request::{FetchReport, FetchRequest, Job, Sink};
 use super::writer::{self, Body, Key, Piece, Written};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
-use crate::imap::{self, Access, MailboxInfo, Session, UidSet};
+use crate::imap::{self, Access, Ahead, MailboxInfo, Session, UidSet};
 use crate::message::parse;
 use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, MailboxState};
@@ -44,16 +44,22 @@ pub async fn run(
 
 /// The account's hints, and the search `plan` will make if the saved state still
 /// holds (the same UIDVALIDITY, the same folder): when it does not, the answer is
-/// passed over and the right search made.
+/// passed over and the right search made. Where every message above the saved UID
+/// will be wanted (no --limit or --since, and a saved state or a folder without mail,
+/// so that no stored message needs matching first), the messages are fetched in the
+/// same write too; when `plan` finds otherwise, what comes is passed over.
 fn expected_search(job: &Job<'_>) -> crate::imap::Expected {
     let request = job.request;
     let saved = state::path(job.account_dir, "imap", &request.mailbox);
-    let after = match state::load::<MailboxState>(&saved) {
-        Ok(Some(state)) => state.last_uid,
-        _ => 0,
-    };
+    let state = state::load::<MailboxState>(&saved).ok().flatten();
+    let after = state.as_ref().map_or(0, |s| s.last_uid);
     let hints = crate::store::hints::load(job.account_dir);
-    crate::commands::expected(&hints).with_new_after(after, request.since)
+    let mut expected = crate::commands::expected(&hints).with_new_after(after, request.since);
+    let all_wanted = request.limit.is_none() && request.since.is_none();
+    if all_wanted && (state.is_some() || maildir::holds_no_mail(job.root)) {
+        expected.bodies_from = Some(after.saturating_add(1));
+    }
+    expected
 }
 
 /// SELECT when fetched messages are to be marked read, else EXAMINE.
@@ -131,6 +137,9 @@ async fn fetch_mailbox(
         report.bytes = written.bytes;
         stored_uids = uids_of(&written.keys);
     }
+    // Nothing new to store, or the download stopped early: the rest of what was fetched
+    // with the login is read before another command.
+    session.pass_over_bodies_ahead().await?;
     if request.mark_seen && !stored_uids.is_empty() {
         stored_uids.sort_unstable();
         session
@@ -227,6 +236,13 @@ async fn plan(
 ) -> Result<Plan, Failure> {
     let known_last = local.known_last;
     let new = session.new_uids(known_last, request.since, info).await?;
+    // What was fetched with the login is of no use unless it starts where this does.
+    if session
+        .bodies_ahead()
+        .is_some_and(|from| from != known_last.saturating_add(1))
+    {
+        session.pass_over_bodies_ahead().await?;
+    }
     let (stored, mut wanted): (Vec<u32>, Vec<u32>) =
         new.iter().partition(|u| local.have.contains(u));
     report.already_stored = stored.len();
@@ -242,6 +258,7 @@ async fn plan(
     // Matching is needed once, when the UIDs changed meaning; after that, the state
     // says what is stored.
     if local.uids_changed && !local.foreign.is_empty() && !wanted.is_empty() {
+        session.pass_over_bodies_ahead().await?;
         let (skip, check) = match_foreign(session, &wanted, &local.foreign).await?;
         report.already_stored += skip.len();
         wanted.retain(|u| !skip.contains(u));
@@ -349,57 +366,100 @@ impl Watermark {
     }
 }
 
-/// Streams the wanted messages to the writer. A message larger than one response may
-/// hold (`imap::PIECE`) goes as its first piece in the stream, and its other pieces
-/// after it, one FETCH each.
+/// Streams the wanted messages to the writer: those fetched with the login where they
+/// were, else from one UID FETCH. A message larger than one response may hold
+/// (`imap::PIECE`) goes as its first piece in the stream, and its other pieces after
+/// it, one FETCH each.
 async fn stream_to_writer(
     session: &mut Session,
     wanted: &[u32],
     mark_seen: bool,
     sender: writer::Sender,
 ) -> Result<(), Failure> {
-    let asked: HashSet<u32> = wanted.iter().copied().collect();
-    let mut large = Vec::new();
-    let mut stream = Box::pin(session.fetch_bodies(&UidSet::from_sorted(wanted)).await?);
-    while let Some(item) = stream.next().await {
-        let fetched = item?;
+    let mut to = Forward {
+        asked: wanted.iter().copied().collect(),
+        mark_seen,
+        sender,
+        large: Vec::new(),
+    };
+    // What is left for an ordinary UID FETCH: everything, unless it came with the login.
+    let mut rest = wanted.to_vec();
+    while session.bodies_ahead().is_some() {
+        match session.next_body_ahead().await? {
+            Ahead::Message(fetched) => {
+                if !to.forward(fetched).await {
+                    return Ok(());
+                }
+            }
+            Ahead::Done => {
+                rest = session.bodies_dropped();
+                rest.retain(|u| to.asked.contains(u));
+                rest.sort_unstable();
+            }
+            Ahead::Refused(reply) => {
+                tracing::debug!("the UID FETCH sent with the login was refused: {reply}");
+            }
+        }
+    }
+    if !rest.is_empty() {
+        let mut stream = Box::pin(session.fetch_bodies(&UidSet::from_sorted(&rest)).await?);
+        while let Some(item) = stream.next().await {
+            if !to.forward(item?).await {
+                return Ok(());
+            }
+        }
+    }
+    for (uid, got, size, flags) in std::mem::take(&mut to.large) {
+        if !rest_of(session, &to.sender, uid, got, size, flags).await? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Hands fetched messages to the writer.
+struct Forward {
+    asked: HashSet<u32>,
+    mark_seen: bool,
+    sender: writer::Sender,
+    /// Messages whose first piece went, and the rest is to come: UID, bytes so far,
+    /// size and flags.
+    large: Vec<(u32, u64, u64, Vec<String>)>,
+}
+
+impl Forward {
+    /// Hands on one response if it is a message asked for; false once the writer has
+    /// stopped.
+    async fn forward(&mut self, fetched: imap::Fetched) -> bool {
         let (Some(uid), Some(body)) = (fetched.uid(), fetched.body()) else {
             // An unsolicited FETCH (a flag change by another client): not a message.
-            continue;
+            return true;
         };
-        if !asked.contains(&uid) {
-            tracing::warn!("ignoring message UID {uid}, which was not asked for");
-            continue;
+        if !self.asked.contains(&uid) {
+            // Stored already (fetched with the login before the plan knew), or a
+            // server's mistake.
+            tracing::debug!("passing over message UID {uid}, which is not wanted");
+            return true;
         }
         let got = body.len() as u64;
         let size = fetched.size().map_or(got, u64::from);
         let mut flags = fetched.flags();
         // Stored as read when it is about to be marked read on the server.
-        if mark_seen && !flags.iter().any(|f| f == "\\Seen") {
+        if self.mark_seen && !flags.iter().any(|f| f == "\\Seen") {
             flags.push("\\Seen".to_string());
         }
         let piece = match got < size && got >= u64::from(imap::PIECE) {
             true => {
-                large.push((uid, got, size, flags.clone()));
+                self.large.push((uid, got, size, flags.clone()));
                 Piece::First
             }
             false => Piece::Whole,
         };
         let body = Body::Imap(fetched);
-        if !sender
+        self.sender
             .send_piece(Key::Uid(uid), body, flags, size, piece)
             .await
-        {
-            return Ok(());
-        }
     }
-    drop(stream);
-    for (uid, got, size, flags) in large {
-        if !rest_of(session, &sender, uid, got, size, flags).await? {
-            break;
-        }
-    }
-    Ok(())
 }
 
 /// The pieces of message `uid` after its first `got` bytes, up to `size`. A piece the
