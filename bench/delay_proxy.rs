@@ -99,11 +99,14 @@ async fn pump(from: OwnedReadHalf, to: OwnedWriteHalf, delay: Duration) {
 }
 
 async fn read(mut from: OwnedReadHalf, sender: mpsc::UnboundedSender<Chunk>, delay: Duration) {
-    let mut buffer = vec![0u8; 256 << 10];
     loop {
-        let data = match from.read(&mut buffer).await {
+        // Each read gets a buffer of its own, handed on as it is: a bulk download is
+        // not copied again (a short read is, to hold no more memory than it needs).
+        let mut buffer = Vec::with_capacity(512 << 10);
+        let data = match from.read_buf(&mut buffer).await {
             Ok(0) | Err(_) => None,
-            Ok(n) => Some(buffer[..n].to_vec()),
+            Ok(n) if n < 64 << 10 => Some(buffer[..n].to_vec()),
+            Ok(_) => Some(buffer),
         };
         let end = data.is_none();
         if sender.send((Instant::now() + delay, data)).is_err() || end {
