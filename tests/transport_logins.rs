@@ -20,7 +20,10 @@ fn a_password_that_is_not_ascii_logs_in_over_imap_and_pop3() {
         .imap(stack, "IMAPS_PORT")
         .build();
     imap.mailer(&["list"]).ok();
+    // Now the server's capabilities are known; the greeting is still waited for, since
+    // AUTHENTICATE PLAIN (not LOGIN) would take it for the go-ahead.
     imap.mailer(&["fetch", "--inbox"]).ok();
+    imap.mailer(&["list"]).ok();
     let pop3 = Account::new("dora")
         .password_command("printf 'd\\303\\266rapw'")
         .maildir()

@@ -85,27 +85,38 @@ impl Session {
     ) -> Result<Session, Error> {
         let seen = Shared::default();
         let expected = first.map(|(_, _, e)| e);
-        let (client, greeting) = connect_for(server, &seen, opened, token, expected).await?;
-        let offers_ir = greeting.sasl_ir;
         let addr = server.address();
+        let bearer = sasl::Mechanism::of(server.auth).zip(token);
+        // The password first: whether the login is a LOGIN decides whether the greeting
+        // must be waited for.
+        let password = match bearer {
+            Some(_) => None,
+            None => Some(
+                server
+                    .password()
+                    .await?
+                    .ok_or_else(|| Error::NoPassword(addr.clone()))?,
+            ),
+        };
+        let ascii = password
+            .as_ref()
+            .is_some_and(|p| server.user.is_ascii() && p.expose().is_ascii());
+        let (client, greeting) = connect_for(server, &seen, opened, ascii, expected).await?;
+        let offers_ir = greeting.sasl_ir;
         if server.security == Security::None && !server.allow_insecure_auth {
             return Err(Error::InsecureAuth { addr });
         }
         let reason = Arc::new(Mutex::new(String::new()));
         let mut pending = None;
         let used;
-        let login = match sasl::Mechanism::of(server.auth).zip(token) {
-            Some((mechanism, token)) => {
+        let login = match (bearer, password) {
+            (Some((mechanism, token)), _) => {
                 used = mechanism.name();
                 let (command, bearer) = Bearer::login(server, mechanism, token, offers_ir, &reason);
                 client.authenticate(command, bearer).boxed()
             }
-            None => {
-                let password = server
-                    .password()
-                    .await?
-                    .ok_or_else(|| Error::NoPassword(addr.clone()))?;
-                let ascii = server.user.is_ascii() && password.expose().is_ascii();
+            (None, None) => return Err(Error::NoPassword(addr)),
+            (None, Some(password)) => {
                 used = if ascii { "LOGIN" } else { "PLAIN" };
                 if let (true, Some(caps), Some((mailbox, access, expected))) =
                     (ascii, &greeting.caps, first)
@@ -333,21 +344,19 @@ async fn connect(
 }
 
 /// The connection the login goes over. Its greeting need not be waited for when the
-/// last session said what the server offers, and the login is a LOGIN over implicit
-/// TLS on a connection of its own.
+/// last session said what the server offers, and the login is a LOGIN (`ascii_login`:
+/// an AUTHENTICATE would take the greeting for its go-ahead) over implicit TLS on a
+/// connection of its own.
 async fn connect_for(
     server: &Server,
     seen: &Shared,
     opened: Option<net::Opened>,
-    token: Option<&Token>,
+    ascii_login: bool,
     expected: Option<&Expected>,
 ) -> Result<(Client, Greeting), Error> {
-    let known = expected.and_then(|e| e.capabilities.clone()).filter(|_| {
-        token.is_none()
-            && opened.is_none()
-            && server.security == Security::Tls
-            && server.user.is_ascii()
-    });
+    let known = expected
+        .and_then(|e| e.capabilities.clone())
+        .filter(|_| ascii_login && opened.is_none() && server.security == Security::Tls);
     match known {
         Some(caps) => Ok((connect_unread(server, seen).await?, Greeting::known(caps))),
         None => connect(server, seen, opened).await,
