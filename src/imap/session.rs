@@ -11,7 +11,7 @@ use super::ahead::{Expected, Pending};
 use super::error::{Error, imap_error, refusal};
 use super::mailbox_state::Access;
 use super::tap::{Seen, Shared, Tap};
-use crate::config::{Security, Server, Token};
+use crate::config::{Password, Security, Server, Token};
 use crate::mailbox::MailboxName;
 use crate::net::{self, Conn, Idle, bounded, broken};
 use crate::{oauth, sasl};
@@ -87,17 +87,7 @@ impl Session {
         let expected = first.map(|(_, _, e)| e);
         let addr = server.address();
         let bearer = sasl::Mechanism::of(server.auth).zip(token);
-        // The password first: whether the login is a LOGIN decides whether the greeting
-        // must be waited for.
-        let password = match bearer {
-            Some(_) => None,
-            None => Some(
-                server
-                    .password()
-                    .await?
-                    .ok_or_else(|| Error::NoPassword(addr.clone()))?,
-            ),
-        };
+        let password = password_before_connecting(server, bearer.is_some()).await?;
         let ascii = password
             .as_ref()
             .is_some_and(|p| server.user.is_ascii() && p.expose().is_ascii());
@@ -341,6 +331,21 @@ async fn connect(
     let caps = greeting(&addr, t, &mut client).await?;
     let sasl_ir = offers(caps.as_deref(), "SASL-IR");
     Ok((client, Greeting { sasl_ir, caps }))
+}
+
+/// The password, where the login takes one (no bearer token), read before connecting:
+/// whether the login is a LOGIN decides whether the greeting must be waited for.
+async fn password_before_connecting(
+    server: &Server,
+    bearer: bool,
+) -> Result<Option<Password>, Error> {
+    if bearer {
+        return Ok(None);
+    }
+    match server.password().await? {
+        Some(password) => Ok(Some(password)),
+        None => Err(Error::NoPassword(server.address())),
+    }
 }
 
 /// The connection the login goes over. Its greeting need not be waited for when the
