@@ -355,6 +355,8 @@ async fn login_and_operate(
         "imap" => {
             let mut session = imap::Session::open_over(server, Some(opened)).await?;
             let (messages, unseen) = session.inbox_counts().await?;
+            // The account's first fetch or list then need not wait for the greeting.
+            super::remember_capabilities(account, &session);
             session.logout().await;
             Ok(format!("INBOX: {messages} messages, {unseen} unseen"))
         }
