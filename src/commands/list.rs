@@ -35,7 +35,10 @@ pub async fn run(
             let capabilities = session.capabilities.clone();
             session.logout().await;
             let (envelopes, exists) = result?;
-            if let Some(dir) = dir {
+            // Written only when something changed: a list that learns nothing new
+            // costs no file.
+            let known = hints.capabilities == capabilities && listed_before == Some(exists);
+            if let Some(dir) = dir.filter(|_| !known) {
                 hints.capabilities = capabilities;
                 hints.exists.insert(mailbox.to_string(), exists);
                 hints::save(&dir, &hints);
