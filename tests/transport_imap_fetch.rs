@@ -231,6 +231,39 @@ fn uidvalidity_change_does_not_duplicate() {
     assert!(json(setup.mailer(&["fetch", "-m", "Recreated", "--json"])).is_empty());
 }
 
+/// The inbox's UIDVALIDITY changes between two fetches: the search and the messages
+/// sent with the login (from the old state's UID on) are passed over, the stored
+/// messages are recognised by their Message-IDs, and only the new one is stored.
+#[test]
+fn an_inbox_whose_uidvalidity_changed_is_fetched_without_duplicates() {
+    let stack = stack();
+    let bob = || Account::new("bob").maildir().imap(stack, "IMAPS_PORT");
+    let setup = bob().build();
+    stack.seed("bob", 3, "INBOX");
+    assert_eq!(json(setup.mailer(&["fetch", "--inbox", "--json"])).len(), 3);
+    stack.doveadm(&[
+        "mailbox",
+        "update",
+        "--uid-validity",
+        "4343",
+        "-u",
+        "bob@example.test",
+        "INBOX",
+    ]);
+    stack.deliver(
+        "bob",
+        "INBOX",
+        &[b"Message-ID: <after-change@example.test>\r\nSubject: after\r\n\r\nc\r\n"],
+    );
+    let again = json(setup.mailer(&["fetch", "--inbox", "--json"]));
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["subject"], "after");
+    assert_eq!(
+        message_files(&setup.local_folder("INBOX")),
+        stack.server_messages("bob", "INBOX")
+    );
+}
+
 #[test]
 fn a_second_fetch_while_one_runs_exits_75() {
     let stack = stack();

@@ -202,6 +202,8 @@ impl Session {
                 return answer;
             }
             answer?;
+            // Nor are the messages fetched with it, which came for that search.
+            self.pass_over_bodies_ahead().await?;
         }
         let (addr, t, mark) = (self.addr.clone(), self.timeout, self.mark());
         tracing::debug!("UID SEARCH {}", criteria.escape_debug());

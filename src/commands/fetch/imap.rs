@@ -235,14 +235,9 @@ async fn plan(
     report: &mut FetchReport,
 ) -> Result<Plan, Failure> {
     let known_last = local.known_last;
+    // A search other than the one sent with the login (the state no longer holds)
+    // passes over what was fetched with it.
     let new = session.new_uids(known_last, request.since, info).await?;
-    // What was fetched with the login is of no use unless it starts where this does.
-    if session
-        .bodies_ahead()
-        .is_some_and(|from| from != known_last.saturating_add(1))
-    {
-        session.pass_over_bodies_ahead().await?;
-    }
     let (stored, mut wanted): (Vec<u32>, Vec<u32>) =
         new.iter().partition(|u| local.have.contains(u));
     report.already_stored = stored.len();
