@@ -68,6 +68,8 @@ pub struct Incoming {
     /// The size the server reports.
     pub size: u64,
     pub piece: Piece,
+    /// The summary of a whole message, made on the network's side (see `send_piece`).
+    summary: Option<Envelope>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -93,6 +95,9 @@ impl Sender {
         size: u64,
         piece: Piece,
     ) -> bool {
+        // The summary is made here, on the network's thread, which has time to spare: the
+        // writer's, busy copying into the page cache, is what bounds a bulk fetch.
+        let summary = (piece == Piece::Whole).then(|| parse::summary(body.bytes()));
         let kib = (body.bytes().len() >> 10).clamp(1, BUDGET_BYTES >> 10);
         let Ok(permit) = self.budget.clone().acquire_many_owned(kib as u32).await else {
             return false;
@@ -103,6 +108,7 @@ impl Sender {
             flags,
             size,
             piece,
+            summary,
             _permit: permit,
         };
         // The writer drains the channel continuously; the budget, not the channel's
@@ -276,14 +282,15 @@ impl State {
     /// Takes a message, or a piece of one, toward the batch.
     fn receive(
         &mut self,
-        item: Incoming,
+        mut item: Incoming,
         batch: &mut Batch,
         skip: &mut Skip,
     ) -> std::io::Result<()> {
+        let summary = item.summary.take();
         let bytes = item.body.bytes();
         match item.piece {
             Piece::Whole if skip(&item.key, bytes) => batch.skipped.push(item.key.clone()),
-            Piece::Whole => batch.push(self.stage(&item)?),
+            Piece::Whole => batch.push(self.stage(&item, summary)?),
             Piece::First => {
                 let mut growing = self.folder.begin()?;
                 growing.append(bytes)?;
@@ -342,20 +349,24 @@ impl State {
         let mut head = Vec::new();
         std::fs::File::open(staged.tmp())
             .and_then(|f| std::io::Read::take(f, SUMMARY_BYTES).read_to_end(&mut head))?;
-        let envelope = self.envelope(item, &head);
+        let envelope = self.envelope(item, parse::summary(&head));
         Ok((staged, envelope, item.key.clone()))
     }
 
-    fn stage(&mut self, item: &Incoming) -> std::io::Result<(Staged, Envelope, Key)> {
+    fn stage(
+        &mut self,
+        item: &Incoming,
+        summary: Option<Envelope>,
+    ) -> std::io::Result<(Staged, Envelope, Key)> {
         let body = item.body.bytes();
         let staged = self.folder.stage(body, &self.meta(item))?;
-        let envelope = self.envelope(item, body);
+        let summary = summary.unwrap_or_else(|| parse::summary(body));
+        let envelope = self.envelope(item, summary);
         Ok((staged, envelope, item.key.clone()))
     }
 
     /// What the sink shows of a stored message.
-    fn envelope(&self, item: &Incoming, body: &[u8]) -> Envelope {
-        let mut envelope = parse::summary(body);
+    fn envelope(&self, item: &Incoming, mut envelope: Envelope) -> Envelope {
         match &item.key {
             Key::Uid(u) => envelope.set_uid(*u),
             Key::Uidl(u) => envelope.set_uidl(u),
