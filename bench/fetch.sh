@@ -11,6 +11,8 @@
 #   mailer  `mailer fetch --inbox` into an empty Maildir (durable: batched syncfs)
 #   mbsync  isync into an empty Maildir with its default FSync on
 # and `mailer list --limit 50` (best of 10, after the server caches are warm).
+# BENCH_KEEP=DIR keeps the run's folders (moved into DIR) instead of deleting them, so
+# that a run straight after does not find ext4 slowed by the deletion (see common.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
@@ -89,6 +91,8 @@ SyncState *
 RC
 }
 
+creates_before=$(creates_ms)
+pagecache_before=$(pagecache_ms)
 export -f raw_fetch
 export IMAPS_PORT CA_FILE
 raw_all=() mailer_all=() mbsync_all=() mailer_mb=0 raw_mb=0 mbsync_mb=0
@@ -149,6 +153,10 @@ printf '%-8s %9s %9s %10s\n' mailer "$mailer_s" "$mailer_mb" "$stored_mailer"
 printf '%-8s %9s %9s %10s\n' mbsync "$mbsync_s" "$mbsync_mb" "$stored_mbsync"
 echo "all runs (s): raw ${raw_all[*]}; mailer ${mailer_all[*]}; mbsync ${mbsync_all[*]}"
 echo
+echo "filesystem: 1,000 file creations took ${creates_before} ms before the runs (~10 on a settled"
+echo "            filesystem; far more within minutes of a large deletion: see BENCH_KEEP)"
+echo "memory:     writing 64 MB into the page cache took ${pagecache_before} ms (~20 when memory is"
+echo "            warm; far more on a VM whose host takes freed memory back: see common.sh)"
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.40 at 50 ms RTT)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
 echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"
