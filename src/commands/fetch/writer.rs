@@ -46,6 +46,15 @@ impl Body {
             Body::Bytes(b) => b,
         }
     }
+
+    /// The memory it holds: a response kept whole holds its buffer, a little more than
+    /// the message.
+    fn held(&self) -> usize {
+        match self {
+            Body::Imap(f) => f.held_bytes().max(self.bytes().len()),
+            Body::Bytes(b) => b.len(),
+        }
+    }
 }
 
 /// What an [`Incoming`] carries: a whole message, or a piece of one too large for one
@@ -98,7 +107,7 @@ impl Sender {
         // The summary is made here, on the network's thread, which has time to spare: the
         // writer's, busy copying into the page cache, is what bounds a bulk fetch.
         let summary = (piece == Piece::Whole).then(|| parse::summary(body.bytes()));
-        let kib = (body.bytes().len() >> 10).clamp(1, BUDGET_BYTES >> 10);
+        let kib = (body.held() >> 10).clamp(1, BUDGET_BYTES >> 10);
         let Ok(permit) = self.budget.clone().acquire_many_owned(kib as u32).await else {
             return false;
         };
