@@ -109,3 +109,15 @@ with open(os.path.join(sys.argv[1], "pagecache-probe"), "wb") as f:
 print(f"{(time.perf_counter() - t) * 1000:.0f}")
 PY
 }
+
+# machine_state: the two figures above as the benchmarks print them, measured when
+# called (before the runs), so that runs on different days can be told apart.
+machine_state() {
+    local creates pagecache
+    creates=$(creates_ms)
+    pagecache=$(pagecache_ms)
+    echo "filesystem: 1,000 file creations took ${creates} ms before the runs (~10 on a settled"
+    echo "            filesystem; far more within minutes of a large deletion: see BENCH_KEEP)"
+    echo "memory:     writing 64 MB into the page cache took ${pagecache} ms (~20 when memory is"
+    echo "            warm; far more on a VM whose host takes freed memory back: see common.sh)"
+}

@@ -91,8 +91,7 @@ SyncState *
 RC
 }
 
-creates_before=$(creates_ms)
-pagecache_before=$(pagecache_ms)
+state=$(machine_state)
 export -f raw_fetch
 export IMAPS_PORT CA_FILE
 raw_all=() mailer_all=() mbsync_all=() mailer_mb=0 raw_mb=0 mbsync_mb=0
@@ -153,10 +152,7 @@ printf '%-8s %9s %9s %10s\n' mailer "$mailer_s" "$mailer_mb" "$stored_mailer"
 printf '%-8s %9s %9s %10s\n' mbsync "$mbsync_s" "$mbsync_mb" "$stored_mbsync"
 echo "all runs (s): raw ${raw_all[*]}; mailer ${mailer_all[*]}; mbsync ${mbsync_all[*]}"
 echo
-echo "filesystem: 1,000 file creations took ${creates_before} ms before the runs (~10 on a settled"
-echo "            filesystem; far more within minutes of a large deletion: see BENCH_KEEP)"
-echo "memory:     writing 64 MB into the page cache took ${pagecache_before} ms (~20 when memory is"
-echo "            warm; far more on a VM whose host takes freed memory back: see common.sh)"
+echo "$state"
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.40 at 50 ms RTT)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
 echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"

@@ -53,6 +53,7 @@ chmod 600 "$work/fetchmailrc"
 echo "warming the server's caches ..."
 python3 "$work/retr_loop.py" "$POP3S_PORT" "$CA_FILE"
 
+state=$(machine_state)
 read -r poplib_s poplib_mb < <(measure python3 "$work/retr_loop.py" "$POP3S_PORT" "$CA_FILE")
 read -r mailer_s mailer_mb < <(measure env XDG_STATE_HOME="$work/state" "$mailer" -c "$work/mailer.toml" fetch --inbox)
 read -r fm_s fm_mb < <(measure env HOME="$work" fetchmail -f "$work/fetchmailrc" --nodetach --pidfile "$work/fetchmail.pid" -s)
@@ -65,6 +66,7 @@ printf '%-10s %9s %9s\n' poplib "$poplib_s" "$poplib_mb"
 printf '%-10s %9s %9s   (%s stored)\n' mailer "$mailer_s" "$mailer_mb" "$stored"
 printf '%-10s %9s %9s\n' fetchmail "$fm_s" "$fm_mb"
 echo
+echo "$state"
 echo "mailer / poplib RETR loop: $(ratio "$mailer_s" "$poplib_s")   (target <= 0.50)"
 echo "mailer / fetchmail:        $(ratio "$mailer_s" "$fm_s")"
 echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"
