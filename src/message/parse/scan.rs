@@ -168,11 +168,24 @@ impl Scan {
     }
 }
 
+/// The CR and LF bytes of `body`. A base64 body has a break every 76 characters, too
+/// many for memchr to find one at a time; a plain count vectorises, and does so several
+/// times better summed a byte wide, 255 bytes at a time, than into a usize per byte
+/// (this count was a tenth of `fetch`'s CPU with attachments).
+fn line_breaks(body: &[u8]) -> usize {
+    let count = |chunk: &[u8]| {
+        chunk
+            .iter()
+            .fold(0u8, |n, &b| n + u8::from(b == b'\r' || b == b'\n'))
+    };
+    body.chunks(255)
+        .map(|chunk| usize::from(count(chunk)))
+        .sum()
+}
+
 /// The size of a base64 body once decoded, from its encoded size.
 fn decoded_size(body: &[u8]) -> usize {
-    // A plain count, which the compiler vectorises: a base64 body has a break every
-    // 76 characters, too many for memchr to find one at a time.
-    let breaks = body.iter().filter(|&&b| b == b'\r' || b == b'\n').count();
+    let breaks = line_breaks(body);
     let padding = body
         .iter()
         .rev()
@@ -188,4 +201,30 @@ fn decoded_size(body: &[u8]) -> usize {
         _ => 0,
     };
     (chars / 4 * 3 + unpadded).saturating_sub(padding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_breaks;
+
+    #[test]
+    fn line_breaks_counts_every_cr_and_lf_across_chunks() {
+        let naive = |b: &[u8]| b.iter().filter(|&&c| c == b'\r' || c == b'\n').count();
+        let mut body = Vec::new();
+        for len in [0, 1, 254, 255, 256, 510, 511, 1000] {
+            for fill in [b'\r', b'\n', b'A'] {
+                body.clear();
+                body.resize(len, fill);
+                assert_eq!(line_breaks(&body), naive(&body), "{len} of {fill}");
+            }
+        }
+        let base64: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| match i % 78 {
+                76 => *b"\r",
+                77 => *b"\n",
+                _ => *b"Q",
+            })
+            .collect();
+        assert_eq!(line_breaks(&base64), naive(&base64));
+    }
 }
