@@ -156,4 +156,7 @@ echo "$state"
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.40 at 50 ms RTT)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"
 echo "mailer peak RSS:           ${mailer_mb} MB   (target <= 64)"
-echo "mailer list --limit 50:    ${best_after_tls} ms after the TLS handshake (target <= 50); ${best_list} ms for the whole command; best of 10"
+# The 50 ms target is for a server on loopback: with a delay, one round trip is the RTT.
+list_target="target <= 50"
+[[ $rtt -gt 0 ]] && list_target="no target at $rtt ms RTT: at least one round trip"
+echo "mailer list --limit 50:    ${best_after_tls} ms after the TLS handshake ($list_target); ${best_list} ms for the whole command; best of 10"
