@@ -24,7 +24,7 @@ struct Raw {
     uid: Option<u32>,
     size: Option<u32>,
     /// The response, with the buffer its header and body are read from.
-    held: Held,
+    kept: Kept,
     flags: Vec<String>,
     attachments: Vec<AttachmentInfo>,
 }
@@ -41,15 +41,16 @@ impl std::fmt::Debug for Raw {
 
 /// A response as async-imap read it, with the buffer it was parsed from, so that a
 /// message's body reaches the Maildir without being copied out of it first (on a bulk
-/// fetch, that copy was a tenth of mailer's page faults and a pass over every byte).
-/// async-imap does not name the type, so it is held behind a trait.
-pub(super) struct Held {
+/// fetch, that copy made over a third of mailer's page faults, and a pass over every
+/// byte).
+/// async-imap does not name the type, so it is kept behind a trait.
+pub(super) struct Kept {
     view: Box<dyn View>,
     bytes: usize,
 }
 
 trait View: Send + Sync {
-    fn response(&self) -> &Response<'_>;
+    fn parsed(&self) -> &Response<'_>;
 }
 
 struct Viewed<T> {
@@ -58,31 +59,31 @@ struct Viewed<T> {
 }
 
 impl<T: Send + Sync> View for Viewed<T> {
-    fn response(&self) -> &Response<'_> {
+    fn parsed(&self) -> &Response<'_> {
         (self.view)(&self.data)
     }
 }
 
-impl Held {
+impl Kept {
     /// Holds `data`, whose response `view` reads; `bytes` is the size of its buffer.
     pub(super) fn new<T: Send + Sync + 'static>(
         data: T,
         view: for<'a> fn(&'a T) -> &'a Response<'a>,
         bytes: usize,
-    ) -> Held {
+    ) -> Kept {
         let view = Box::new(Viewed { data, view });
-        Held { view, bytes }
+        Kept { view, bytes }
     }
 
-    pub(super) fn response(&self) -> &Response<'_> {
-        self.view.response()
+    pub(super) fn parsed(&self) -> &Response<'_> {
+        self.view.parsed()
     }
 }
 
 impl Raw {
     /// The header, or the whole message, among the response's attributes.
     fn section(&self, header: bool) -> Option<&[u8]> {
-        let Response::Fetch(_, attrs) = self.held.response() else {
+        let Response::Fetch(_, attrs) = self.kept.parsed() else {
             return None;
         };
         attrs.iter().find_map(|attr| section_of(attr, header))
@@ -123,8 +124,8 @@ impl From<Fetch> for Fetched {
 
 impl Fetched {
     /// A `* n FETCH` response; None for any other.
-    pub(super) fn from_response(held: Held) -> Option<Fetched> {
-        let Response::Fetch(_, attrs) = held.response() else {
+    pub(super) fn from_response(kept: Kept) -> Option<Fetched> {
+        let Response::Fetch(_, attrs) = kept.parsed() else {
             return None;
         };
         let (mut uid, mut size, mut flags, mut attachments) = (None, None, Vec::new(), Vec::new());
@@ -145,7 +146,7 @@ impl Fetched {
         let raw = Raw {
             uid,
             size,
-            held,
+            kept,
             flags,
             attachments,
         };
@@ -157,7 +158,7 @@ impl Fetched {
     pub fn held_bytes(&self) -> usize {
         match &self.0 {
             Source::Parsed(f) => f.body().map_or(0, <[u8]>::len),
-            Source::Raw(r) => r.held.bytes,
+            Source::Raw(r) => r.kept.bytes,
         }
     }
 

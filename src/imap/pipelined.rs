@@ -5,7 +5,7 @@ use async_imap::imap_proto::types::{MailboxDatum, Response, ResponseCode, Status
 
 use super::ahead::{Ahead, BODIES_TAG, FETCH_TAG, Interleaved, Pending, SEARCH_TAG, TAG};
 use super::error::Error;
-use super::fetched::{Fetched, Held};
+use super::fetched::{Fetched, Kept};
 use super::mailbox_state::{Access, MailboxInfo};
 use super::session::Session;
 use super::tap::Seen;
@@ -31,7 +31,7 @@ impl Session {
         };
         let (mut exists, mut uidvalidity, mut uid_next) = (None, None, None);
         let refused = self
-            .read_until(step, TAG, |held| match held.response() {
+            .read_until(step, TAG, |response| match response.parsed() {
                 Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
                 Response::Data {
                     code: Some(ResponseCode::UidValidity(v)),
@@ -81,11 +81,11 @@ impl Session {
         let first = last.saturating_sub(count.saturating_sub(1)).max(1);
         let mut kept = Vec::new();
         let refused = self
-            .read_until("FETCH", FETCH_TAG, |held| {
-                if let Response::Fetch(n, _) = held.response()
+            .read_until("FETCH", FETCH_TAG, |response| {
+                if let Response::Fetch(n, _) = response.parsed()
                     && (first..=last).contains(n)
                 {
-                    kept.extend(Fetched::from_response(held));
+                    kept.extend(Fetched::from_response(response));
                 }
             })
             .await?;
@@ -112,8 +112,8 @@ impl Session {
         }
         let mut uids = Vec::new();
         let refused = self
-            .read_until("UID SEARCH", SEARCH_TAG, |held| {
-                if let Response::MailboxData(MailboxDatum::Search(found)) = held.response() {
+            .read_until("UID SEARCH", SEARCH_TAG, |response| {
+                if let Response::MailboxData(MailboxDatum::Search(found)) = response.parsed() {
                     uids.extend_from_slice(found);
                 }
             })
@@ -208,11 +208,11 @@ impl Session {
     /// or None when it was another of their responses (noted in `interleaved`).
     async fn read_interleaved(&mut self) -> Result<Option<Fetched>, Error> {
         let heard = self
-            .read_until_picked("UID FETCH", |held| {
+            .read_until_picked("UID FETCH", |response| {
                 let text = |info: &Option<std::borrow::Cow<'_, str>>| {
                     info.as_deref().unwrap_or("").to_string()
                 };
-                Some(match held.response() {
+                Some(match response.parsed() {
                     Response::MailboxData(MailboxDatum::Search(found)) => {
                         Heard::Found(found.clone())
                     }
@@ -233,7 +233,7 @@ impl Session {
                         Status::Ok => Ahead::Done,
                         _ => Ahead::Refused(text(information)),
                     }),
-                    _ => Fetched::from_response(held).map_or(Heard::Other, Heard::Message),
+                    _ => Fetched::from_response(response).map_or(Heard::Other, Heard::Message),
                 })
             })
             .await?;
@@ -257,9 +257,9 @@ impl Session {
         &mut self,
         step: &str,
         tag: &str,
-        mut each: impl FnMut(Held),
+        mut each: impl FnMut(Kept),
     ) -> Result<Option<String>, Error> {
-        self.read_until_picked(step, |held| match held.response() {
+        self.read_until_picked(step, |response| match response.parsed() {
             Response::Done {
                 tag: done,
                 status,
@@ -270,7 +270,7 @@ impl Session {
                 Some((*status != Status::Ok).then_some(text))
             }
             _ => {
-                each(held);
+                each(response);
                 None
             }
         })
@@ -281,7 +281,7 @@ impl Session {
     async fn read_until_picked<R>(
         &mut self,
         step: &str,
-        mut pick: impl FnMut(Held) -> Option<R>,
+        mut pick: impl FnMut(Kept) -> Option<R>,
     ) -> Result<R, Error> {
         let (addr, t) = (self.addr.clone(), self.timeout);
         loop {
@@ -291,7 +291,7 @@ impl Session {
                 Err(e) => return Err(io_failure(&addr, step, &e)),
             };
             let bytes = response.borrow_owner().capacity();
-            if let Some(picked) = pick(Held::new(response, |r| r.parsed(), bytes)) {
+            if let Some(picked) = pick(Kept::new(response, |r| r.parsed(), bytes)) {
                 return Ok(picked);
             }
         }
