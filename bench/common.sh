@@ -121,3 +121,46 @@ machine_state() {
     echo "memory:     writing 64 MB into the page cache took ${pagecache} ms (~20 when memory is"
     echo "            warm; far more on a VM whose host takes freed memory back: see common.sh)"
 }
+
+# configure_clients DIR: mailer's and mbsync's configuration for carol's INBOX over
+# IMAPS_PORT, each storing into an empty folder of its own under DIR: mailer with a fresh
+# state (no hints from an earlier session), mbsync with its sync state in its folder.
+configure_clients() {
+    local dir=$1
+    mkdir -p "$dir/mbsync-mail"
+    cat >"$dir/mailer.toml" <<TOML
+[accounts.carol]
+email = "carol@example.test"
+password = "carolpw"
+maildir = "$dir/mailer-mail"
+[accounts.carol.imap]
+host = "localhost"
+port = $IMAPS_PORT
+ca_file = "$CA_FILE"
+TOML
+    chmod 600 "$dir/mailer.toml"
+    cat >"$dir/mbsyncrc" <<RC
+IMAPAccount carol
+Host localhost
+Port $IMAPS_PORT
+User carol@example.test
+Pass carolpw
+SSLType IMAPS
+CertificateFile $CA_FILE
+
+IMAPStore remote
+Account carol
+
+MaildirStore local
+Path $dir/mbsync-mail/
+Inbox $dir/mbsync-mail/INBOX
+
+Channel carol
+Far :remote:
+Near :local:
+Patterns INBOX
+Sync Pull
+Create Near
+SyncState *
+RC
+}

@@ -49,55 +49,13 @@ if [[ $rtt -gt 0 ]]; then
     echo "through a delay proxy: $rtt ms round-trip time"
 fi
 
-# One run of each into empty folders of its own: mailer with a fresh state (no hints
-# from an earlier session), mbsync with its sync state in its folder.
-configure_run() {
-    local dir=$1
-    mkdir -p "$dir/mbsync-mail"
-    cat >"$dir/mailer.toml" <<TOML
-[accounts.carol]
-email = "carol@example.test"
-password = "carolpw"
-maildir = "$dir/mailer-mail"
-[accounts.carol.imap]
-host = "localhost"
-port = $IMAPS_PORT
-ca_file = "$CA_FILE"
-TOML
-    chmod 600 "$dir/mailer.toml"
-    cat >"$dir/mbsyncrc" <<RC
-IMAPAccount carol
-Host localhost
-Port $IMAPS_PORT
-User carol@example.test
-Pass carolpw
-SSLType IMAPS
-CertificateFile $CA_FILE
-
-IMAPStore remote
-Account carol
-
-MaildirStore local
-Path $dir/mbsync-mail/
-Inbox $dir/mbsync-mail/INBOX
-
-Channel carol
-Far :remote:
-Near :local:
-Patterns INBOX
-Sync Pull
-Create Near
-SyncState *
-RC
-}
-
 state=$(machine_state)
 export -f raw_fetch
 export IMAPS_PORT CA_FILE
 raw_all=() mailer_all=() mbsync_all=() mailer_mb=0 raw_mb=0 mbsync_mb=0
 for run in $(seq 1 "$runs"); do
     dir=$work/run$run
-    configure_run "$dir"
+    configure_clients "$dir"
     # The order turns each run, so that none of the three always goes first.
     for who in $(python3 -c "w=['raw','mailer','mbsync']; r=$run % 3; print(' '.join(w[r:]+w[:r]))"); do
         case $who in
