@@ -77,6 +77,9 @@ measure() {
     printf '%s %s\n' "${out% *}" "$(( ${out#* } / 1024 ))"
 }
 
+# median X...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
 # ratio A B: A / B with two decimals.
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
@@ -163,4 +166,20 @@ Sync Pull
 Create Near
 SyncState *
 RC
+}
+
+# measure_client mailer|mbsync DIR: `measure` of one fetch by that client, configured
+# by configure_clients DIR.
+measure_client() {
+    case $1 in
+    mailer) measure env XDG_STATE_HOME="$2/state" "$mailer" -c "$2/mailer.toml" fetch --inbox ;;
+    mbsync) measure mbsync -c "$2/mbsyncrc" -a ;;
+    esac
+}
+
+# record WHO SECONDS MB: adds SECONDS to the array WHO_all and keeps the largest MB in
+# WHO_mb.
+record() {
+    eval "$1_all+=($2)"
+    eval "(( $3 > $1_mb )) && $1_mb=$3" || true
 }

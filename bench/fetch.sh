@@ -60,11 +60,9 @@ for run in $(seq 1 "$runs"); do
     for who in $(python3 -c "w=['raw','mailer','mbsync']; r=$run % 3; print(' '.join(w[r:]+w[:r]))"); do
         case $who in
         raw) read -r s mb < <(measure bash -c raw_fetch) ;;
-        mailer) read -r s mb < <(measure env XDG_STATE_HOME="$dir/state" "$mailer" -c "$dir/mailer.toml" fetch --inbox) ;;
-        mbsync) read -r s mb < <(measure mbsync -c "$dir/mbsyncrc" -a) ;;
+        *) read -r s mb < <(measure_client "$who" "$dir") ;;
         esac
-        eval "${who}_all+=($s)"
-        eval "(( mb > ${who}_mb )) && ${who}_mb=$mb" || true
+        record "$who" "$s" "$mb"
     done
     stored_mailer=$(find "$dir/mailer-mail/new" "$dir/mailer-mail/cur" -type f | wc -l)
     stored_mbsync=$(find "$dir/mbsync-mail/INBOX/new" "$dir/mbsync-mail/INBOX/cur" -type f | wc -l)
@@ -73,7 +71,6 @@ for run in $(seq 1 "$runs"); do
     # Kept until the end: files deleted in the last half minute slow ext4's choice of
     # inodes for new ones, which would weigh on whichever client comes next.
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 raw_s=$(median "${raw_all[@]}")
 mailer_s=$(median "${mailer_all[@]}")
 mbsync_s=$(median "${mbsync_all[@]}")

@@ -52,17 +52,12 @@ for run in $(seq 1 "$runs"); do
     order="mailer mbsync"
     [[ $((run % 2)) -eq 0 ]] && order="mbsync mailer"
     for who in $order; do
-        case $who in
-        mailer) read -r s m < <(measure env XDG_STATE_HOME="$dir/state" "$mailer" -c "$dir/mailer.toml" fetch --inbox) ;;
-        mbsync) read -r s m < <(measure mbsync -c "$dir/mbsyncrc" -a) ;;
-        esac
-        eval "${who}_all+=($s)"
-        eval "(( m > ${who}_mb )) && ${who}_mb=$m" || true
+        read -r s m < <(measure_client "$who" "$dir")
+        record "$who" "$s" "$m"
     done
     stored=$(find "$dir/mailer-mail/new" "$dir/mailer-mail/cur" -type f -size +$((size / 4))M | wc -l)
     [[ $stored -eq 1 ]] || { echo "bench: run $run: mailer did not store the message" >&2; exit 1; }
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo
 echo "fetch of one ${size} MB message over IMAPS on loopback; medians of $runs alternating runs"
