@@ -584,16 +584,13 @@ impl Stack {
         self.resync(user, mailbox);
     }
 
-    /// Hands the folder back to Dovecot's user and makes Dovecot rescan it.
+    /// Hands the user's Maildir back to Dovecot's user and makes Dovecot rescan the folder.
     pub fn resync(&self, user: &str, mailbox: &str) {
-        let folder = self.server_folder(user, mailbox);
-        let ok = Command::new("chown")
-            .args(["-R", "mail:mail"])
-            .arg(self.maildir(user))
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "chown of {} failed", folder.display());
+        let mail = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, "mail"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        hand_over(&self.maildir(user), mail("-u"), mail("-g"));
         self.doveadm(&[
             "force-resync",
             "-u",
@@ -765,4 +762,27 @@ pub fn on_a_terminal(setup: &Setup, command: &str, env: &[(&str, &str)], input: 
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").port()
+}
+
+/// `chown -R` of `dir` to `uid:gid` that lets files go while it walks: Dovecot, serving
+/// the other tests on the same stack, creates and removes its index files meanwhile, and
+/// `chown -R` failed on one removed between its listing and its chown.
+fn hand_over(dir: &Path, uid: u32, gid: u32) {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let own = |path: &Path| match std::os::unix::fs::lchown(path, Some(uid), Some(gid)) {
+        Err(e) if !gone(&e) => panic!("chown of {}: {e}", path.display()),
+        _ => {}
+    };
+    own(dir);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if gone(&e) => return,
+        Err(e) => panic!("reading {}: {e}", dir.display()),
+    };
+    for entry in entries.flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => hand_over(&entry.path(), uid, gid),
+            _ => own(&entry.path()),
+        }
+    }
 }
