@@ -51,7 +51,7 @@ impl Body {
     /// the message.
     fn held(&self) -> usize {
         match self {
-            Body::Imap(f) => f.held_bytes().max(self.bytes().len()),
+            Body::Imap(f) => f.held_bytes(),
             Body::Bytes(b) => b.len(),
         }
     }
