@@ -23,12 +23,18 @@ fn json(mailer: Mailer) -> Vec<serde_json::Value> {
 fn pop3s_fetch_is_byte_identical_and_incremental() {
     let stack = stack();
     stack.seed("alice", 25, "INBOX");
+    let proxy = RoundTrips::to(stack.port("POP3S_PORT"));
     let setup = Account::new("alice")
         .maildir()
         .pop3(stack, "POP3S_PORT")
+        .server_key("port", proxy.port())
         .build();
     let first = json(setup.mailer(&["fetch", "--inbox", "--json"]));
     assert_eq!(first.len(), 25);
+    // Round trips, counted exactly: the TLS handshake's two (the greeting answers the
+    // second), CAPA, the login with LIST and UIDL, and the 25 RETRs in one write
+    // (Dovecot offers PIPELINING); QUIT is not waited for when nothing is deleted.
+    assert_eq!(proxy.of_connections(1)[0], 5);
     assert!(
         first
             .iter()
@@ -85,13 +91,19 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     stack.seed("carol", 5, "INBOX");
 
     // --limit 2 stores the newest two; only those two are deleted.
+    let proxy = RoundTrips::to(stack.port("POP3S_PORT"));
     let direct = Account::new("carol")
         .maildir()
         .pop3(stack, "POP3S_PORT")
+        .server_key("port", proxy.port())
         .build();
     let first = json(direct.mailer(&["fetch", "--inbox", "--limit", "2", "--delete", "--json"]));
     assert_eq!(first.len(), 2);
     assert_eq!(stack.server_messages("carol", "INBOX").len(), 3);
+    // The TLS handshake's two, CAPA, the login with LIST and UIDL, the RETRs, and the
+    // DELEs in one write once both messages are durable; the QUIT that deletes them is
+    // the last flight, which the count leaves out.
+    assert_eq!(proxy.of_connections(1)[0], 6);
 
     // Two more arrive; this run is cut when it sends QUIT, after DELE: the server must
     // keep all five, and nothing is stored twice.
@@ -121,6 +133,8 @@ fn delete_removes_exactly_what_is_stored_and_a_cut_before_quit_removes_nothing()
     let again = json(direct.mailer(&["fetch", "--inbox", "--delete", "--json"]));
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(stack.server_messages("carol", "INBOX").len(), 0);
+    // Nothing to retrieve: the five DELEs leave together, then QUIT.
+    assert_eq!(proxy.of_connections(2)[1], 5);
     assert_eq!(message_files(&direct.path("Mail")).len(), 7);
 }
 

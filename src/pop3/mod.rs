@@ -5,6 +5,7 @@
 //! lack STLS and pipelining. The protocol is small; the care goes into the reply parser
 //! (`response`) and into never leaving a step unbounded.
 
+mod ahead;
 mod deferred;
 pub mod response;
 
@@ -26,6 +27,16 @@ pub type Listing = (Vec<(u32, u64)>, Option<Vec<(u32, String)>>);
 
 /// At most this many TOP commands leave in one write.
 const TOPS_AT_ONCE: usize = 100;
+
+/// Messages to retrieve, in order, and how far the RETRs for them have gone ahead of
+/// their replies (see `ahead`).
+#[derive(Debug)]
+pub struct Retrievals {
+    wanted: Vec<(u32, u64)>,
+    sent: usize,
+    read: usize,
+    ahead_bytes: u64,
+}
 
 /// What the server said it can do (CAPA).
 #[derive(Debug, Default, Clone)]
@@ -503,11 +514,6 @@ impl Session {
         let read = bounded(&addr, t, "TOP", response::body(&mut self.conn, &mut out)).await?;
         read.map_err(|e| self.read_error("TOP", e))?;
         Ok(out)
-    }
-
-    /// Marks message `n` for deletion; the server deletes it only at a successful QUIT.
-    pub async fn dele(&mut self, n: u32) -> Result<(), Error> {
-        self.command(&format!("DELE {n}"), "DELE").await.map(|_| ())
     }
 
     /// Ends the session. Deletions take effect only when this succeeds.

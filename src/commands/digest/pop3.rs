@@ -8,7 +8,7 @@ use super::render::{Item, Window};
 use crate::config::Server;
 use crate::error::{Exit, Failure};
 use crate::message::parse;
-use crate::pop3::Session;
+use crate::pop3::{Retrievals, Session};
 
 /// The POP3 digest's state: the UIDLs already summarised (or older than the first run).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,20 +38,31 @@ pub async fn collect(
     let known: HashSet<String> = saved.unwrap_or_default().uidls.into_iter().collect();
     let mut baseline = Vec::new();
     let mut candidates = Vec::new();
-    for (n, uidl) in on_server.iter().filter(|(_, u)| !known.contains(u)) {
-        if first_run && !arrived_since(&mut session, *n, window.first_run_since).await? {
-            baseline.push(uidl.clone());
-            continue;
+    let unknown: Vec<&(u32, String)> = on_server
+        .iter()
+        .filter(|(_, u)| !known.contains(u))
+        .collect();
+    for chunk in unknown.chunks(DATES_AT_ONCE) {
+        let dated = if first_run {
+            arrived_since(&mut session, chunk, window.first_run_since).await?
+        } else {
+            vec![true; chunk.len()]
+        };
+        for ((n, uidl), new) in chunk.iter().zip(dated) {
+            if new {
+                candidates.push((*n, uidl.clone()));
+            } else {
+                baseline.push(uidl.clone());
+            }
         }
-        candidates.push((*n, uidl.clone()));
     }
     let more = candidates.len().saturating_sub(window.max);
     candidates.truncate(window.max);
     let mut items = Vec::with_capacity(candidates.len());
-    for (n, uidl) in &candidates {
+    let mut plan = Retrievals::new(candidates.iter().map(|(n, _)| (*n, 0)).collect());
+    for (_, uidl) in &candidates {
         let mut body = Vec::new();
-        session.send_retr(*n).await?;
-        session.read_retr(&mut body).await?;
+        session.next_retr(&mut plan, &mut body).await?;
         items.push(Item::new(uidl.clone(), &body));
     }
     session.leave().await;
@@ -63,12 +74,26 @@ pub async fn collect(
     Ok((items, more, DigestState { uidls }))
 }
 
-/// Whether message `n` is dated on or after `since` (undated counts as new).
-async fn arrived_since(session: &mut Session, n: u32, since: i64) -> Result<bool, Failure> {
-    let header = session.top(n).await?;
-    let date = parse::envelope_from_headers(&header, 0).date;
-    Ok(date
-        .as_deref()
-        .and_then(mail_parser::DateTime::parse_rfc3339)
-        .is_none_or(|d| d.to_timestamp() >= since))
+/// A first run reads the Date of this many messages at a time (their TOPs together
+/// where the server pipelines), so that a large inbox is neither one round trip per
+/// message nor all its headers in memory at once.
+const DATES_AT_ONCE: usize = 500;
+
+/// Whether each of `messages` is dated on or after `since` (undated counts as new).
+async fn arrived_since(
+    session: &mut Session,
+    messages: &[&(u32, String)],
+    since: i64,
+) -> Result<Vec<bool>, Failure> {
+    let numbers: Vec<u32> = messages.iter().map(|(n, _)| *n).collect();
+    let headers = session.tops(&numbers).await?;
+    Ok(headers
+        .iter()
+        .map(|header| {
+            let date = parse::envelope_from_headers(header, 0).date;
+            date.as_deref()
+                .and_then(mail_parser::DateTime::parse_rfc3339)
+                .is_none_or(|d| d.to_timestamp() >= since)
+        })
+        .collect())
 }

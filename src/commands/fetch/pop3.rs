@@ -13,12 +13,9 @@ use super::writer::{self, Body, Key};
 use crate::config::{Account, Server};
 use crate::error::{Exit, Failure};
 use crate::mailbox::MailboxName;
-use crate::pop3::Session;
+use crate::pop3::{Retrievals, Session};
 use crate::store::maildir::{self, Folder};
 use crate::store::state::{self, Pop3State};
-
-/// RETR commands in flight at once when the server supports PIPELINING.
-const WINDOW: usize = 32;
 
 pub async fn run(
     account: &Account,
@@ -32,8 +29,9 @@ pub async fn run(
     let state_path = state::path(job.account_dir, "pop3", &MailboxName::inbox());
     let (folder, stored) = open_local(root, &state_path)?;
     let mut session = Session::open(server).await?;
-    let sizes: HashMap<u32, u64> = session.list().await?.into_iter().collect();
-    let ids = identities(&mut session, &sizes, &mut *sink).await?;
+    let (listed, uidls) = session.list_and_uidl().await?;
+    let sizes: HashMap<u32, u64> = listed.into_iter().collect();
+    let ids = identities(&mut session, &sizes, uidls, &mut *sink).await?;
 
     let mut wanted: Vec<(u32, String)> = ids
         .iter()
@@ -167,10 +165,12 @@ async fn finish(
         session.leave().await;
         return Ok(());
     }
-    let doomed = ids.iter().filter(|(_, id)| durable.contains(id));
-    for (n, _) in doomed {
-        session.dele(*n).await?;
-    }
+    let doomed: Vec<u32> = ids
+        .iter()
+        .filter(|(_, id)| durable.contains(id))
+        .map(|(n, _)| *n)
+        .collect();
+    session.dele_all(&doomed).await?;
     session.quit().await.map_err(|e| {
         Failure::from(e).context("QUIT failed, so the server may have kept the messages marked for deletion (every one is stored; the next run deletes them)")
     })
@@ -196,14 +196,15 @@ impl StateFile {
     }
 }
 
-/// Each message's identity: its UIDL, or, on a server without UIDL, a hash of its
-/// header section and size (the sink is told, once).
+/// Each message's identity: its UIDL (`uidls`, as UIDL gave them), or, on a server
+/// without UIDL, a hash of its header section and size (the sink is told, once).
 async fn identities(
     session: &mut Session,
     sizes: &HashMap<u32, u64>,
+    uidls: Option<Vec<(u32, String)>>,
     sink: &mut dyn Sink,
 ) -> Result<Vec<(u32, String)>, Failure> {
-    if let Some(uidls) = session.uidl().await? {
+    if let Some(uidls) = uidls {
         return Ok(uidls);
     }
     sink.notice(
@@ -212,18 +213,24 @@ async fn identities(
     let mut numbers: Vec<u32> = sizes.keys().copied().collect();
     numbers.sort_unstable();
     let mut out = Vec::with_capacity(numbers.len());
-    for n in numbers {
-        let header = if session.caps.top {
-            session.top(n).await?
-        } else {
-            let mut buf = Vec::new();
-            session.send_retr(n).await?;
-            session.read_retr(&mut buf).await?;
-            buf
-        };
-        let header = crate::store::maildir::to_lf(&header);
+    let identity = |n: u32, header: &[u8]| {
+        let header = crate::store::maildir::to_lf(header);
         let end = memchr::memmem::find(&header, b"\n\n").map_or(header.len(), |p| p + 1);
-        out.push((n, format!("h:{:016x}:{}", fnv1a(&header[..end]), sizes[&n])));
+        (n, format!("h:{:016x}:{}", fnv1a(&header[..end]), sizes[&n]))
+    };
+    if session.caps.top {
+        // Headers only, a chunk at a time: a large inbox's are not all held at once.
+        for chunk in numbers.chunks(500) {
+            let headers = session.tops(chunk).await?;
+            out.extend(chunk.iter().zip(&headers).map(|(n, h)| identity(*n, h)));
+        }
+        return Ok(out);
+    }
+    let mut plan = Retrievals::new(numbers.iter().map(|n| (*n, sizes[n])).collect());
+    let mut whole = Vec::new();
+    while let Some(n) = session.next_retr(&mut plan, &mut whole).await? {
+        out.push(identity(n, &whole));
+        whole.clear();
     }
     Ok(out)
 }
@@ -235,23 +242,21 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Retrieves the wanted messages, pipelining RETR when the server allows it.
+/// Retrieves the wanted messages, RETRs sent ahead as the server allows (see
+/// `pop3::Retrievals`).
 async fn download(
     session: &mut Session,
     wanted: &[(u32, String)],
     sizes: &HashMap<u32, u64>,
     sender: writer::Sender,
 ) -> Result<(), Failure> {
-    let window = if session.caps.pipelining { WINDOW } else { 1 };
-    let mut sent = 0;
-    for (received, (n, id)) in wanted.iter().enumerate() {
-        while sent < wanted.len() && sent < received + window {
-            session.send_retr(wanted[sent].0).await?;
-            sent += 1;
-        }
-        let mut body = Vec::with_capacity(sizes.get(n).copied().unwrap_or(0) as usize + 64);
-        session.read_retr(&mut body).await?;
-        let size = sizes.get(n).copied().unwrap_or(body.len() as u64);
+    let size = |n: &u32| sizes.get(n).copied();
+    let plan = wanted.iter().map(|(n, _)| (*n, size(n).unwrap_or(0)));
+    let mut plan = Retrievals::new(plan.collect());
+    for (n, id) in wanted {
+        let mut body = Vec::with_capacity(size(n).unwrap_or(0) as usize + 64);
+        session.next_retr(&mut plan, &mut body).await?;
+        let size = size(n).unwrap_or(body.len() as u64);
         if !sender
             .send(Key::Uidl(id.clone()), Body::Bytes(body), Vec::new(), size)
             .await
