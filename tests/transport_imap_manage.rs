@@ -496,7 +496,12 @@ fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn a_copy_of_what_is_sent_lands_in_sent_once() {
     let stack = stack();
-    let with_sent = |a: Account| a.smtp(stack, "SUBMISSIONS_PORT").imap(stack, "IMAPS_PORT");
+    let proxy = common::roundtrips::RoundTrips::to(stack.port("IMAPS_PORT"));
+    let with_sent = |a: Account| {
+        a.smtp(stack, "SUBMISSIONS_PORT")
+            .imap(stack, "IMAPS_PORT")
+            .server_key("port", proxy.port())
+    };
     let setup = with_sent(Account::new("alice")).build();
     setup.mailer(&["mailboxes", "create", "Sent"]).ok();
     let id = sent_message_id(
@@ -515,6 +520,10 @@ fn a_copy_of_what_is_sent_lands_in_sent_once() {
     );
     let sent = stack.server_messages("alice", "Sent");
     assert_eq!(sent.len(), 1);
+    // The copy's session, counted exactly: the TLS handshake's two (LOGIN goes with its
+    // last flight, the capabilities known from `mailboxes create`), the LIST that finds
+    // \Sent (ID with it), and the APPEND with its message in one write (LITERAL+).
+    assert_eq!(proxy.of_connections(2)[1], 4);
     let copy = String::from_utf8(sent[0].clone()).unwrap();
     assert!(copy.starts_with("Bcc: carol@example.test\n"), "{copy}");
     assert!(copy.contains(&format!("Message-ID: {id}")), "{copy}");

@@ -94,7 +94,8 @@ pub async fn imap_session(account: &Account) -> Result<imap::Session, Failure> {
     if let Ok(crate::config::Retrieval::Pop3(_)) = account.retrieval() {
         return Err(imap_only(account));
     }
-    Ok(imap::Session::open(account.imap()?).await?)
+    let expected = expected_of(account);
+    Ok(imap::Session::open_expecting(account.imap()?, &expected).await?)
 }
 
 /// [`imap_session`] for work in `mailbox`, opened in the login's own write where the

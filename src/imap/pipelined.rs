@@ -253,7 +253,7 @@ impl Session {
 
     /// Reads responses, each shown to `each`, up to the one tagged `tag`: None when it
     /// is OK, else its text.
-    async fn read_until(
+    pub(super) async fn read_until(
         &mut self,
         step: &str,
         tag: &str,

@@ -54,7 +54,17 @@ impl Session {
     pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, opened, refused, async |token, opened| {
-            Self::open_with(server, token, opened, None).await
+            Self::open_with(server, token, opened, None, None).await
+        })
+        .await
+    }
+
+    /// [`Session::open`] where an earlier session said what the server offers
+    /// (`expected`): over implicit TLS with LOGIN, the greeting is not waited for.
+    pub async fn open_expecting(server: &Server, expected: &Expected) -> Result<Session, Error> {
+        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
+        oauth::with_token(server, None, refused, async |token, opened| {
+            Self::open_with(server, token, opened, None, Some(expected)).await
         })
         .await
     }
@@ -70,21 +80,23 @@ impl Session {
     ) -> Result<Session, Error> {
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
         oauth::with_token(server, None, refused, async |token, opened| {
-            let first = Some((mailbox, access, expected));
-            Self::open_with(server, token, opened, first).await
+            let first = Some((mailbox, access));
+            Self::open_with(server, token, opened, first, Some(expected)).await
         })
         .await
     }
 
-    /// One connection and login, with `token` when the server takes a bearer token.
+    /// One connection and login, with `token` when the server takes a bearer token;
+    /// `first`, the mailbox to open in the login's write, and `expected`, what an
+    /// earlier session said of the server.
     async fn open_with(
         server: &Server,
         token: Option<&Token>,
         opened: Option<net::Opened>,
-        first: Option<(&MailboxName, Access, &Expected)>,
+        first: Option<(&MailboxName, Access)>,
+        expected: Option<&Expected>,
     ) -> Result<Session, Error> {
         let seen = Shared::default();
-        let expected = first.map(|(_, _, e)| e);
         let addr = server.address();
         let bearer = sasl::Mechanism::of(server.auth).zip(token);
         let password = password_before_connecting(server, bearer.is_some()).await?;
@@ -108,8 +120,8 @@ impl Session {
             (None, None) => return Err(Error::NoPassword(addr)),
             (None, Some(password)) => {
                 used = if ascii { "LOGIN" } else { "PLAIN" };
-                if let (true, Some(caps), Some((mailbox, access, expected))) =
-                    (ascii, &greeting.caps, first)
+                if let (true, Some(caps), Some((mailbox, access)), Some(expected)) =
+                    (ascii, &greeting.caps, first, expected)
                 {
                     pending = Pending::send_after_login(&seen, caps, mailbox, access, expected);
                 }
