@@ -547,6 +547,37 @@ fn a_copy_of_what_is_sent_lands_in_sent_once() {
     assert_eq!(stack.server_messages("alice", "Sent").len(), 1);
 }
 
+/// The Sent copy's IMAP session is opened while the message is being submitted, not
+/// after: with the SMTP server's replies held back until an IMAP connection comes, the
+/// send goes through at once and the copy lands.
+#[test]
+fn the_sent_copy_session_opens_while_the_message_is_submitted() {
+    let stack = stack();
+    let direct = Account::new("carol").imap(stack, "IMAPS_PORT").build();
+    direct.mailer(&["mailboxes", "create", "Sent-ahead"]).ok();
+    let imap = std::sync::Arc::new(common::fault::CutProxy::pass(stack.port("IMAPS_PORT")));
+    let seen = imap.clone();
+    let smtp = common::fault::Held::until(stack.port("SUBMISSIONS_PORT"), move || {
+        !seen.traffic().is_empty()
+    });
+    let setup = Account::new("carol")
+        .smtp(stack, "SUBMISSIONS_PORT")
+        .server_key("port", smtp.port())
+        .imap(stack, "IMAPS_PORT")
+        .server_key("port", imap.port())
+        .set("sent_mailbox", "Sent-ahead")
+        .build();
+    sent_message_id(
+        &setup,
+        &["send", "--to", "bob@example.test", "--body", "ahead"],
+    );
+    assert!(
+        !smtp.held_too_long(),
+        "the IMAP session waited for the SMTP session to end"
+    );
+    assert_eq!(stack.server_messages("carol", "Sent-ahead").len(), 1);
+}
+
 /// When the copy cannot be appended the send still succeeds (exit 0, a warning); the
 /// next flush appends it, and a copy whose APPEND had begun is looked for first, so
 /// Sent never holds two.

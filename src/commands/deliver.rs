@@ -238,14 +238,14 @@ pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
         .ids()
         .map_err(|e| Failure::io(format!("reading the outbox {}", outbox.dir().display()), e))?;
     if waiting.is_empty() {
-        super::sent_copies::append_waiting(account).await;
+        super::sent_copies::append_waiting(account, None).await;
         return Ok(FlushReport::default());
     }
     let _lock = lock::acquire(&flush_lock_path(&outbox), Duration::from_secs(10)).await?;
     let mut session = super::open_smtp(account).await?;
     let report = flush_with(&mut session, &outbox).await;
     Transport::quit(session).await;
-    super::sent_copies::append_waiting(account).await;
+    super::sent_copies::append_waiting(account, None).await;
     Ok(report)
 }
 
@@ -272,9 +272,14 @@ pub async fn deliver(
     queue: bool,
 ) -> Result<Delivery, Failure> {
     let outbox = outbox(account)?;
-    let delivery = deliver_over(super::open_smtp(account).await, &outbox, message, queue).await;
-    if let Ok(Delivery::Sent { .. }) = &delivery {
-        super::sent_copies::append_waiting(account).await;
+    let submitted =
+        async { deliver_over(super::open_smtp(account).await, &outbox, message, queue).await };
+    // The Sent copy's IMAP session opens meanwhile: after the submission, only the
+    // copy's own commands are waited for.
+    let (delivery, ahead) = tokio::join!(submitted, super::sent_copies::open_ahead(account));
+    match &delivery {
+        Ok(Delivery::Sent { .. }) => super::sent_copies::append_waiting(account, ahead).await,
+        _ => super::sent_copies::leave(ahead).await,
     }
     delivery
 }

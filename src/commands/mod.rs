@@ -73,17 +73,26 @@ pub async fn with_imap<T>(
     mailbox: Option<(&crate::mailbox::MailboxName, imap::Access)>,
     work: impl AsyncFnOnce(&mut imap::Session) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    let mut session = match mailbox {
+    let session = match mailbox {
         Some((m, access)) => imap_session_in(account, m, access).await?,
         None => imap_session(account).await?,
     };
-    let result = async {
+    with_session(account, session, async |session| {
         if let Some((m, access)) = mailbox {
             session.select(m, access).await?;
         }
-        work(&mut session).await
-    }
-    .await;
+        work(session).await
+    })
+    .await
+}
+
+/// [`with_imap`] over a session opened beforehand.
+pub async fn with_session<T>(
+    account: &Account,
+    mut session: imap::Session,
+    work: impl AsyncFnOnce(&mut imap::Session) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let result = work(&mut session).await;
     remember_capabilities(account, &session);
     session.logout().await;
     result

@@ -29,21 +29,42 @@ pub fn waiting(account: &Account) -> Result<Option<SentCopies>, Failure> {
     Ok(Some(SentCopies::new(dir.join("sent-copies"))))
 }
 
-/// Appends every copy that waits. Never fails the command: what goes wrong is a
-/// warning, and the copies wait for the next run.
-pub async fn append_waiting(account: &Account) {
+/// The IMAP session for the copies, or why it could not be opened, when it was opened
+/// while the message was being submitted (see [`open_ahead`]).
+pub type Ahead = Option<Result<imap::Session, Failure>>;
+
+/// Opens the session the copy goes over, to run while the message is submitted, so
+/// that the copy does not wait for a connection and login of its own after it: only
+/// where copies are kept, and the login takes a password (a bearer token's refresh is
+/// not raced with the SMTP session's). None where it is not opened ahead.
+pub async fn open_ahead(account: &Account) -> Ahead {
+    let Ok(Some(_)) = waiting(account) else {
+        return None;
+    };
+    let Some(Retrieval::Imap(server)) = &account.retrieval else {
+        return None;
+    };
+    if crate::sasl::Mechanism::of(server.auth).is_some() {
+        return None;
+    }
+    Some(super::imap_session(account).await)
+}
+
+/// Appends every copy that waits, over `ahead` where it was opened. Never fails the
+/// command: what goes wrong is a warning, and the copies wait for the next run.
+pub async fn append_waiting(account: &Account, ahead: Ahead) {
     let Ok(Some(copies)) = waiting(account) else {
-        return;
+        return leave(ahead).await;
     };
     let list = match copies.list() {
-        Ok(list) if list.is_empty() => return,
+        Ok(list) if list.is_empty() => return leave(ahead).await,
         Ok(list) => list,
         Err(e) => {
             tracing::warn!("reading {}: {e}", copies.dir().display());
-            return;
+            return leave(ahead).await;
         }
     };
-    match append(account, &copies, list).await {
+    match append(account, &copies, list, ahead).await {
         Ok(0) => {}
         Ok(n) => tracing::info!("saved {n} copy(ies) in the Sent mailbox"),
         Err(e) => tracing::warn!(
@@ -53,11 +74,40 @@ pub async fn append_waiting(account: &Account) {
     }
 }
 
-async fn append(account: &Account, copies: &SentCopies, list: Vec<Copy>) -> Result<usize, Failure> {
-    super::with_imap(account, None, async |session| {
-        append_in(session, account, copies, list).await
-    })
-    .await
+async fn append(
+    account: &Account,
+    copies: &SentCopies,
+    list: Vec<Copy>,
+    ahead: Ahead,
+) -> Result<usize, Failure> {
+    let work =
+        async |session: &mut imap::Session, list| append_in(session, account, copies, list).await;
+    let session = match ahead {
+        Some(Ok(session)) => session,
+        Some(Err(e)) => return Err(e),
+        None => return super::with_imap(account, None, async |s| work(s, list).await).await,
+    };
+    // The session opened ahead may have been let go while a long submission went on (a
+    // server's idle limit): then once more on a session of its own. A copy whose APPEND
+    // had begun is looked for before it is appended again.
+    let e = match super::with_session(account, session, async |s| work(s, list).await).await {
+        Ok(appended) => return Ok(appended),
+        Err(e) => e,
+    };
+    match copies.list() {
+        Ok(left) if !left.is_empty() => {
+            tracing::debug!("the Sent copy over the session opened ahead: {e}; once more");
+            super::with_imap(account, None, async |s| work(s, left).await).await
+        }
+        _ => Err(e),
+    }
+}
+
+/// Ends a session opened ahead that has nothing to append.
+pub async fn leave(ahead: Ahead) {
+    if let Some(Ok(session)) = ahead {
+        session.logout().await;
+    }
 }
 
 async fn append_in(

@@ -474,3 +474,59 @@ fn pump(
     // The source has closed: pass the end of the stream on (after a cut, already done).
     let _ = dst.shutdown(std::net::Shutdown::Write);
 }
+
+/// A proxy that passes what the client sends at once but holds back what the server
+/// says until `open()` is true (asked every 5 ms, for 10 s at most): a server that
+/// answers only once something else has happened, to test that a client does that
+/// other thing without waiting for this server.
+pub struct Held {
+    port: u16,
+    timed_out: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Held {
+    pub fn until(target_port: u16, open: impl Fn() -> bool + Send + Sync + 'static) -> Held {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let timed_out = std::sync::Arc::new(AtomicBool::new(false));
+        let (open, late) = (std::sync::Arc::new(open), timed_out.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let (open, late) = (open.clone(), late.clone());
+                let (mut up_from, mut up_to) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_from, &mut up_to);
+                    let _ = up_to.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let until = std::time::Instant::now() + Duration::from_secs(10);
+                    while !open() {
+                        if std::time::Instant::now() > until {
+                            late.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    let (mut from, mut to) = (server, client);
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Held { port, timed_out }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether a connection's server waited the whole 10 s for `open()`.
+    pub fn held_too_long(&self) -> bool {
+        self.timed_out.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
