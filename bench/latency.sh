@@ -14,6 +14,8 @@
 #                      over IMAPS             is on PATH (cargo install himalaya --locked)
 #   queue flush of 100 mailer queue flush     100 msmtp runs, one message each, at 50 ms RTT
 #                      over STARTTLS
+#   send + Sent copy   mailer send, keeping   msmtp over implicit TLS, which keeps no
+#                      its copy in Sent       copy: what the copy costs on top
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
@@ -46,6 +48,22 @@ port = ${port[$delay-SUBMISSIONS_PORT]}
 security = "tls"
 ca_file = "$CA_FILE"
 [accounts.tls.imap]
+host = "localhost"
+port = ${port[$delay-IMAPS_PORT]}
+security = "tls"
+ca_file = "$CA_FILE"
+
+# The same, keeping a copy in Sent, as an IMAP account does by default.
+[accounts.copy]
+email = "alice@example.test"
+password = "alicepw"
+sent_mailbox = "Sent"
+[accounts.copy.smtp]
+host = "localhost"
+port = ${port[$delay-SUBMISSIONS_PORT]}
+security = "tls"
+ca_file = "$CA_FILE"
+[accounts.copy.imap]
 host = "localhost"
 port = ${port[$delay-IMAPS_PORT]}
 security = "tls"
@@ -90,6 +108,9 @@ imap.sasl.plain.password.raw = "alicepw"
 TOML
     chmod 600 "$work/mailer-$delay.toml" "$work/msmtp-$delay" "$work/himalaya-$delay.toml"
 done
+
+# The mailbox the copy account's copies go to.
+"$mailer" -c "$work/mailer-0.toml" -a copy mailboxes create Sent >/dev/null
 
 # The starttls account with its server down, to queue messages for a flush.
 sed "s/^port = ${port[0-SUBMISSION_PORT]}\$/port = 1/" "$work/mailer-0.toml" >"$work/mailer-down.toml"
@@ -149,6 +170,7 @@ for delay in (0, 25):
     pairs = [
         (f"send, implicit TLS, {rtt} ms RTT", send_mailer(delay, "tls"), "msmtp", send_msmtp(delay, "tls")),
         (f"send, STARTTLS, {rtt} ms RTT", send_mailer(delay, "starttls"), "msmtp", send_msmtp(delay, "starttls")),
+        (f"send + Sent copy, TLS, {rtt} ms", send_mailer(delay, "copy"), "msmtp, no copy", send_msmtp(delay, "tls")),
     ]
     if shutil.which("himalaya"):
         pairs.append((f"list --limit 50, {rtt} ms RTT", list_mailer(delay), "himalaya", list_himalaya(delay)))
