@@ -242,11 +242,24 @@ pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
         return Ok(FlushReport::default());
     }
     let _lock = lock::acquire(&flush_lock_path(&outbox), Duration::from_secs(10)).await?;
-    let mut session = super::open_smtp(account).await?;
-    let report = flush_with(&mut session, &outbox).await;
-    Transport::quit(session).await;
-    super::sent_copies::append_waiting(account, None).await;
-    Ok(report)
+    let flushed = async {
+        let mut session = super::open_smtp(account).await?;
+        let report = flush_with(&mut session, &outbox).await;
+        Transport::quit(session).await;
+        Ok::<_, FlushError>(report)
+    };
+    // As for one message (see `deliver`), the copies' IMAP session opens meanwhile.
+    let (flushed, ahead) = tokio::join!(flushed, super::sent_copies::open_ahead(account));
+    match flushed {
+        Ok(report) => {
+            super::sent_copies::append_waiting(account, ahead).await;
+            Ok(report)
+        }
+        Err(e) => {
+            super::sent_copies::leave(ahead).await;
+            Err(e)
+        }
+    }
 }
 
 /// How a message left.
