@@ -249,17 +249,10 @@ pub async fn flush(account: &Account) -> Result<FlushReport, FlushError> {
         Ok::<_, FlushError>(report)
     };
     // As for one message (see `deliver`), the copies' IMAP session opens meanwhile.
-    let (flushed, ahead) = tokio::join!(flushed, super::sent_copies::open_ahead(account));
-    match flushed {
-        Ok(report) => {
-            super::sent_copies::append_waiting(account, ahead).await;
-            Ok(report)
-        }
-        Err(e) => {
-            super::sent_copies::leave(ahead).await;
-            Err(e)
-        }
-    }
+    let (flushed, ahead) = super::sent_copies::beside(account, flushed, Result::is_ok).await;
+    let report = flushed?;
+    super::sent_copies::append_waiting(account, ahead).await;
+    Ok(report)
 }
 
 /// How a message left.
@@ -289,10 +282,10 @@ pub async fn deliver(
         async { deliver_over(super::open_smtp(account).await, &outbox, message, queue).await };
     // The Sent copy's IMAP session opens meanwhile: after the submission, only the
     // copy's own commands are waited for.
-    let (delivery, ahead) = tokio::join!(submitted, super::sent_copies::open_ahead(account));
-    match &delivery {
-        Ok(Delivery::Sent { .. }) => super::sent_copies::append_waiting(account, ahead).await,
-        _ => super::sent_copies::leave(ahead).await,
+    let sent = |d: &Result<Delivery, Failure>| matches!(d, Ok(Delivery::Sent { .. }));
+    let (delivery, ahead) = super::sent_copies::beside(account, submitted, sent).await;
+    if sent(&delivery) {
+        super::sent_copies::append_waiting(account, ahead).await;
     }
     delivery
 }

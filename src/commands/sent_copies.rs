@@ -13,6 +13,8 @@
 //! with no `\Sent` mailbox, or Gmail's (X-GM-EXT-1, which files sent mail itself), gets
 //! none.
 
+use std::time::{Duration, Instant};
+
 use crate::config::{Account, Retrieval};
 use crate::error::{Exit, Failure};
 use crate::imap::{self, Access, SpecialUse};
@@ -29,15 +31,49 @@ pub fn waiting(account: &Account) -> Result<Option<SentCopies>, Failure> {
     Ok(Some(SentCopies::new(dir.join("sent-copies"))))
 }
 
-/// The IMAP session for the copies, or why it could not be opened, when it was opened
-/// while the message was being submitted (see [`open_ahead`]).
-pub type Ahead = Option<Result<imap::Session, Failure>>;
+/// The IMAP session for the copies, opened while the message was being submitted (see
+/// [`beside`]), or why it could not be; and when.
+pub struct Ahead {
+    session: Result<imap::Session, Failure>,
+    opened: Instant,
+}
 
-/// Opens the session the copy goes over, to run while the message is submitted, so
-/// that the copy does not wait for a connection and login of its own after it: only
-/// where copies are kept, and the login takes a password (a bearer token's refresh is
-/// not raced with the SMTP session's). None where it is not opened ahead.
-pub async fn open_ahead(account: &Account) -> Ahead {
+/// How long a session opened ahead is used after it was opened: a submission that took
+/// longer may have outlasted a server's patience with a silent client, and the copy
+/// gets a session of its own rather than an APPEND over a connection the server let go.
+const FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// Runs `submission` with the copies' IMAP session opening beside it, so that the copy
+/// does not wait for a connection and login of its own after it: only where copies are
+/// kept and the login takes a password (a bearer token's refresh is not raced with the
+/// SMTP session's). The session, when `sent` says the submission succeeded; else it is
+/// let go, unfinished if need be, so that a failed send does not wait for it.
+pub async fn beside<T>(
+    account: &Account,
+    submission: impl Future<Output = T>,
+    sent: impl Fn(&T) -> bool,
+) -> (T, Option<Ahead>) {
+    let opening = open_ahead(account);
+    tokio::pin!(opening, submission);
+    let mut opened = None;
+    let done = loop {
+        tokio::select! {
+            done = &mut submission => break done,
+            ahead = &mut opening, if opened.is_none() => opened = Some(ahead),
+        }
+    };
+    if !sent(&done) {
+        leave(opened.flatten()).await;
+        return (done, None);
+    }
+    let ahead = match opened {
+        Some(ahead) => ahead,
+        None => opening.await,
+    };
+    (done, ahead)
+}
+
+async fn open_ahead(account: &Account) -> Option<Ahead> {
     let Ok(Some(_)) = waiting(account) else {
         return None;
     };
@@ -47,12 +83,16 @@ pub async fn open_ahead(account: &Account) -> Ahead {
     if crate::sasl::Mechanism::of(server.auth).is_some() {
         return None;
     }
-    Some(super::imap_session(account).await)
+    let session = super::imap_session(account).await;
+    Some(Ahead {
+        session,
+        opened: Instant::now(),
+    })
 }
 
 /// Appends every copy that waits, over `ahead` where it was opened. Never fails the
 /// command: what goes wrong is a warning, and the copies wait for the next run.
-pub async fn append_waiting(account: &Account, ahead: Ahead) {
+pub async fn append_waiting(account: &Account, ahead: Option<Ahead>) {
     let Ok(Some(copies)) = waiting(account) else {
         return leave(ahead).await;
     };
@@ -78,34 +118,28 @@ async fn append(
     account: &Account,
     copies: &SentCopies,
     list: Vec<Copy>,
-    ahead: Ahead,
+    ahead: Option<Ahead>,
 ) -> Result<usize, Failure> {
-    let work =
-        async |session: &mut imap::Session, list| append_in(session, account, copies, list).await;
-    let session = match ahead {
-        Some(Ok(session)) => session,
-        Some(Err(e)) => return Err(e),
-        None => return super::with_imap(account, None, async |s| work(s, list).await).await,
-    };
-    // The session opened ahead may have been let go while a long submission went on (a
-    // server's idle limit): then once more on a session of its own. A copy whose APPEND
-    // had begun is looked for before it is appended again.
-    let e = match super::with_session(account, session, async |s| work(s, list).await).await {
-        Ok(appended) => return Ok(appended),
-        Err(e) => e,
-    };
-    match copies.list() {
-        Ok(left) if !left.is_empty() => {
-            tracing::debug!("the Sent copy over the session opened ahead: {e}; once more");
-            super::with_imap(account, None, async |s| work(s, left).await).await
+    let work = async |session: &mut imap::Session| append_in(session, account, copies, list).await;
+    match ahead {
+        Some(Ahead { session, opened }) if opened.elapsed() < FRESH_FOR => match session {
+            Ok(session) => super::with_session(account, session, work).await,
+            Err(e) => Err(e),
+        },
+        stale => {
+            leave(stale).await;
+            super::with_imap(account, None, work).await
         }
-        _ => Err(e),
     }
 }
 
-/// Ends a session opened ahead that has nothing to append.
-pub async fn leave(ahead: Ahead) {
-    if let Some(Ok(session)) = ahead {
+/// Ends a session opened ahead that is not used.
+async fn leave(ahead: Option<Ahead>) {
+    if let Some(Ahead {
+        session: Ok(session),
+        ..
+    }) = ahead
+    {
         session.logout().await;
     }
 }

@@ -15,6 +15,11 @@ use super::utf7::encode as encode_mailbox_name;
 use crate::mailbox::MailboxName;
 use crate::net::bounded;
 
+/// The largest message APPEND sends without waiting for the server's go-ahead: where
+/// a round trip weighs most against the sending, and little is sent in vain when the
+/// server refuses it.
+const AT_ONCE_BYTES: usize = 256 << 10;
+
 /// How a move was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MoveKind {
@@ -117,8 +122,10 @@ impl Session {
         bytes: &[u8],
     ) -> Result<(), Error> {
         let raw = encode_mailbox_name(mailbox.as_str());
-        let short = bytes.len() <= 4096;
-        let at_once = self.offers("LITERAL+") || (short && self.offers("LITERAL-"));
+        // Up to AT_ONCE_BYTES only: a server that refuses a message (over quota, too
+        // large) can say so before a synchronising literal's bytes go, not after.
+        let at_once = (bytes.len() <= AT_ONCE_BYTES && self.offers("LITERAL+"))
+            || (bytes.len() <= 4096 && self.offers("LITERAL-"));
         if at_once && super::ahead::is_one_line(&raw) {
             return self.append_at_once(mailbox, &raw, flags, bytes).await;
         }

@@ -43,7 +43,7 @@ impl Retrievals {
                 break;
             }
             batch.push(n);
-            self.ahead_bytes += size;
+            self.ahead_bytes = self.ahead_bytes.saturating_add(size);
             self.sent += 1;
         }
         batch

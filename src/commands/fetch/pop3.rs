@@ -254,7 +254,11 @@ async fn download(
     let plan = wanted.iter().map(|(n, _)| (*n, size(n).unwrap_or(0)));
     let mut plan = Retrievals::new(plan.collect());
     for (n, id) in wanted {
-        let mut body = Vec::with_capacity(size(n).unwrap_or(0) as usize + 64);
+        // The server's LIST size, as a first guess only: no more than a reply can hold.
+        let guess = size(n)
+            .unwrap_or(0)
+            .min(crate::net::limits::POP3_REPLY as u64) as usize;
+        let mut body = Vec::with_capacity(guess + 64);
         session.next_retr(&mut plan, &mut body).await?;
         let size = size(n).unwrap_or(body.len() as u64);
         if !sender
