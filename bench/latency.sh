@@ -34,6 +34,17 @@ for delay in 0 25; do
     done
 done
 
+# servers NAME DELAY: the account's SMTP and IMAP sections, over implicit TLS.
+servers() {
+    local kind port_of
+    for kind in smtp imap; do
+        port_of=SUBMISSIONS_PORT
+        [[ $kind == imap ]] && port_of=IMAPS_PORT
+        printf '[accounts.%s.%s]\nhost = "localhost"\nport = %s\nsecurity = "tls"\nca_file = "%s"\n' \
+            "$1" "$kind" "${port[$2-$port_of]}" "$CA_FILE"
+    done
+}
+
 # The same account for every client, once per delay.
 for delay in 0 25; do
     cat >"$work/mailer-$delay.toml" <<TOML
@@ -42,32 +53,14 @@ email = "alice@example.test"
 password = "alicepw"
 # msmtp keeps no copy in Sent either: the same work on both sides.
 save_sent = false
-[accounts.tls.smtp]
-host = "localhost"
-port = ${port[$delay-SUBMISSIONS_PORT]}
-security = "tls"
-ca_file = "$CA_FILE"
-[accounts.tls.imap]
-host = "localhost"
-port = ${port[$delay-IMAPS_PORT]}
-security = "tls"
-ca_file = "$CA_FILE"
+$(servers tls "$delay")
 
 # The same, keeping a copy in Sent, as an IMAP account does by default.
 [accounts.copy]
 email = "alice@example.test"
 password = "alicepw"
 sent_mailbox = "Sent"
-[accounts.copy.smtp]
-host = "localhost"
-port = ${port[$delay-SUBMISSIONS_PORT]}
-security = "tls"
-ca_file = "$CA_FILE"
-[accounts.copy.imap]
-host = "localhost"
-port = ${port[$delay-IMAPS_PORT]}
-security = "tls"
-ca_file = "$CA_FILE"
+$(servers copy "$delay")
 
 [accounts.starttls]
 email = "alice@example.test"
