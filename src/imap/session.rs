@@ -52,21 +52,13 @@ impl Session {
 
     /// [`Session::open`] over a connection made beforehand (`mailer check`), if any.
     pub async fn open_over(server: &Server, opened: Option<net::Opened>) -> Result<Session, Error> {
-        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
-        oauth::with_token(server, opened, refused, async |token, opened| {
-            Self::open_with(server, token, opened, None, None).await
-        })
-        .await
+        Self::open_signed_in(server, opened, None, None).await
     }
 
     /// [`Session::open`] where an earlier session said what the server offers
     /// (`expected`): over implicit TLS with LOGIN, the greeting is not waited for.
     pub async fn open_expecting(server: &Server, expected: &Expected) -> Result<Session, Error> {
-        let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
-        oauth::with_token(server, None, refused, async |token, opened| {
-            Self::open_with(server, token, opened, None, Some(expected)).await
-        })
-        .await
+        Self::open_signed_in(server, None, None, Some(expected)).await
     }
 
     /// [`Session::open`] for work in `mailbox`: where the server allows, the mailbox is
@@ -78,10 +70,20 @@ impl Session {
         access: Access,
         expected: &Expected,
     ) -> Result<Session, Error> {
+        Self::open_signed_in(server, None, Some((mailbox, access)), Some(expected)).await
+    }
+
+    /// [`Session::open_with`] with the account's bearer token, where it takes one, once
+    /// more with a new token when the first is refused.
+    async fn open_signed_in(
+        server: &Server,
+        opened: Option<net::Opened>,
+        first: Option<(&MailboxName, Access)>,
+        expected: Option<&Expected>,
+    ) -> Result<Session, Error> {
         let refused = |e: &Error| matches!(e, Error::AuthRefused(_));
-        oauth::with_token(server, None, refused, async |token, opened| {
-            let first = Some((mailbox, access));
-            Self::open_with(server, token, opened, first, Some(expected)).await
+        oauth::with_token(server, opened, refused, async |token, opened| {
+            Self::open_with(server, token, opened, first, expected).await
         })
         .await
     }

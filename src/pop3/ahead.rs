@@ -63,8 +63,7 @@ impl Session {
         };
         let batch = plan.refill(self.caps.pipelining);
         if !batch.is_empty() {
-            let commands: Vec<String> = batch.iter().map(|n| format!("RETR {n}")).collect();
-            self.send(&commands.join("\r\n"), "RETR").await?;
+            self.send_each("RETR", &batch, "").await?;
         }
         self.read_retr(out).await?;
         plan.read += 1;
@@ -82,8 +81,7 @@ impl Session {
             1
         };
         for chunk in ns.chunks(at_once) {
-            let commands: Vec<String> = chunk.iter().map(|n| format!("DELE {n}")).collect();
-            self.send(&commands.join("\r\n"), "DELE").await?;
+            self.send_each("DELE", chunk, "").await?;
             for _ in chunk {
                 self.status("DELE").await?;
             }

@@ -28,6 +28,10 @@ pub type Listing = (Vec<(u32, u64)>, Option<Vec<(u32, String)>>);
 /// At most this many TOP commands leave in one write.
 const TOPS_AT_ONCE: usize = 100;
 
+/// Callers that read many messages' header sections ask for at most this many at once,
+/// so that a large inbox's are not all held together.
+pub const HEADERS_AT_ONCE: usize = 500;
+
 /// Messages to retrieve, in order, and how far the RETRs for them have gone ahead of
 /// their replies (see `ahead`).
 #[derive(Debug)]
@@ -498,8 +502,7 @@ impl Session {
             return Ok(out);
         }
         for chunk in ns.chunks(TOPS_AT_ONCE) {
-            let commands: Vec<String> = chunk.iter().map(|n| format!("TOP {n} 0")).collect();
-            self.send(&commands.join("\r\n"), "TOP").await?;
+            self.send_each("TOP", chunk, " 0").await?;
             for _ in chunk {
                 out.push(self.read_top().await?);
             }
@@ -514,6 +517,12 @@ impl Session {
         let read = bounded(&addr, t, "TOP", response::body(&mut self.conn, &mut out)).await?;
         read.map_err(|e| self.read_error("TOP", e))?;
         Ok(out)
+    }
+
+    /// `VERB n` for each of `ns` (with `tail` after the number), in one write.
+    async fn send_each(&mut self, verb: &str, ns: &[u32], tail: &str) -> Result<(), Error> {
+        let commands: Vec<String> = ns.iter().map(|n| format!("{verb} {n}{tail}")).collect();
+        self.send(&commands.join("\r\n"), verb).await
     }
 
     /// Ends the session. Deletions take effect only when this succeeds.

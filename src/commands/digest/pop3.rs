@@ -42,7 +42,9 @@ pub async fn collect(
         .iter()
         .filter(|(_, u)| !known.contains(u))
         .collect();
-    for chunk in unknown.chunks(DATES_AT_ONCE) {
+    // A first run reads the Dates a chunk of TOPs at a time (together where the server
+    // pipelines): neither a round trip per message nor every header held at once.
+    for chunk in unknown.chunks(crate::pop3::HEADERS_AT_ONCE) {
         let dated = if first_run {
             arrived_since(&mut session, chunk, window.first_run_since).await?
         } else {
@@ -73,11 +75,6 @@ pub async fn collect(
     uidls.sort_unstable();
     Ok((items, more, DigestState { uidls }))
 }
-
-/// A first run reads the Date of this many messages at a time (their TOPs together
-/// where the server pipelines), so that a large inbox is neither one round trip per
-/// message nor all its headers in memory at once.
-const DATES_AT_ONCE: usize = 500;
 
 /// Whether each of `messages` is dated on or after `since` (undated counts as new).
 async fn arrived_since(

@@ -219,14 +219,16 @@ async fn identities(
         (n, format!("h:{:016x}:{}", fnv1a(&header[..end]), sizes[&n]))
     };
     if session.caps.top {
-        // Headers only, a chunk at a time: a large inbox's are not all held at once.
-        for chunk in numbers.chunks(500) {
+        for chunk in numbers.chunks(crate::pop3::HEADERS_AT_ONCE) {
             let headers = session.tops(chunk).await?;
             out.extend(chunk.iter().zip(&headers).map(|(n, h)| identity(*n, h)));
         }
         return Ok(out);
     }
-    let mut plan = Retrievals::new(numbers.iter().map(|n| (*n, sizes[n])).collect());
+    let sized = numbers
+        .iter()
+        .map(|n| (*n, sizes.get(n).copied().unwrap_or(0)));
+    let mut plan = Retrievals::new(sized.collect());
     let mut whole = Vec::new();
     while let Some(n) = session.next_retr(&mut plan, &mut whole).await? {
         out.push(identity(n, &whole));
