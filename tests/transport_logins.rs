@@ -34,6 +34,16 @@ fn a_password_that_is_not_ascii_logs_in_over_imap_and_pop3() {
 
 /// A submission server that refuses every login and records what the client sent.
 fn refusing_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    scripted_smtp(b"250-here\r\n250 AUTH PLAIN LOGIN\r\n", |_| b"500 what\r\n")
+}
+
+/// A submission server (fault injection: no real one refuses a login and then takes the
+/// message) whose EHLO reply is `ehlo`, that refuses every AUTH and answers the other
+/// commands with `answer`; it reads a BDAT's bytes and records the lines it was sent.
+fn scripted_smtp(
+    ehlo: &'static [u8],
+    answer: fn(&str) -> &'static [u8],
+) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let heard = Arc::new(Mutex::new(Vec::new()));
@@ -45,12 +55,18 @@ fn refusing_server() -> (u16, Arc<Mutex<Vec<String>>>) {
         writer.write_all(b"220 ready\r\n").unwrap();
         let mut line = String::new();
         while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            let reply: &[u8] = match line.split_whitespace().next().unwrap_or("") {
-                "EHLO" => b"250-here\r\n250 AUTH PLAIN LOGIN\r\n",
+            let verb = line.split_whitespace().next().unwrap_or("").to_string();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => ehlo,
                 "AUTH" => b"535 5.7.8 Authentication failed\r\n",
                 "QUIT" => b"221 bye\r\n",
-                _ => b"500 what\r\n",
+                other => answer(other),
             };
+            if verb == "BDAT" {
+                let n = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+                let mut data = vec![0; n];
+                std::io::Read::read_exact(&mut reader, &mut data).unwrap();
+            }
             log.lock().unwrap().push(line.trim_end().to_string());
             if writer.write_all(reply).is_err() {
                 break;
@@ -60,6 +76,76 @@ fn refusing_server() -> (u16, Arc<Mutex<Vec<String>>>) {
         log.lock().unwrap().push("(closed)".to_string());
     });
     (port, heard)
+}
+
+/// What `scripted_smtp` heard, each line's verb, once the client closed the connection.
+fn verbs_heard(heard: &Mutex<Vec<String>>) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !heard.lock().unwrap().iter().any(|l| l == "(closed)") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            heard.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let heard = heard.lock().unwrap();
+    heard
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// A pipelining server: the login leaves with the message, and the server, refusing the
+/// login, refuses the transaction too. The user is told of the login, exit 77.
+#[test]
+fn a_login_refused_with_the_message_is_told_as_the_login() {
+    let ehlo = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
+    let (port, heard) = scripted_smtp(ehlo, |_| b"530 5.7.0 Authentication required\r\n");
+    let setup = Account::new("alice")
+        .server("smtp", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build();
+    let err = setup
+        .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
+        .fails_with(77);
+    assert!(err.contains("535 5.7.8 Authentication failed"), "{err}");
+    assert!(!err.contains("530"), "{err}");
+    let verbs = verbs_heard(&heard);
+    assert_eq!(
+        verbs,
+        ["EHLO", "AUTH", "MAIL", "RCPT", "BDAT", "QUIT", "(closed)"]
+    );
+    // Not queued: only a new password can make it leave, so the user sends it again.
+    assert!(setup.mailer(&["queue", "list"]).run().stdout().is_empty());
+}
+
+/// A server that refused the login and took the message all the same delivered it: the
+/// message is sent (not queued, so never sent twice), and the user is warned.
+#[test]
+fn a_message_taken_though_the_login_was_refused_is_sent_with_a_warning() {
+    let ehlo = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
+    let (port, heard) = scripted_smtp(ehlo, |_| b"250 ok\r\n");
+    let setup = Account::new("alice")
+        .server("smtp", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build();
+    let run = setup
+        .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
+        .run();
+    run.ok();
+    let err = run.stderr();
+    assert!(
+        err.contains("refused the login") && err.contains("all the same"),
+        "{err}"
+    );
+    assert!(setup.mailer(&["queue", "list"]).run().stdout().is_empty());
+    assert_eq!(
+        verbs_heard(&heard),
+        ["EHLO", "AUTH", "MAIL", "RCPT", "BDAT", "QUIT", "(closed)"]
+    );
 }
 
 #[test]
@@ -74,21 +160,7 @@ fn a_refused_smtp_login_ends_with_quit_and_a_closed_connection() {
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
         .fails_with(77);
     assert!(err.contains("535 5.7.8 Authentication failed"), "{err}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !heard.lock().unwrap().iter().any(|l| l == "(closed)") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{:?}",
-            heard.lock().unwrap()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let heard = heard.lock().unwrap().clone();
-    let commands: Vec<&str> = heard
-        .iter()
-        .map(|l| l.split_whitespace().next().unwrap_or(""))
-        .collect();
-    assert_eq!(commands, ["EHLO", "AUTH", "QUIT", "(closed)"], "{heard:?}");
+    assert_eq!(verbs_heard(&heard), ["EHLO", "AUTH", "QUIT", "(closed)"]);
 }
 
 /// An IMAP server that accepts any login and records every line the client sent.

@@ -343,24 +343,25 @@ fn starttls_account_on_an_implicit_tls_port_fails_cleanly() {
     assert!(err.contains("security = \"starttls\""), "{err}");
 }
 
-/// Round trips of one `send`, counted exactly by a proxy: after the login, the whole
-/// transaction (MAIL FROM, RCPT TO and the message as `BDAT n LAST`, Postfix offering
-/// PIPELINING and CHUNKING) leaves in one write, and QUIT is not waited for. With two
-/// recipients the message waits for both to be accepted: one more.
+/// Round trips of one `send`, counted exactly by a proxy: the login and the whole
+/// transaction (AUTH PLAIN, MAIL FROM, RCPT TO and the message as `BDAT n LAST`,
+/// Postfix offering PIPELINING and CHUNKING) leave in one write after EHLO, and QUIT is
+/// not waited for. With two recipients the message waits for both to be accepted: one
+/// more.
 #[test]
-fn a_message_leaves_in_one_round_trip_after_the_login() {
+fn a_message_leaves_with_the_login_in_one_round_trip() {
     let stack = stack();
-    // TLS: its two flights (the greeting answers the second), EHLO, AUTH, the
+    // TLS: its two flights (the greeting answers the second), EHLO, the login with the
     // transaction. STARTTLS: EHLO, STARTTLS, the handshake's two (EHLO again goes with
-    // the second), AUTH, the transaction.
+    // the second), the login with the transaction.
     for (port, security, to, want) in [
-        ("SUBMISSIONS_PORT", "tls", &["bob@example.test"][..], 5),
-        ("SUBMISSION_PORT", "starttls", &["bob@example.test"][..], 6),
+        ("SUBMISSIONS_PORT", "tls", &["bob@example.test"][..], 4),
+        ("SUBMISSION_PORT", "starttls", &["bob@example.test"][..], 5),
         (
             "SUBMISSIONS_PORT",
             "tls",
             &["bob@example.test", "carol@example.test"][..],
-            6,
+            5,
         ),
     ] {
         let proxy = RoundTrips::to(stack.port(port));

@@ -19,13 +19,13 @@ use crate::store::{self, lock};
 pub trait Transport {
     async fn send(&mut self, message: &Outgoing) -> Result<(), smtp::Error>;
     /// Several messages, each with its own result, in order; one at a time unless the
-    /// transport can do better. The results may stop short, after a temporary failure:
-    /// the messages past them were not tried.
+    /// transport can do better. The results may stop short, after a temporary failure
+    /// or a refused login: the messages past them were not tried.
     async fn send_batch(&mut self, messages: &[&Outgoing]) -> Vec<Result<(), smtp::Error>> {
         let mut results = Vec::with_capacity(messages.len());
         for message in messages {
             let result = self.send(message).await;
-            let stop = result.as_ref().is_err_and(smtp::Error::is_temporary);
+            let stop = result.as_ref().is_err_and(smtp::Error::ends_session);
             results.push(result);
             if stop {
                 break;
@@ -184,7 +184,7 @@ fn sent(report: &mut FlushReport, outbox: &Outbox, item: Queued) {
 fn refused(report: &mut FlushReport, outbox: &Outbox, item: Queued, e: &smtp::Error) {
     let mut reason = crate::error::chain(e);
     let _ = outbox.note_failure(&item, &reason);
-    if e.is_temporary() {
+    if e.ends_session() {
         report.retry = true;
     } else {
         reason.push_str(&format!(
@@ -278,8 +278,12 @@ pub async fn deliver(
     queue: bool,
 ) -> Result<Delivery, Failure> {
     let outbox = outbox(account)?;
-    let submitted =
-        async { deliver_over(super::open_smtp(account).await, &outbox, message, queue).await };
+    // Where the server allows it, the login goes with the message (one round trip
+    // fewer); with queued messages to go first it goes on its own, as for a flush.
+    let submitted = async {
+        let opened = super::open_smtp_submitting(account).await;
+        deliver_over(opened, &outbox, message, queue).await
+    };
     // The Sent copy's IMAP session opens meanwhile: after the submission, only the
     // copy's own commands are waited for.
     let sent = |d: &Result<Delivery, Failure>| matches!(d, Ok(Delivery::Sent { .. }));

@@ -151,3 +151,9 @@ pub fn pop3_has_only_the_inbox(
 pub async fn open_smtp(account: &Account) -> Result<smtp::Session, smtp::Error> {
     smtp::Session::open(account.smtp()?).await
 }
+
+/// [`open_smtp`] for a session that submits at once: the login may go with the first
+/// message ([`smtp::Session::open_submitting`]).
+pub async fn open_smtp_submitting(account: &Account) -> Result<smtp::Session, smtp::Error> {
+    smtp::Session::open_submitting(account.smtp()?).await
+}

@@ -90,7 +90,7 @@ impl Error {
 }
 
 /// A server refused the user name or password (SMTP, IMAP and POP3 alike).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{addr} refused the login of user {user:?}: {reply}")]
 pub struct LoginRefused {
     pub addr: String,

@@ -19,6 +19,9 @@ pub struct Transcript {
     partial: [Vec<u8>; 2],
     /// The client is in a login: what it sends is secret until the server ends it.
     in_login: bool,
+    /// A login sent whole with its initial response: a challenge to it (334, `+`) puts
+    /// the client in a login again.
+    may_be_asked: bool,
     lines: usize,
     /// Nothing more is logged (the limit was reached).
     stopped: bool,
@@ -37,6 +40,7 @@ impl Transcript {
             protocol,
             partial: [Vec::new(), Vec::new()],
             in_login: false,
+            may_be_asked: false,
             lines: 0,
             stopped: false,
         })
@@ -123,10 +127,14 @@ impl Transcript {
             _ => return text.to_string(),
         };
         // A login of one line hides only its own words, so that commands pipelined
-        // after it show; one whose answers follow on lines of their own (SASL, or a
-        // LOGIN's literal) hides those too, up to the server's reply.
-        let one_line = keep == at + 1 && !text.ends_with('}');
+        // after it show (LOGIN, PASS, or AUTH with its initial response, as `send`
+        // pipelines it); one whose answers follow on lines of their own (SASL without
+        // an initial response, a LOGIN's literal, an answer to a challenge) hides those
+        // too, up to the server's reply.
+        let answered = keep == at + 2 && words.len() > keep;
+        let one_line = keep == at + 1 && !text.ends_with('}') || answered;
         self.in_login = !one_line;
+        self.may_be_asked = answered;
         let mut shown = words[..keep.min(words.len())].join(" ");
         if words.len() > keep {
             shown.push_str(" ***");
@@ -137,11 +145,15 @@ impl Transcript {
     /// A login ends with the server's first line that is not a continuation (IMAP's
     /// and POP3's `+`, SMTP's 334).
     fn server_line(&mut self, text: &str) {
-        let continues = text.starts_with('+') && !text.starts_with("+OK")
-            || text.starts_with("334")
-            || (self.protocol == "imap" && text.starts_with('*'));
-        if self.in_login && !continues {
+        let challenge =
+            text.starts_with('+') && !text.starts_with("+OK") || text.starts_with("334");
+        if challenge && self.may_be_asked {
+            self.in_login = true;
+        }
+        let continues = challenge || (self.protocol == "imap" && text.starts_with('*'));
+        if !continues {
             self.in_login = false;
+            self.may_be_asked = false;
         }
     }
 }
@@ -155,6 +167,7 @@ mod tests {
             protocol,
             partial: [Vec::new(), Vec::new()],
             in_login: false,
+            may_be_asked: false,
             lines: 0,
             stopped: false,
         }
@@ -189,6 +202,28 @@ mod tests {
             t.client_line("MAIL FROM:<a@example.org>"),
             "MAIL FROM:<a@example.org>"
         );
+        // AUTH with its initial response, the transaction pipelined behind it: the
+        // commands show; a challenge to it hides the answer that follows.
+        let mut t = transcript("smtp");
+        assert_eq!(t.client_line("AUTH PLAIN AGNhcm9s"), "AUTH PLAIN ***");
+        assert_eq!(
+            t.client_line("RCPT TO:<b@example.org>"),
+            "RCPT TO:<b@example.org>"
+        );
+        t.server_line("334 ");
+        assert_eq!(t.client_line("AGNhcm9sAHB3"), "***");
+        t.server_line("235 2.7.0 Authentication successful");
+        assert_eq!(t.client_line("QUIT"), "QUIT");
+        let mut t = transcript("imap");
+        assert_eq!(
+            t.client_line("A1 AUTHENTICATE PLAIN AGNhcm9s"),
+            "A1 AUTHENTICATE PLAIN ***"
+        );
+        t.server_line("* CAPABILITY IMAP4rev1");
+        assert_eq!(t.client_line("E1 EXAMINE INBOX"), "E1 EXAMINE INBOX");
+        t.server_line("+ ");
+        assert_eq!(t.client_line("AGNhcm9sAHB3"), "***");
+        t.server_line("A1 OK Logged in");
         let mut t = transcript("pop3");
         assert_eq!(t.client_line("USER bob"), "USER bob");
         assert_eq!(t.client_line("PASS bobpw"), "PASS ***");

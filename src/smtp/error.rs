@@ -149,6 +149,13 @@ impl Error {
         )
     }
 
+    /// Whether the messages after this one in the same session should not be tried:
+    /// the failure is the server's or the session's (temporary, or a refused login),
+    /// not the message's.
+    pub fn ends_session(&self) -> bool {
+        self.is_temporary() || matches!(self, Error::AuthRefused(_))
+    }
+
     /// Whether the same submission may succeed later (a 4xx, a timeout, a lost or
     /// refused connection).
     pub fn is_temporary(&self) -> bool {

@@ -117,6 +117,34 @@ fn a_temporary_failure_stops_the_flush_and_keeps_the_rest() {
     );
 }
 
+/// A login refused with the first queued message (it went with that message's
+/// transaction): the rest are not tried, and none is called refused for good.
+#[test]
+fn a_refused_login_keeps_every_message_queued_untried() {
+    let (_dir, outbox) = outbox_with(3);
+    let login = smtp::Error::AuthRefused(net::LoginRefused {
+        addr: "smtp.example.org:465".into(),
+        user: "alice".into(),
+        reply: "535 5.7.8 Authentication failed".into(),
+    });
+    let mut stub = Stub::answering(vec![Err(login)]);
+    let report = run(flush_with(&mut &mut stub, &outbox));
+    assert_eq!(stub.sent.len(), 1, "nothing after the refused login");
+    assert!(report.retry);
+    assert_eq!(report.kept.len(), 3);
+    assert!(
+        report.kept[0].1.contains("refused the login"),
+        "{:?}",
+        report.kept
+    );
+    assert!(
+        report.kept.iter().all(|(_, why)| !why.contains("for good")),
+        "{:?}",
+        report.kept
+    );
+    assert_eq!(outbox.list().unwrap().len(), 3);
+}
+
 #[test]
 fn a_permanent_refusal_is_kept_for_the_user_and_the_flush_goes_on() {
     let (_dir, outbox) = outbox_with(2);

@@ -17,6 +17,10 @@ impl Session {
     /// other message goes through [`Session::send`] on its own. After a temporary
     /// failure the results stop: the messages past them were not tried.
     pub async fn send_batch(&mut self, messages: &[&Outgoing]) -> Vec<Result<(), Error>> {
+        if let Err(e) = self.log_in_now().await {
+            // The rest untried: a refused login is the session's, not a message's.
+            return vec![Err(e)];
+        }
         let mut results = Vec::with_capacity(messages.len());
         let mut rest = messages;
         while !rest.is_empty() {
@@ -27,7 +31,7 @@ impl Session {
             };
             let stop = done
                 .iter()
-                .any(|r| r.as_ref().is_err_and(Error::is_temporary));
+                .any(|r| r.as_ref().is_err_and(Error::ends_session));
             results.extend(done);
             rest = &rest[run..];
             if stop {
