@@ -96,17 +96,26 @@ fn verbs_heard(heard: &Mutex<Vec<String>>) -> Vec<String> {
         .collect()
 }
 
+/// An account that sends through the scripted server on `port` (no TLS there).
+fn account_on(port: u16) -> common::Setup {
+    Account::new("alice")
+        .server("smtp", "127.0.0.1", port)
+        .security("none")
+        .server_key("allow_insecure_auth", true)
+        .build()
+}
+
+/// What a pipelining server with CHUNKING and AUTH PLAIN offers.
+const PIPELINING_EHLO: &[u8] = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
+
 /// A pipelining server: the login leaves with the message, and the server, refusing the
 /// login, refuses the transaction too. The user is told of the login, exit 77.
 #[test]
 fn a_login_refused_with_the_message_is_told_as_the_login() {
-    let ehlo = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
-    let (port, heard) = scripted_smtp(ehlo, |_| b"530 5.7.0 Authentication required\r\n");
-    let setup = Account::new("alice")
-        .server("smtp", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .build();
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, |_| {
+        b"530 5.7.0 Authentication required\r\n"
+    });
+    let setup = account_on(port);
     let err = setup
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
         .fails_with(77);
@@ -125,13 +134,8 @@ fn a_login_refused_with_the_message_is_told_as_the_login() {
 /// message is sent (not queued, so never sent twice), and the user is warned.
 #[test]
 fn a_message_taken_though_the_login_was_refused_is_sent_with_a_warning() {
-    let ehlo = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
-    let (port, heard) = scripted_smtp(ehlo, |_| b"250 ok\r\n");
-    let setup = Account::new("alice")
-        .server("smtp", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .build();
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, |_| b"250 ok\r\n");
+    let setup = account_on(port);
     let run = setup
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
         .run();
@@ -151,11 +155,7 @@ fn a_message_taken_though_the_login_was_refused_is_sent_with_a_warning() {
 #[test]
 fn a_refused_smtp_login_ends_with_quit_and_a_closed_connection() {
     let (port, heard) = refusing_server();
-    let setup = Account::new("alice")
-        .server("smtp", "127.0.0.1", port)
-        .security("none")
-        .server_key("allow_insecure_auth", true)
-        .build();
+    let setup = account_on(port);
     let err = setup
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
         .fails_with(77);
