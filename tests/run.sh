@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the mail servers the tests start
-# (Postfix, Dovecot) when they are missing, unpacks Cyrus IMAP for the interop
-# tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
+# (Postfix, Dovecot) when they are missing, unpacks Cyrus IMAP and Exim for the
+# interop tests, installs GNOME Keyring (a Secret Service for the keyring tests), dnsmasq
 # (a DNS server for the SRV tests), Chromium (to render the digest at a phone's width),
 # Python 3 (whose email package the corpus test compares with) and the OAuth2
 # authorization server (oidc-provider, from npm), checks formatting and lints, then
@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 if [[ $(id -u) -eq 0 ]]; then
     tests/mailstack.sh install
     tests/cyrus.sh install
+    tests/exim.sh install
     # GNOME Keyring and D-Bus for the keyring tests, dnsmasq for the SRV lookups.
     # Chromium and the Noto CJK fonts render the digest at a phone's width.
     if [[ ! -x /usr/bin/gnome-keyring-daemon || ! -x /usr/bin/dbus-send || ! -x /usr/sbin/dnsmasq ||

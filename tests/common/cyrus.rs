@@ -4,17 +4,15 @@
 //! Its users are the stack's (carol@example.test with carolpw, ...); its hierarchy
 //! separator is `.`, so a user's folders are `INBOX.Archive` and the like.
 
-use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use super::{Servers, atexit, lf_bytes, parse_env};
+use super::{ScriptServer, Servers, lf_bytes};
 
-pub struct Cyrus {
-    pub dir: PathBuf,
-    env: HashMap<String, String>,
-}
+/// Cyrus, as tests/cyrus.sh started it.
+pub struct Cyrus(ScriptServer);
 
 static CYRUS: OnceLock<Cyrus> = OnceLock::new();
 
@@ -22,71 +20,29 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cyrus.sh")
 }
 
-extern "C" fn stop_cyrus() {
-    if let Some(cyrus) = CYRUS.get() {
-        let _ = Command::new(script())
-            .arg("stop")
-            .arg(&cyrus.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = std::fs::remove_dir_all(&cyrus.dir);
-    }
+/// The Cyrus of this test binary, started on first use; one that cannot start fails
+/// the test, it never skips.
+pub fn cyrus() -> &'static Cyrus {
+    CYRUS.get_or_init(|| Cyrus(ScriptServer::start(&script(), "Cyrus IMAP", "cyrus.env")))
 }
 
-/// The Cyrus of this test binary, started on first use. One that cannot start fails the
-/// test with the script's explanation; it never skips.
-pub fn cyrus() -> &'static Cyrus {
-    CYRUS.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("mailer-cyrus-")
-            .tempdir()
-            .expect("creating a temporary directory for Cyrus")
-            .keep();
-        let output = Command::new(script())
-            .arg("start")
-            .arg(&dir)
-            .output()
-            .expect("running tests/cyrus.sh");
-        if !output.status.success() {
-            let _ = Command::new(script()).arg("stop").arg(&dir).output();
-            let _ = std::fs::remove_dir_all(&dir);
-            panic!(
-                "Cyrus IMAP did not start; these tests need it.\n\
-                 Unpack it with `tests/cyrus.sh install` (run the tests as root).\n\
-                 --- cyrus.sh said:\n{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        // SAFETY: registering a plain function pointer with the C library.
-        unsafe {
-            atexit(stop_cyrus);
-        }
-        let text = std::fs::read_to_string(dir.join("cyrus.env")).expect("reading cyrus.env");
-        Cyrus {
-            env: parse_env(&text),
-            dir,
-        }
-    })
+impl Deref for Cyrus {
+    type Target = ScriptServer;
+    fn deref(&self) -> &ScriptServer {
+        &self.0
+    }
 }
 
 impl Servers for Cyrus {
     fn port(&self, key: &str) -> u16 {
-        self.var(key).parse().expect("a port number")
+        self.0.port(key)
     }
     fn ca_file(&self) -> &str {
-        self.var("CA_FILE")
+        self.0.ca_file()
     }
 }
 
 impl Cyrus {
-    pub fn var(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .unwrap_or_else(|| panic!("cyrus.env has no {key}"))
-    }
-
     fn script(&self, args: &[&str]) -> Output {
         let out = Command::new(script())
             .arg(args[0])

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod cyrus;
 pub mod dns;
+pub mod exim;
 pub mod fault;
 pub mod https;
 pub mod keyring;
@@ -24,7 +25,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub struct Stack {
@@ -104,7 +105,92 @@ impl Servers for Stack {
     }
 }
 
-/// The `KEY=VALUE` lines of stack.env or cyrus.env.
+/// A private server started by a script of tests/ (`cyrus.sh`, `exim.sh`): its
+/// directory and the env file the script wrote there. Stopped, its directory removed,
+/// when the test binary exits.
+pub struct ScriptServer {
+    pub dir: PathBuf,
+    env: HashMap<String, String>,
+    env_file: &'static str,
+}
+
+/// The scripts and directories of the servers started, for the exit handler.
+static STARTED: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+
+extern "C" fn stop_started() {
+    let started = STARTED.lock().map(|s| s.clone()).unwrap_or_default();
+    for (script, dir) in started {
+        let _ = Command::new(script)
+            .arg("stop")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+impl ScriptServer {
+    /// Runs `script start DIR` in a new temporary DIR and reads the `env_file` it
+    /// writes there. One that cannot start fails the test with the script's
+    /// explanation: these tests never skip.
+    pub fn start(script: &Path, what: &str, env_file: &'static str) -> ScriptServer {
+        let dir = tempfile::Builder::new()
+            .prefix("mailer-server-")
+            .tempdir()
+            .expect("creating a temporary directory for a server")
+            .keep();
+        let output = Command::new(script)
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+        if !output.status.success() {
+            let _ = Command::new(script).arg("stop").arg(&dir).output();
+            let _ = std::fs::remove_dir_all(&dir);
+            panic!(
+                "{what} did not start; these tests need it.\n\
+                 Unpack it with `{} install` (run the tests as root).\n\
+                 --- it said:\n{}{}",
+                script.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let mut started = STARTED.lock().expect("the list of started servers");
+        if started.is_empty() {
+            // SAFETY: registering a plain function pointer with the C library.
+            unsafe {
+                atexit(stop_started);
+            }
+        }
+        started.push((script.to_path_buf(), dir.clone()));
+        let text = std::fs::read_to_string(dir.join(env_file))
+            .unwrap_or_else(|e| panic!("reading {env_file}: {e}"));
+        ScriptServer {
+            env: parse_env(&text),
+            dir,
+            env_file,
+        }
+    }
+
+    pub fn var(&self, key: &str) -> &str {
+        self.env
+            .get(key)
+            .unwrap_or_else(|| panic!("{} has no {key}", self.env_file))
+    }
+}
+
+impl Servers for ScriptServer {
+    fn port(&self, key: &str) -> u16 {
+        self.var(key).parse().expect("a port number")
+    }
+    fn ca_file(&self) -> &str {
+        self.var("CA_FILE")
+    }
+}
+
+/// The `KEY=VALUE` lines of stack.env, cyrus.env or exim.env.
 fn parse_env(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
