@@ -1,5 +1,7 @@
 //! Logging in the way each protocol wants: a password that is not ASCII over IMAP and
-//! POP3 against the real Dovecot, and a refused SMTP login that still ends with QUIT.
+//! POP3 against the real Dovecot, a refused SMTP login that still ends with QUIT, and
+//! what becomes of the message when a login sent with it is refused, put off or
+//! answered with a challenge (scripted servers).
 
 #![allow(clippy::unwrap_used)]
 
@@ -34,14 +36,20 @@ fn a_password_that_is_not_ascii_logs_in_over_imap_and_pop3() {
 
 /// A submission server that refuses every login and records what the client sent.
 fn refusing_server() -> (u16, Arc<Mutex<Vec<String>>>) {
-    scripted_smtp(b"250-here\r\n250 AUTH PLAIN LOGIN\r\n", |_| b"500 what\r\n")
+    scripted_smtp(b"250-here\r\n250 AUTH PLAIN LOGIN\r\n", REFUSED, |_| {
+        b"500 what\r\n"
+    })
 }
 
+const REFUSED: &[u8] = b"535 5.7.8 Authentication failed\r\n";
+
 /// A submission server (fault injection: no real one refuses a login and then takes the
-/// message) whose EHLO reply is `ehlo`, that refuses every AUTH and answers the other
-/// commands with `answer`; it reads a BDAT's bytes and records the lines it was sent.
+/// message, or asks again for credentials it was given) whose EHLO reply is `ehlo`,
+/// that answers every AUTH with `auth` and the other commands with `answer`; it reads a
+/// BDAT's bytes and records the lines it was sent.
 fn scripted_smtp(
     ehlo: &'static [u8],
+    auth: &'static [u8],
     answer: fn(&str) -> &'static [u8],
 ) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -58,7 +66,7 @@ fn scripted_smtp(
             let verb = line.split_whitespace().next().unwrap_or("").to_string();
             let reply: &[u8] = match verb.as_str() {
                 "EHLO" => ehlo,
-                "AUTH" => b"535 5.7.8 Authentication failed\r\n",
+                "AUTH" => auth,
                 "QUIT" => b"221 bye\r\n",
                 other => answer(other),
             };
@@ -112,7 +120,7 @@ const PIPELINING_EHLO: &[u8] = b"250-here\r\n250-PIPELINING\r\n250-CHUNKING\r\n2
 /// login, refuses the transaction too. The user is told of the login, exit 77.
 #[test]
 fn a_login_refused_with_the_message_is_told_as_the_login() {
-    let (port, heard) = scripted_smtp(PIPELINING_EHLO, |_| {
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, REFUSED, |_| {
         b"530 5.7.0 Authentication required\r\n"
     });
     let setup = account_on(port);
@@ -134,7 +142,7 @@ fn a_login_refused_with_the_message_is_told_as_the_login() {
 /// message is sent (not queued, so never sent twice), and the user is warned.
 #[test]
 fn a_message_taken_though_the_login_was_refused_is_sent_with_a_warning() {
-    let (port, heard) = scripted_smtp(PIPELINING_EHLO, |_| b"250 ok\r\n");
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, REFUSED, |_| b"250 ok\r\n");
     let setup = account_on(port);
     let run = setup
         .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
@@ -254,4 +262,63 @@ fn a_pop3_server_that_lists_plain_but_refuses_it_gets_user_and_pass() {
     ]);
     let setup = Account::fake("pop3", port).build();
     setup.mailer(&["list"]).ok();
+}
+
+/// With two recipients the message waits for both: after a refused login it never goes.
+#[test]
+fn after_a_refused_login_a_message_for_two_never_goes() {
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, REFUSED, |_| b"250 ok\r\n");
+    let setup = account_on(port);
+    let send = [
+        "send",
+        "--to",
+        "bob@example.test",
+        "--to",
+        "carol@example.test",
+        "--body",
+        "hi",
+    ];
+    let err = setup.mailer(&send).fails_with(77);
+    assert!(err.contains("535 5.7.8 Authentication failed"), "{err}");
+    assert_eq!(
+        verbs_heard(&heard),
+        ["EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "QUIT", "(closed)"]
+    );
+}
+
+/// A login answered with a 4xx: the message is queued with the server's own words, as
+/// it was when the login went on its own.
+#[test]
+fn a_login_put_off_with_a_4xx_queues_the_message_with_its_reason() {
+    let later = b"454 4.7.0 Temporary authentication failure\r\n";
+    let (port, heard) = scripted_smtp(PIPELINING_EHLO, later, |_| {
+        b"530 5.7.0 Authentication required\r\n"
+    });
+    let setup = account_on(port);
+    let err = setup
+        .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
+        .fails_with(75);
+    assert!(
+        err.contains("454 4.7.0 Temporary authentication failure"),
+        "{err}"
+    );
+    assert!(err.contains("queued"), "{err}");
+    assert_eq!(verbs_heard(&heard).last().unwrap(), "(closed)");
+    let queued = setup.mailer(&["queue", "list"]).run().stdout();
+    assert!(queued.contains("bob@example.test"), "{queued}");
+}
+
+/// A server that answers AUTH PLAIN's initial response with a challenge (334) took the
+/// lines after it for the answer: the message is queued, to go in a later session whose
+/// login goes on its own and answers the challenge.
+#[test]
+fn a_challenge_to_a_pipelined_login_queues_the_message() {
+    let (port, _heard) = scripted_smtp(PIPELINING_EHLO, b"334 \r\n", |_| b"501 what\r\n");
+    let setup = account_on(port);
+    let err = setup
+        .mailer(&["send", "--to", "bob@example.test", "--body", "hi"])
+        .fails_with(75);
+    assert!(err.contains("asked again for the credentials"), "{err}");
+    let queued = setup.mailer(&["queue", "list"]).run().stdout();
+    assert!(queued.contains("bob@example.test"), "{queued}");
 }

@@ -99,8 +99,8 @@ const BATCH_BYTES: usize = 4 << 20;
 
 /// Sends queued messages over `transport`, oldest first, in batches; each file is
 /// removed only after the server accepted its message, by its own final reply. Stops
-/// after the batch with the first temporary failure: the server is struggling, and the
-/// rest waits for the next try. At most a batch is read into memory at a time, so a
+/// after the batch with the first temporary failure (the server is struggling) or a
+/// refused login, and the rest waits for the next try. At most a batch is read into memory at a time, so a
 /// long queue of large messages is never in memory at once.
 pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> FlushReport {
     let mut report = FlushReport::default();
@@ -134,10 +134,11 @@ pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> Flus
     report
 }
 
-/// A message left queued untried, after a temporary failure of an earlier one.
+/// A message left queued untried, after a temporary failure of an earlier one or a
+/// refused login.
 fn not_tried(report: &mut FlushReport, item: Queued) {
     let why = format!(
-        "not tried in this flush, after a temporary failure of an earlier message (its previous attempt: {})",
+        "not tried in this flush, after an earlier message's temporary failure or a refused login (its previous attempt: {})",
         item.error
     );
     report.kept.push((item.id, why));

@@ -25,9 +25,11 @@ enum Login {
     Deferred { command: Password, user: String },
     /// The server refused it: every later transaction is refused the same way, unsent.
     Refused(net::LoginRefused),
+    /// The server answered it otherwise (a 4xx): later transactions get that answer.
+    Failed { code: Code, text: String },
 }
 
-/// An open, authenticated SMTP session.
+/// An open SMTP session, logged in or with its login kept for the first transaction.
 pub struct Session {
     wire: Wire,
     addr: String,
@@ -54,7 +56,8 @@ impl Session {
         Self::open_how(server, opened, false).await
     }
 
-    /// [`Session::open`] for a session that submits at once (`send`): where the server
+    /// [`Session::open`] for a session that submits at once (`send`, `sendmail`,
+    /// `digest`: what goes through `commands::deliver`): where the server
     /// offers PIPELINING and AUTH PLAIN, the login leaves with the first transaction
     /// instead of on its own, one round trip fewer (RFC 4954 section 4 lets AUTH with
     /// the whole of a one-step mechanism lead a pipelined group). A refused login is
@@ -75,8 +78,8 @@ impl Session {
         .await
     }
 
-    /// One connection and login, with `token` when the server takes a bearer token;
-    /// `defer`: the login may wait for the first transaction.
+    /// One connection and its login (or the login kept, where `defer` allows it), with
+    /// `token` when the server takes a bearer token.
     async fn open_with(
         server: &Server,
         token: Option<&Token>,
@@ -247,7 +250,11 @@ impl Session {
     /// RFC 4616, the credentials with the command; a server that wants them after an
     /// empty challenge (334) gets them then.
     async fn plain(&mut self, user: &str, password: &str) -> Result<Reply, Error> {
-        let command = plain_command(user, password);
+        self.plain_with(&plain_command(user, password)).await
+    }
+
+    /// [`Session::plain`] with its command made already ([`plain_command`]).
+    async fn plain_with(&mut self, command: &Password) -> Result<Reply, Error> {
         let reply = self
             .exchange(Step::Auth, command.expose().as_bytes())
             .await?;
@@ -312,11 +319,11 @@ impl Session {
     /// Submits one message. A refused recipient aborts the whole transaction (RSET), so a
     /// message is never delivered to only some of its recipients.
     pub async fn send(&mut self, message: &Outgoing) -> Result<(), Error> {
+        if let Some(failed) = self.failed_login() {
+            return Err(failed);
+        }
         if self.broken {
             return Err(self.out_of_step(Step::MailFrom));
-        }
-        if let Login::Refused(refused) = &self.login {
-            return Err(Error::AuthRefused(refused.clone()));
         }
         let params = self.mail_parameters(message)?;
         let result = self.transaction(message, &params).await;
@@ -410,36 +417,40 @@ impl Session {
         let envelope: String = commands.iter().map(|(line, _)| line.as_str()).collect();
         let with_data = message.recipients.len() == 1;
         let budget = self.data_budget(message);
-        match with_data {
+        let sent = match with_data {
             true => {
                 let (start, body) = self.data_start(message);
                 let parts = [lead, envelope.as_bytes(), start.as_bytes(), body];
-                self.send_parts(Step::MailFrom, &parts, budget).await?;
+                self.send_parts(Step::MailFrom, &parts, budget).await
             }
             false => {
                 let parts = [lead, envelope.as_bytes()];
-                self.send_parts(Step::MailFrom, &parts, self.timeout)
-                    .await?;
+                self.send_parts(Step::MailFrom, &parts, self.timeout).await
+            }
+        };
+        let pipelined = Pipelined {
+            message,
+            commands,
+            with_data,
+            budget,
+        };
+        match login {
+            Some((_, user)) => self.after_login(&user, sent, pipelined).await,
+            None => {
+                sent?;
+                self.envelope_replies(pipelined).await
             }
         }
-        let logged_in = match &login {
-            Some((_, user)) => Some(self.read_deferred(user).await?),
-            None => None,
-        };
-        let outcome = self
-            .envelope_replies(message, commands, with_data, budget)
-            .await;
-        self.after_login(logged_in, outcome)
     }
 
     /// The replies to a pipelined envelope, then the data phase's.
-    async fn envelope_replies(
-        &mut self,
-        message: &Outgoing,
-        commands: Vec<(String, Step)>,
-        with_data: bool,
-        budget: Duration,
-    ) -> Result<(), Error> {
+    async fn envelope_replies(&mut self, pipelined: Pipelined<'_>) -> Result<(), Error> {
+        let Pipelined {
+            message,
+            commands,
+            with_data,
+            budget,
+        } = pipelined;
         let mut first_refusal = None;
         for (_, step) in commands {
             let reply = self.read(step.clone()).await?;
@@ -594,6 +605,17 @@ impl Session {
             reason: "the connection was lost earlier in this session".into(),
         }
     }
+}
+
+/// A transaction written in one go, its replies still to read.
+struct Pipelined<'m> {
+    message: &'m Outgoing,
+    /// MAIL FROM and each RCPT TO, with their steps.
+    commands: Vec<(String, Step)>,
+    /// The data went in the same write (one recipient).
+    with_data: bool,
+    /// How long the data phase may take.
+    budget: Duration,
 }
 
 /// `AUTH PLAIN` with the credentials (RFC 4616), the line ended; kept as a [`Password`]

@@ -14,8 +14,9 @@ use crate::message::Outgoing;
 impl Session {
     /// Submits `messages` in order, each with its own result. Runs of messages with one
     /// recipient go back to back where the server offers PIPELINING and CHUNKING; any
-    /// other message goes through [`Session::send`] on its own. After a temporary
-    /// failure the results stop: the messages past them were not tried.
+    /// other message goes through [`Session::send`] on its own. A login kept for the
+    /// first transaction goes on its own first. After a temporary failure or a refused
+    /// login the results stop: the messages past them were not tried.
     pub async fn send_batch(&mut self, messages: &[&Outgoing]) -> Vec<Result<(), Error>> {
         if let Err(e) = self.log_in_now().await {
             // The rest untried: a refused login is the session's, not a message's.
