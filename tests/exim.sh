@@ -74,11 +74,18 @@ cmd_install() {
         { apt-get update -q >&2 && (cd "$debs" && apt-get download "${PACKAGES[@]}" >"$debs.log" 2>&1); } ||
         { sed 's/^/apt-get: /' "$debs.log" >&2; die "apt-get download failed"; }
     for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$ROOT.new"; done
-    # The libraries exim4 links (GnuTLS, PCRE2, ...): plain library packages.
+    # The libraries exim4 links (GnuTLS, PCRE2, ...) that are missing: plain library
+    # packages (those installed are left as they are, not upgraded).
     mapfile -t libs < <(apt-cache depends --no-recommends exim4-daemon-light |
-        sed -n 's/^  Depends: \(lib[^ <>]*\)$/\1/p')
-    apt-get install -y -q --no-install-recommends "${libs[@]}" >"$debs.log" 2>&1 ||
-        { sed 's/^/apt-get: /' "$debs.log" >&2; die "installing ${libs[*]} failed"; }
+        sed -n 's/^  Depends: \(lib[^ <>]*\)$/\1/p' |
+        while read -r lib; do
+            dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'install ok installed' ||
+                printf '%s\n' "$lib"
+        done)
+    if ((${#libs[@]})); then
+        apt-get install -y -q --no-install-recommends "${libs[@]}" >"$debs.log" 2>&1 ||
+            { sed 's/^/apt-get: /' "$debs.log" >&2; die "installing ${libs[*]} failed"; }
+    fi
     if ldd "$ROOT.new/usr/sbin/exim4" | grep 'not found' >&2; then
         die "the unpacked exim4 cannot run here: libraries missing"
     fi
