@@ -725,19 +725,35 @@ fn lf_bytes(m: &[u8]) -> Vec<u8> {
 }
 
 /// The contents of every message file in a Maildir folder (`new/` and `cur/`), sorted.
+/// A file renamed while it is read (Dovecot marking a message seen after a POP3 QUIT
+/// that mailer did not wait for) starts the reading over, a bounded number of times.
 pub fn message_files(folder: &Path) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = ["new", "cur"]
-        .iter()
-        .flat_map(|sub| {
-            std::fs::read_dir(folder.join(sub))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .map(|e| std::fs::read(e.path()).unwrap())
-        .collect();
-    out.sort();
-    out
+    for _ in 0..100 {
+        let read: std::io::Result<Vec<Vec<u8>>> = ["new", "cur"]
+            .iter()
+            .flat_map(|sub| {
+                std::fs::read_dir(folder.join(sub))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .map(|e| std::fs::read(e.path()))
+            .collect();
+        match read {
+            Ok(mut out) => {
+                out.sort();
+                return out;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("reading the messages of {}: {e}", folder.display()),
+        }
+    }
+    panic!(
+        "the messages of {} kept moving while read",
+        folder.display()
+    )
 }
 
 impl Stack {
