@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::exim::exim;
+use common::exim::{Exim, exim};
 use common::roundtrips::RoundTrips;
 use common::{Account, Servers};
 
@@ -24,14 +24,20 @@ fn send(subject: &str) -> Vec<&str> {
     ]
 }
 
+/// alice on Exim's port `key`, through a proxy that counts round trips.
+fn counted(exim: &Exim, key: &str) -> (RoundTrips, common::Setup) {
+    let proxy = RoundTrips::to(exim.port(key));
+    let setup = Account::new("alice")
+        .smtp(exim, key)
+        .server_key("port", proxy.port())
+        .build();
+    (proxy, setup)
+}
+
 #[test]
 fn a_message_leaves_with_the_login_in_one_round_trip() {
     let exim = exim();
-    let proxy = RoundTrips::to(exim.port("SUBMISSIONS_PORT"));
-    let setup = Account::new("alice")
-        .smtp(exim, "SUBMISSIONS_PORT")
-        .server_key("port", proxy.port())
-        .build();
+    let (proxy, setup) = counted(exim, "SUBMISSIONS_PORT");
     setup.mailer(&send("exim-pipelined-token")).ok();
     // The TLS handshake's two, EHLO, the login with MAIL FROM, RCPT TO and BDAT.
     assert_eq!(proxy.of_connections(1)[0], 4);
@@ -69,11 +75,7 @@ fn starttls_then_the_login_with_the_message() {
 #[test]
 fn without_pipelining_or_chunking_each_command_waits_and_the_message_arrives() {
     let exim = exim();
-    let proxy = RoundTrips::to(exim.port("BARE_PORT"));
-    let setup = Account::new("alice")
-        .smtp(exim, "BARE_PORT")
-        .server_key("port", proxy.port())
-        .build();
+    let (proxy, setup) = counted(exim, "BARE_PORT");
     let run = setup
         .mailer(&[
             "-vv",

@@ -100,8 +100,8 @@ const BATCH_BYTES: usize = 4 << 20;
 /// Sends queued messages over `transport`, oldest first, in batches; each file is
 /// removed only after the server accepted its message, by its own final reply. Stops
 /// after the batch with the first temporary failure (the server is struggling) or a
-/// refused login, and the rest waits for the next try. At most a batch is read into memory at a time, so a
-/// long queue of large messages is never in memory at once.
+/// refused login, and the rest waits for the next try. At most a batch is read into
+/// memory at a time, so a long queue of large messages is never in memory at once.
 pub async fn flush_with(transport: &mut impl Transport, outbox: &Outbox) -> FlushReport {
     let mut report = FlushReport::default();
     let ids = match outbox.ids() {
@@ -271,8 +271,9 @@ pub enum Delivery {
 }
 
 /// Submits `message` over the account's SMTP server, first flushing older queued
-/// messages over the same connection, then appends the Sent copies of what was sent. A temporary failure queues the message (unless
-/// `queue` is false); a permanent one is returned as an error.
+/// messages over the same connection, then appends the Sent copies of what was sent.
+/// A temporary failure queues the message (unless `queue` is false); a permanent one
+/// is returned as an error.
 pub async fn deliver(
     account: &Account,
     message: &Outgoing,

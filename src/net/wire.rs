@@ -132,7 +132,7 @@ impl Transcript {
         // an initial response, a LOGIN's literal, an answer to a challenge) hides those
         // too, up to the server's reply.
         let answered = keep == at + 2 && words.len() > keep;
-        let one_line = keep == at + 1 && !text.ends_with('}') || answered;
+        let one_line = (keep == at + 1 && !text.ends_with('}')) || answered;
         self.in_login = !one_line;
         self.may_be_asked = answered;
         let mut shown = words[..keep.min(words.len())].join(" ");
