@@ -129,6 +129,24 @@ machine_state() {
     echo "            warm; far more on a VM whose host takes freed memory back: see common.sh)"
 }
 
+# settle_filesystem: waits, up to six minutes, until 1,000 file creations take at most
+# 40 ms, so that the runs after it do not pay for files an earlier run deleted (see
+# BENCH_KEEP), and prints what it found. It deletes nothing itself.
+settle_filesystem() {
+    local waited=0 ms
+    ms=$(creates_ms)
+    while ((ms > 40 && waited < 360)); do
+        sleep 15
+        waited=$((waited + 15))
+        ms=$(creates_ms)
+    done
+    if ((ms > 40)); then
+        echo "filesystem: not settled after ${waited} s (1,000 file creations ${ms} ms): runs slowed"
+    else
+        echo "filesystem: settled after ${waited} s of waiting (1,000 file creations ${ms} ms)"
+    fi
+}
+
 # configure_clients DIR: mailer's and mbsync's configuration for carol's INBOX over
 # IMAPS_PORT, each storing into an empty folder of its own under DIR: mailer with a fresh
 # state (no hints from an earlier session), mbsync with its sync state in its folder.
@@ -186,4 +204,45 @@ measure_client() {
 record() {
     eval "$1_all+=($2)"
     eval "(( $3 > $1_mb )) && $1_mb=$3" || true
+}
+
+# pop3_clients DIR: mailer's and fetchmail's configuration for carol's INBOX over
+# POP3S_PORT: mailer storing into an empty Maildir with a fresh state under DIR,
+# fetchmail keeping every message on the server and handing each to an MDA that
+# discards it.
+pop3_clients() {
+    mkdir -p "$1"
+    cat >"$1/mailer.toml" <<TOML
+[accounts.carol]
+email = "carol@example.test"
+password = "carolpw"
+maildir = "$1/mailer-mail"
+[accounts.carol.pop3]
+host = "localhost"
+port = $POP3S_PORT
+ca_file = "$CA_FILE"
+TOML
+    cat >"$1/fetchmailrc" <<RC
+poll localhost protocol POP3 port $POP3S_PORT
+  user "carol@example.test" password "carolpw"
+  ssl sslcertck sslcertfile "$CA_FILE"
+  keep fetchall mda "cat >/dev/null"
+RC
+    chmod 600 "$1/mailer.toml" "$1/fetchmailrc"
+}
+
+# retr_loop: writes $work/retr_loop.py, a one-command-at-a-time POP3S RETR loop over
+# carol's INBOX (Python's poplib, bodies discarded), run as `retr_loop.py PORT CA_FILE`.
+retr_loop() {
+    cat >"$work/retr_loop.py" <<'PY'
+import poplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+p = poplib.POP3_SSL("localhost", int(sys.argv[1]), context=ctx)
+p.user("carol@example.test")
+p.pass_("carolpw")
+count, _ = p.stat()
+for i in range(1, count + 1):
+    p.retr(i)
+p.quit()
+PY
 }

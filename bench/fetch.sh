@@ -49,6 +49,8 @@ if [[ $rtt -gt 0 ]]; then
     echo "through a delay proxy: $rtt ms round-trip time"
 fi
 
+echo "waiting for the filesystem to settle, if it must ..."
+settled=$(settle_filesystem)
 state=$(machine_state)
 export -f raw_fetch
 export IMAPS_PORT CA_FILE
@@ -107,6 +109,7 @@ printf '%-8s %9s %9s %10s\n' mailer "$mailer_s" "$mailer_mb" "$stored_mailer"
 printf '%-8s %9s %9s %10s\n' mbsync "$mbsync_s" "$mbsync_mb" "$stored_mbsync"
 echo "all runs (s): raw ${raw_all[*]}; mailer ${mailer_all[*]}; mbsync ${mbsync_all[*]}"
 echo
+echo "$settled"
 echo "$state"
 echo "mailer / mbsync wall time: $(ratio "$mailer_s" "$mbsync_s")   (target <= 0.40 at 50 ms RTT)"
 echo "mailer / raw wall time:    $(ratio "$mailer_s" "$raw_s")"

@@ -25,17 +25,7 @@ echo "seeding $n messages ..."
 tests/mailstack.sh seed "$stack" carol "$n" >/dev/null
 size=$(du -sm "$(tests/mailstack.sh maildir "$stack" carol)" | cut -f1)
 
-cat >"$work/retr_loop.py" <<'PY'
-import poplib, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-p = poplib.POP3_SSL("localhost", int(sys.argv[1]), context=ctx)
-p.user("carol@example.test")
-p.pass_("carolpw")
-count, _ = p.stat()
-for i in range(1, count + 1):
-    p.retr(i)
-p.quit()
-PY
+retr_loop
 
 echo "warming the server's caches ..."
 python3 "$work/retr_loop.py" "$POP3S_PORT" "$CA_FILE"
@@ -45,31 +35,11 @@ if [[ $rtt -gt 0 ]]; then
     echo "through a delay proxy: $rtt ms round-trip time"
 fi
 
-# pop3_dir DIR: an empty Maildir, a fresh state and both configurations under DIR.
-pop3_dir() {
-    mkdir -p "$1"
-    cat >"$1/mailer.toml" <<TOML
-[accounts.carol]
-email = "carol@example.test"
-password = "carolpw"
-maildir = "$1/mailer-mail"
-[accounts.carol.pop3]
-host = "localhost"
-port = $POP3S_PORT
-ca_file = "$CA_FILE"
-TOML
-    cat >"$1/fetchmailrc" <<RC
-poll localhost protocol POP3 port $POP3S_PORT
-  user "carol@example.test" password "carolpw"
-  ssl sslcertck sslcertfile "$CA_FILE"
-  keep fetchall mda "cat >/dev/null"
-RC
-    chmod 600 "$1/mailer.toml" "$1/fetchmailrc"
-}
-
 # stored_in DIR: how many messages the Maildir DIR/mailer-mail holds.
 stored_in() { find "$1/mailer-mail/new" "$1/mailer-mail/cur" -type f | wc -l; }
 
+echo "waiting for the filesystem to settle, if it must ..."
+settled=$(settle_filesystem)
 state=$(machine_state)
 clients=(poplib mailer fetchmail)
 [[ -n $before ]] && clients=(poplib mailer before fetchmail)
@@ -79,7 +49,7 @@ for run in $(seq 1 "$runs"); do
     r=$((run % ${#clients[@]}))
     for who in "${clients[@]:r}" "${clients[@]:0:r}"; do
         dir=$work/run$run-$who
-        pop3_dir "$dir"
+        pop3_clients "$dir"
         case $who in
         poplib) read -r s mb < <(measure python3 "$work/retr_loop.py" "$POP3S_PORT" "$CA_FILE") ;;
         mailer) read -r s mb < <(measure env XDG_STATE_HOME="$dir/state" "$mailer" -c "$dir/mailer.toml" fetch --inbox) ;;
@@ -110,6 +80,7 @@ fi
 printf '%-10s %9s %9s\n' fetchmail "$fm_s" "$fetchmail_mb"
 echo "all runs (s): poplib ${poplib_all[*]}; mailer ${mailer_all[*]}; fetchmail ${fetchmail_all[*]}${before:+; before ${before_all[*]}}"
 echo
+echo "$settled"
 echo "$state"
 echo "mailer / poplib RETR loop: $(ratio "$mailer_s" "$poplib_s")   (target <= 0.50)"
 echo "mailer / fetchmail:        $(ratio "$mailer_s" "$fm_s")"
