@@ -48,6 +48,12 @@ pub fn client(host: &str, ca: Option<(&Path, &[u8])>) -> Result<Ssl, Failure> {
     Ok(ssl)
 }
 
+/// Builds the context for `ca` ahead of the first session that needs it. A failure is
+/// not kept: that session's [`client`] meets it again and reports it.
+pub fn prepare(ca: Option<(&Path, &[u8])>) {
+    let _ = context(ca);
+}
+
 /// The context for `ca`, built on first use.
 fn context(ca: Option<(&Path, &[u8])>) -> Result<SslContext, Failure> {
     static BUILT: Mutex<Option<HashMap<Option<PathBuf>, SslContext>>> = Mutex::new(None);
